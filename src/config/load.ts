@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { variables, type VariableName, type Variables } from './variables.js';
+
+/** The parsed configuration: one field per environment variable. */
+export type Config = { [K in VariableName]: z.output<Variables[K]['schema']> };
+
+export interface ConfigProblem {
+  variable: VariableName;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+/** Parses every variable at once and collects every problem; empty strings count as unset. */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables) as [VariableName, Variables[VariableName]][]) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const input = raw ?? spec.default;
+    const result = spec.schema.safeParse(input);
+    if (result.success) {
+      config[name] = result.data;
+      continue;
+    }
+    const reason = result.error.issues.map((i) => i.message).join('; ');
+    const shown = raw !== undefined && !('secret' in spec && spec.secret) ? ` (got ${JSON.stringify(raw)})` : '';
+    problems.push({ variable: name, message: `${reason}${shown}` });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: config as Config };
+}
+
+/** One line per problem, naming the variable: what a person reads before exit code 2. */
+export function formatProblems(problems: ConfigProblem[]): string {
+  return ['tokengate: invalid configuration:', ...problems.map((p) => `  - ${p.variable}: ${p.message}`)].join('\n');
+}
+
+/** Parses or exits the process with status 2 after printing every problem. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  const result = parseConfig(env);
+  if (result.ok) return result.config;
+  process.stderr.write(`${formatProblems(result.problems)}\n`);
+  process.exit(2);
+}

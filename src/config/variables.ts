@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */
+export interface Variable<T> {
+  doc: string;
+  default?: string;
+  /** Never echo the value back (in errors, docs or logs). */
+  secret?: boolean;
+  schema: z.ZodType<T, string | undefined>;
+}
+
+function variable<T>(v: Variable<T>): Variable<T> {
+  return v;
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const port = int(1, 65535);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const host = z
+  .string()
+  .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address');
+
+/** Every environment variable tokengate reads, in the order the README documents them. */
+export const variables = {
+  SIGNER_HOST: variable({ doc: 'Address the signer listens on. Keep it private: only nginx talks to it.', default: '127.0.0.1', schema: host }),
+  SIGNER_PORT: variable({ doc: 'Port the signer listens on.', default: '9000', schema: port }),
+  AUTHENTICATE_URL: variable({
+    doc: "The protected application's internal endpoint that checks a username and password.",
+    default: 'http://127.0.0.1:5000/authenticate',
+    schema: httpUrl,
+  }),
+  AUTHENTICATE_TIMEOUT_MS: variable({
+    doc: 'How long a login waits for the authenticate endpoint (headers and body) before answering 504.',
+    default: '5000',
+    schema: int(100, 60000),
+  }),
+  TOKEN_TTL_S: variable({ doc: 'Lifetime of an issued token, in seconds.', default: '900', schema: int(1, 86400) }),
+  ISSUER: variable({ doc: 'The `iss` claim put into tokens and required when verifying.', default: 'tokengate', schema: z.string().min(1).max(256) }),
+  AUDIENCE: variable({
+    doc: 'When set, the `aud` claim put into tokens and required when verifying.',
+    schema: z.string().min(1).max(256).optional(),
+  }),
+  CLOCK_SKEW_S: variable({ doc: 'Leeway for `exp`, `nbf` and `iat` checks, in seconds.', default: '30', schema: int(0, 300) }),
+  JWT_SECRET: variable({
+    doc: 'The HS256 signing secret itself (at least 32 bytes). Prefer `JWT_SECRET_FILE`.',
+    secret: true,
+    schema: z
+      .string()
+      .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long')
+      .optional(),
+  }),
+  JWT_SECRET_FILE: variable({
+    doc: 'File holding the signing secret. Created with 32 random bytes (mode 0600) on first start when absent and `JWT_SECRET` is unset.',
+    default: 'secrets/jwt-secret',
+    schema: z.string().min(1),
+  }),
+  LOG_LEVEL: variable({
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  UPSTREAM_URL: variable({ doc: 'Base URL of the protected application that requests are proxied to.', default: 'http://127.0.0.1:5000', schema: httpUrl }),
+  GATEWAY_HOST: variable({ doc: 'Address the front door (nginx, or the embedded front) listens on.', default: '127.0.0.1', schema: host }),
+  GATEWAY_PORT: variable({ doc: 'Port the front door listens on.', default: '8080', schema: port }),
+  FRONT: variable({
+    doc: '`npm start` only: `nginx`, `embedded`, or `auto` (nginx when installed, else the embedded Node front).',
+    default: 'auto',
+    schema: z.enum(['auto', 'nginx', 'embedded']),
+  }),
+  NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),
+} as const;
+
+export type Variables = typeof variables;
+export type VariableName = keyof Variables;

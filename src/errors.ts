@@ -1,0 +1,76 @@
+/** Every error the gateway can answer with, by stable code. */
+const STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  server_error: 500,
+  bad_upstream_response: 502,
+  upstream_unavailable: 502,
+  signer_unavailable: 503,
+  upstream_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof STATUS;
+
+const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
+  invalid_request: 'The request is not valid.',
+  invalid_json: 'The request body is not valid JSON.',
+  unauthorized: 'A valid token is required.',
+  not_found: 'Not found.',
+  method_not_allowed: 'This method is not allowed here.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'Send application/json or application/x-www-form-urlencoded.',
+  server_error: 'The gateway failed to handle the request.',
+  bad_upstream_response: 'The authentication service gave an answer the gateway cannot use.',
+  upstream_unavailable: 'The authentication service is unreachable.',
+  signer_unavailable: 'The token service is unavailable.',
+  upstream_timeout: 'The authentication service did not answer in time.',
+};
+
+/** An error that is safe to show to the client: its code and message are public. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? DEFAULT_MESSAGE[code], options);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+export interface HttpError {
+  status: number;
+  body: { error: ErrorCode; message: string };
+}
+
+/** Turns any thrown value into the response the client sees; internals become `server_error`. */
+export function toHttp(err: unknown): HttpError {
+  const known = err instanceof GatewayError ? err : fromBodyParser(err) ?? new GatewayError('server_error');
+  return { status: known.status, body: { error: known.code, message: known.message } };
+}
+
+/** body-parser (used by express.json/urlencoded) reports problems as errors with a `type`. */
+function fromBodyParser(err: unknown): GatewayError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  switch ((err as { type: unknown }).type) {
+    case 'entity.too.large':
+      return new GatewayError('payload_too_large');
+    case 'entity.parse.failed':
+      return new GatewayError('invalid_json');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new GatewayError('unsupported_media_type', 'Unsupported charset or content encoding.');
+    case 'parameters.too.many':
+    case 'request.size.invalid':
+    case 'request.aborted':
+      return new GatewayError('invalid_request');
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { GatewayError, toHttp } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+/** The one place errors become responses: public codes go out, internals become `server_error`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const http = toHttp(err);
+    if (http.status >= 500) {
+      const detail = err instanceof GatewayError ? { code: http.body.error, cause: describe(err.cause), detail: (err as { detail?: string }).detail } : { err: describe(err) };
+      logger.error({ ...detail, method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(http.status).set('Cache-Control', 'no-store').json(http.body);
+  };
+}
+
+/** JSON 404 for every path no route claimed. */
+export const notFound: RequestHandler = (_req, _res, next) => next(new GatewayError('not_found'));
+
+/** A short, log-safe description: the error class and code or message, no stack or request data. */
+function describe(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  if (!(err instanceof Error)) return typeof err;
+  const code = (err as { code?: unknown }).code;
+  const cause = describe(err.cause);
+  return `${err.name}${typeof code === 'string' ? ` ${code}` : `: ${err.message}`}${cause ? ` <- ${cause}` : ''}`;
+}

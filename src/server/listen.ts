@@ -1,0 +1,55 @@
+import type { RequestListener, Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { Logger } from '../log/logger.js';
+
+/** Longer than nginx's upstream `keepalive_timeout` (60 s), so nginx never reuses a socket Node just closed. */
+const KEEP_ALIVE_MS = 75_000;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Starts an HTTP server with timeouts suited to sitting behind nginx; rejects on bind errors. */
+export function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS }, handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** On SIGTERM or SIGINT: stop accepting, let in-flight requests finish, then exit. */
+export function closeOnSignals(servers: Server[], logger: Logger, onClosed?: () => Promise<void>): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      for (const s of servers) s.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    )
+      .then(() => onClosed?.())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+/** A bind failure explained in words, for the start-up error line. */
+export function bindErrorText(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return `${host}:${port} is already in use`;
+  if (code === 'EACCES') return `no permission to listen on ${host}:${port}`;
+  if (code === 'EADDRNOTAVAIL') return `${host} is not an address of this machine`;
+  return `cannot listen on ${host}:${port} (${code ?? 'unexpected error'})`;
+}

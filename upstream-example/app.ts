@@ -1,0 +1,69 @@
+import express, { type Express, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { identityFrom, receivedAuthHeaders } from './identity.js';
+import { createPasswordChecker, type UsersFile } from './users.js';
+
+const loginBody = z.object({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) });
+
+/** The demo application tokengate protects: it owns the users and trusts only nginx's identity headers. */
+export function createUpstreamApp(users: UsersFile): Express {
+  const check = createPasswordChecker(users);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+
+  app.post('/authenticate', express.json({ limit: '4kb' }), async (req, res) => {
+    const body = loginBody.safeParse(req.body);
+    if (!body.success) {
+      res.status(400).json({ error: 'invalid_request' });
+      return;
+    }
+    const user = await check(body.data.username, body.data.password);
+    if (!user) {
+      res.status(401).json({ error: 'invalid_credentials' });
+      return;
+    }
+    res.json({ sub: body.data.username, name: user.name, roles: user.roles });
+  });
+
+  app.get(['/check', '/api/whoami'], (req, res) => echoIdentity(req, res));
+
+  app.get('/', (req, res) => {
+    const who = identityFrom(req);
+    if (!who) return noIdentity(res);
+    res.type('html').send(page(who.sub, who.roles));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: unknown) => {
+    const status = (err as { status?: unknown }).status;
+    res.status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500).json({ error: 'bad_request' });
+  });
+  return app;
+}
+
+function echoIdentity(req: Request, res: Response): void {
+  const who = identityFrom(req);
+  if (!who) return noIdentity(res);
+  res.json({
+    ...who,
+    request: { url: req.originalUrl, authorization: req.get('authorization') !== undefined, auth_headers: receivedAuthHeaders(req) },
+  });
+}
+
+/** Reached without identity headers: the gateway in front is missing or misconfigured. */
+function noIdentity(res: Response): void {
+  res.status(401).json({ error: 'no_identity', message: 'No X-Auth-Sub header: is this app behind tokengate?' });
+}
+
+function page(sub: string, roles: string[]): string {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tokengate demo</title></head>
+<body><h1>Hello, ${esc(sub)}</h1><p>Roles: ${esc(roles.join(', ') || 'none')}</p>
+<p>This page is served by the upstream example behind tokengate.</p></body></html>
+`;
+}
