@@ -10,8 +10,10 @@ const STATUS = {
   server_error: 500,
   bad_upstream_response: 502,
   upstream_unavailable: 502,
+  app_unavailable: 502,
   signer_unavailable: 503,
   upstream_timeout: 504,
+  app_timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS;
@@ -28,6 +30,8 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   bad_upstream_response: 'The authentication service gave an answer the gateway cannot use.',
   upstream_unavailable: 'The authentication service is unreachable.',
   signer_unavailable: 'The token service is unavailable.',
+  app_unavailable: 'The application is unreachable.',
+  app_timeout: 'The application did not answer in time.',
   upstream_timeout: 'The authentication service did not answer in time.',
 };
 

@@ -75,6 +75,7 @@ export const variables = {
     default: 'auto',
     schema: z.enum(['auto', 'nginx', 'embedded']),
   }),
+  RUN_DIR: variable({ doc: '`npm start` only: where logs and the private nginx prefix go.', default: '.run', schema: z.string().min(1) }),
   NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),
 } as const;
 

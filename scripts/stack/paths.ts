@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file whether it runs from scripts/ (tests) or dist/scripts/. */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'tokengate') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the tokengate repository root');
+    dir = parent;
+  }
+})();
+
+/** The built entry points the stack runs; `npm run build` makes them. */
+export const ENTRY = {
+  signer: join(ROOT, 'dist/src/index.js'),
+  front: join(ROOT, 'dist/src/front/main.js'),
+  upstream: join(ROOT, 'dist/upstream-example/index.js'),
+} as const;
+
+export const NGINX_DIR = join(ROOT, 'nginx');
+export const TEMPLATE = join(NGINX_DIR, 'tokengate.conf.template');
+export const MAIN_CONF = join(NGINX_DIR, 'nginx.conf');
+export const DEMO_USERS = join(ROOT, 'upstream-example/users.json');

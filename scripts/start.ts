@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { loadConfigOrExit } from '../src/config/load.js';
+import { findNginx, INSTALL_HINT } from './stack/nginx.js';
+import { ROOT } from './stack/paths.js';
+import { startStack, type FrontKind, type Stack } from './stack/stack.js';
+
+/** `npm start`: the demo stack (app, signer, nginx or the embedded front) on the configured ports. */
+const config = loadConfigOrExit();
+const upstream = new URL(config.UPSTREAM_URL);
+if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
+  process.stderr.write('npm start: UPSTREAM_URL must be a plain http://host:port for the demo stack\n');
+  process.exit(2);
+}
+
+let front: FrontKind = config.FRONT === 'embedded' ? 'embedded' : 'nginx';
+if (config.FRONT === 'auto' && !findNginx(config.NGINX_BIN)) {
+  front = 'embedded';
+  process.stdout.write(`nginx not found: running the embedded Node front instead; for the real thing, ${INSTALL_HINT}.\n`);
+}
+
+const colors: Record<string, string> = { nginx: '32', signer: '35', front: '35', upstream: '36' };
+const print = (name: string, line: string) => {
+  const tag = process.stdout.isTTY ? `\x1b[${colors[name] ?? '0'}m${name.padEnd(8)}\x1b[0m` : name.padEnd(8);
+  process.stdout.write(`${tag} | ${line}\n`);
+};
+
+let stack: Stack;
+try {
+  stack = await startStack({
+    front,
+    workDir: resolve(ROOT, config.RUN_DIR),
+    gateway: { host: config.GATEWAY_HOST, port: config.GATEWAY_PORT },
+    signer: { host: config.SIGNER_HOST, port: config.SIGNER_PORT },
+    upstream: { host: upstream.hostname, port: Number(upstream.port || 80) },
+    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE },
+    inheritEnv: true,
+    nginxBin: config.NGINX_BIN,
+    onLine: print,
+  });
+} catch (err) {
+  process.stderr.write(`npm start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
+const login = `curl -s -X POST ${stack.url}/login -H 'content-type: application/json' -d '{"username":"alice","password":"wonderland"}'`;
+process.stdout.write(
+  [
+    '',
+    `tokengate is running at ${stack.url}  (front: ${stack.front === 'nginx' ? `nginx ${stack.nginxVersion}` : 'embedded Node proxy'})`,
+    '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
+    `  log in:     ${login}`,
+    `  then:       curl -s ${stack.url}/check -H "Authorization: Bearer <token>"`,
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const shutdown = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('stopping...\n');
+  await stack.stop();
+  process.stdout.write('stopped.\n');
+  // Logs and the nginx prefix stay in RUN_DIR for a look afterwards.
+  process.exit(code);
+};
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+for (const p of stack.processes.values()) {
+  void p.exited.then((code) => {
+    if (stopping) return;
+    process.stderr.write(`${p.name} exited unexpectedly (${String(code)}); stopping the stack\n`);
+    void shutdown(1);
+  });
+}

@@ -1,0 +1,20 @@
+import type { Config } from './config/load.js';
+import type { AppDeps } from './core.js';
+import { createLogger } from './log/logger.js';
+import { loadSecret, SecretError } from './secret/load-secret.js';
+import { importHmacKey } from './tokens/keys.js';
+
+/** Loads the secret and logger for an entry point; a secret problem exits 2 with its reason. */
+export async function prepareDeps(config: Config): Promise<AppDeps> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {
+    if (!(err instanceof SecretError)) throw err;
+    logger.fatal(err.message);
+    process.exit(2);
+  });
+  if (loaded.source === 'generated') logger.info({ file: config.JWT_SECRET_FILE }, 'generated a new signing secret (mode 0600)');
+  if (loaded.looseMode !== undefined) {
+    logger.warn({ file: config.JWT_SECRET_FILE, mode: loaded.looseMode.toString(8) }, 'the signing secret file is readable by other users; chmod 600 it');
+  }
+  return { logger, key: await importHmacKey(loaded.secret) };
+}

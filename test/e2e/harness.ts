@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findNginx } from '../../scripts/stack/nginx.js';
+import { ENTRY, ROOT } from '../../scripts/stack/paths.js';
+import { freePort } from '../../scripts/stack/ports.js';
+import { startStack, type FrontKind, type Stack } from '../../scripts/stack/stack.js';
+
+export const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** Both fronts run the same contract; nginx is required under CI and skipped (loudly) elsewhere without it. */
+export const FRONTS: FrontKind[] = ['nginx', 'embedded'];
+
+export function frontAvailable(front: FrontKind): boolean {
+  if (front === 'embedded' || findNginx(process.env.NGINX_BIN)) return true;
+  if (CI) throw new Error('nginx is required under CI=true but is not installed; .ci/run installs it');
+  console.warn('SKIPPING the nginx end-to-end suite: nginx is not installed (npm run install-deps)');
+  return false;
+}
+
+export interface TestStack extends Stack {
+  workDir: string;
+  /** The signing secret the signer generated on first start. */
+  secret(): string;
+  cleanup(): Promise<void>;
+}
+
+/** Starts the real processes on free ports in a fresh temporary directory. */
+export async function launch(front: FrontKind, env: Record<string, string> = {}): Promise<TestStack> {
+  assertBuilt();
+  const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
+  const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
+  const stack = await startStack({
+    front,
+    workDir,
+    gateway: { host: '127.0.0.1', port: gateway },
+    signer: { host: '127.0.0.1', port: signer },
+    upstream: { host: '127.0.0.1', port: upstream },
+    env: { LOG_LEVEL: 'info', ...env },
+    nginxBin: process.env.NGINX_BIN,
+  });
+  return {
+    ...stack,
+    workDir,
+    secret: () => readFileSync(join(workDir, 'secrets', 'jwt-secret'), 'utf8').trim(),
+    cleanup: async () => {
+      await stack.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The e2e suite runs the built code; a stale build would test yesterday's code. */
+function assertBuilt(): void {
+  for (const entry of Object.values(ENTRY)) {
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (npm test does)`);
+  }
+  const built = Math.min(...Object.values(ENTRY).map((e) => statSync(e).mtimeMs));
+  const newest = Math.max(...['src', 'scripts', 'upstream-example'].flatMap((d) => newestTs(join(ROOT, d))));
+  if (newest > built + 1000) throw new Error('dist/ is older than the sources: run `npm run build` (npm test does)');
+}
+
+function newestTs(dir: string): number[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs);
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: () => unknown;
+}
+
+/** One HTTP request to the stack; the body is always read so connections are reused. */
+export async function http(url: string, init: RequestInit = {}): Promise<Reply> {
+  const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(10_000), ...init });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as unknown };
+}
+
+/** Logs in with JSON and returns the token. */
+export async function login(base: string, username: string, password: string): Promise<string> {
+  const res = await http(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  return (res.json() as { token: string }).token;
+}
