@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import NoSkipsReporter from './test/support/no-skips-reporter.js';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 export default defineConfig({
   test: {
+    reporters: CI ? ['default', new NoSkipsReporter()] : ['default'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },

@@ -27,6 +27,10 @@ export function createUpstreamApp(users: UsersFile): Express {
     res.json({ sub: body.data.username, name: user.name, roles: user.roles });
   });
 
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
   app.get(['/check', '/api/whoami'], (req, res) => echoIdentity(req, res));
 
   app.get('/', (req, res) => {

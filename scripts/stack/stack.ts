@@ -85,13 +85,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const signerEnv = { ...base, ...config };
     if (opts.front === 'embedded') {
       await allStarted([
-        node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/`),
+        node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
         node('front', ENTRY.front, signerEnv, `${gatewayUrl}/login`),
       ]);
       return { url: gatewayUrl, front: 'embedded', processes, logFile, stop };
     }
     await allStarted([
-      node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/`),
+      node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
       node('signer', ENTRY.signer, signerEnv, `http://${nginxAddr(opts.signer.host, opts.signer.port)}/healthz`),
     ]);
     const prefix = join(opts.workDir, 'nginx');

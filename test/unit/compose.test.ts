@@ -1,0 +1,295 @@
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, posix, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ENTRY, MAIN_CONF, ROOT, TEMPLATE } from '../../scripts/stack/paths.js';
+import { parseConfig } from '../../src/config/load.js';
+import { variables } from '../../src/config/variables.js';
+import { exampleConfig } from '../../upstream-example/config.js';
+
+// There is no Docker engine in CI, so these tests read docker-compose.yml, the Dockerfiles and
+// .dockerignore as Docker would, and check them against the repository and the code they run.
+
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+const GLOB_TOKEN = /\*\*\/|\*\*|\*|\?|[.+^$(){}|[\]\\]/g;
+const GLOB_MEANING: Record<string, string> = { '**/': '(?:.*/)?', '**': '.*', '*': '[^/]*', '?': '[^/]' };
+
+/** A glob as .dockerignore and .gitignore write them; a match also covers everything beneath. */
+const globToRegExp = (pattern: string) => new RegExp(`^${pattern.replace(GLOB_TOKEN, (t) => GLOB_MEANING[t] ?? `\\${t}`)}(?:/.*)?$`);
+
+/** An ignore file's verdict on a path: the last matching rule wins, `!` re-includes. */
+function ignoreRules(text: string): (path: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => ({ negate: line.startsWith('!'), re: globToRegExp(line.replace(/^!/, '').replace(/^\/+|\/+$/g, '')) }));
+  return (path) => rules.reduce((ignored, rule) => (rule.re.test(path) ? !rule.negate : ignored), false);
+}
+
+// --- docker-compose.yml ---------------------------------------------------------------------
+
+/** Compose interpolates `$` in every value; `$$` is a literal `$`. Anything else is recorded. */
+const interpolated: string[] = [];
+function unescapeDollars(node: unknown): unknown {
+  if (typeof node === 'string') {
+    if (node.replace(/\$\$/g, '').includes('$')) interpolated.push(node);
+    return node.replace(/\$\$/g, '$');
+  }
+  if (Array.isArray(node)) return node.map(unescapeDollars);
+  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, unescapeDollars(v)]));
+  return node;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const service = z.looseObject({
+  image: z.string().optional(),
+  build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile' })), z.object({ context: z.string(), dockerfile: z.string().default('Dockerfile') })]).optional(),
+  ports: z.array(z.unknown()).optional(),
+  network_mode: z.string().optional(),
+  volumes: z.array(z.string()).default([]),
+  environment: z.union([z.record(z.string(), scalar), z.array(z.string()).transform((l) => Object.fromEntries(l.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)])))]).default({}),
+  depends_on: z.record(z.string(), z.object({ condition: z.string() })).default({}),
+  secrets: z.array(z.union([z.string().transform((source) => ({ source, target: source })), z.object({ source: z.string(), target: z.string().optional() })])).default([]),
+  healthcheck: z.looseObject({ disable: z.boolean().optional() }).optional(),
+  command: z.unknown().optional(),
+  entrypoint: z.unknown().optional(),
+});
+const composeFile = z.object({ services: z.record(z.string(), service), secrets: z.record(z.string(), z.looseObject({ file: z.string().optional() })).default({}) });
+const compose = composeFile.parse(unescapeDollars(parse(read('docker-compose.yml'))));
+const svc = (name: string) => compose.services[name] ?? expect.unreachable(`no service ${name}`);
+const nginx = svc('nginx');
+
+/** `./host:/container[:ro]` → absolute host path (symlinks resolved), container path, options. */
+const mounts = (volumes: string[]) =>
+  volumes.map((v) => {
+    const [host = '', target = '', options = ''] = v.split(':');
+    return { host: existsSync(resolve(ROOT, host)) ? realpathSync(resolve(ROOT, host)) : resolve(ROOT, host), target, readOnly: options.split(',').includes('ro') };
+  });
+
+// --- Dockerfiles -----------------------------------------------------------------------------
+
+interface Instruction { op: string; args: string }
+interface Stage { from: string; name?: string; body: Instruction[] }
+
+function stages(text: string): Stage[] {
+  const lines = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\[ \t]*\r?\n/g, ' ').split('\n');
+  const result: Stage[] = [];
+  for (const line of lines.map((l) => l.trim()).filter(Boolean)) {
+    const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    if (op.toUpperCase() === 'FROM') {
+      const [from = '', , name] = args.split(/\s+/);
+      result.push({ from, ...(name ? { name } : {}), body: [] });
+    } else result.at(-1)?.body.push({ op: op.toUpperCase(), args });
+  }
+  return result;
+}
+
+const words = (args: string) => args.split(/\s+/).filter(Boolean);
+const flags = (args: string) => words(args).filter((w) => w.startsWith('--'));
+const execForm = (args: string) => z.array(z.string()).parse(JSON.parse(args.replace(/^(--\S+\s+)*(CMD\s+)?/, '')));
+const envOf = (stage: Stage) =>
+  Object.fromEntries(stage.body.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')])));
+
+/** COPY sources from the build context, each with where it lands (WORKDIR applied). */
+function contextCopies(stage: Stage): { sources: string[]; dest: string }[] {
+  let workdir = '/';
+  const copies: { sources: string[]; dest: string }[] = [];
+  for (const { op, args } of stage.body) {
+    if (op === 'WORKDIR') workdir = posix.resolve(workdir, args);
+    if ((op !== 'COPY' && op !== 'ADD') || flags(args).some((f) => f.startsWith('--from'))) continue;
+    const paths = words(args).filter((w) => !w.startsWith('--'));
+    copies.push({ sources: paths.slice(0, -1), dest: posix.resolve(workdir, paths.at(-1) ?? '') });
+  }
+  return copies;
+}
+
+function tsFilesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .map((f) => posix.join(dir, f.split('\\').join('/')))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && statSync(join(ROOT, f)).isFile());
+}
+
+const dockerignored = ignoreRules(read('.dockerignore'));
+
+const images = [
+  { service: 'signer', entry: ENTRY.signer },
+  { service: 'upstream', entry: ENTRY.upstream },
+] as const;
+
+function image(name: string) {
+  const build = svc(name).build ?? expect.unreachable(`${name} has no build`);
+  const dockerfile = posix.join(build.context, build.dockerfile);
+  const all = stages(read(dockerfile));
+  const final = all.at(-1) ?? expect.unreachable(`${dockerfile} has no FROM`);
+  return { build, dockerfile, stages: all, final, env: { ...envOf(final), ...svc(name).environment } };
+}
+
+describe('docker-compose.yml', () => {
+  it('uses no host-environment interpolation: every literal $ is written $$', () => {
+    expect(interpolated).toEqual([]);
+  });
+
+  it('publishes a port from nginx only, loopback-bound, onto the port nginx listens on', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.network_mode, name).not.toBe('host');
+      if (name !== 'nginx') expect(s.ports ?? [], name).toEqual([]);
+    }
+    expect(nginx.ports).toEqual([`127.0.0.1:8080:${nginx.environment.GATEWAY_PORT}`]);
+    expect(nginx.environment.GATEWAY_HOST).toBe('0.0.0.0');
+  });
+
+  it('mounts exactly the nginx.conf and template that npm start and the tests run, read-only', () => {
+    const templateDir = nginx.environment.NGINX_ENVSUBST_TEMPLATE_DIR ?? '/etc/nginx/templates';
+    expect(mounts(nginx.volumes)).toEqual([
+      { host: realpathSync(MAIN_CONF), target: '/etc/nginx/nginx.conf', readOnly: true },
+      { host: realpathSync(TEMPLATE), target: posix.join(templateDir, 'tokengate.conf.template'), readOnly: true },
+    ]);
+  });
+
+  it('renders the template to the file nginx.conf includes', () => {
+    const env = nginx.environment;
+    const templateDir = env.NGINX_ENVSUBST_TEMPLATE_DIR ?? '/etc/nginx/templates';
+    const suffix = env.NGINX_ENVSUBST_TEMPLATE_SUFFIX ?? '.template';
+    const target = mounts(nginx.volumes).find((m) => m.host === realpathSync(TEMPLATE))?.target ?? '';
+    expect(target.startsWith(`${templateDir}/`) && target.endsWith(suffix)).toBe(true);
+    const rendered = posix.join(env.NGINX_ENVSUBST_OUTPUT_DIR ?? '/etc/nginx/conf.d', posix.relative(templateDir, target).slice(0, -suffix.length));
+    // The image's nginx is built with --conf-path=/etc/nginx/nginx.conf: includes resolve from /etc/nginx.
+    const includes = [...read('nginx/nginx.conf').matchAll(/^\s*include\s+([^;\s]+)\s*;/gm)].map((m) => posix.resolve('/etc/nginx', m[1]!));
+    expect(includes).toContain(rendered);
+  });
+
+  it("leaves `daemon` and the command to the image, so its entrypoint renders the template", () => {
+    expect(read('nginx/nginx.conf')).not.toMatch(/^\s*daemon\s/m);
+    expect(nginx.command).toBeUndefined();
+    expect(nginx.entrypoint).toBeUndefined();
+  });
+
+  it('gives every ${VAR} of the template a value, and lets the envsubst filter match those only', () => {
+    const template = readFileSync(TEMPLATE, 'utf8');
+    const vars = new Set([...template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!));
+    expect(vars.size).toBeGreaterThan(0);
+    const filterText = nginx.environment.NGINX_ENVSUBST_FILTER ?? '';
+    // A plain anchored alternation of names reads the same in awk's ERE (the image) and here.
+    expect(filterText).toMatch(/^\^\((?:[A-Z0-9_]+\|)*[A-Z0-9_]+\)\$$/);
+    const filter = new RegExp(filterText);
+    for (const v of vars) {
+      expect(nginx.environment[v], v).toMatch(/\S/);
+      expect(filter.test(v), v).toBe(true);
+    }
+    for (const name of [...Object.keys(nginx.environment), 'PATH', 'HOME', 'HOSTNAME', 'NGINX_VERSION', 'NJS_VERSION', 'PKG_RELEASE']) {
+      expect(filter.test(name), name).toBe(vars.has(name));
+    }
+  });
+
+  it('points nginx and the signer at the addresses the services listen on', () => {
+    const signer = parseConfig(image('signer').env);
+    const upstream = exampleConfig.parse(image('upstream').env);
+    if (!signer.ok) expect.unreachable(JSON.stringify(signer.problems));
+    expect([signer.config.SIGNER_HOST, upstream.EXAMPLE_HOST]).toEqual(['0.0.0.0', '0.0.0.0']);
+    expect(nginx.environment.SIGNER_ADDR).toBe(`signer:${signer.config.SIGNER_PORT}`);
+    expect(nginx.environment.UPSTREAM_ADDR).toBe(`upstream:${upstream.EXAMPLE_PORT}`);
+    expect(signer.config.AUTHENTICATE_URL).toBe(`http://upstream:${upstream.EXAMPLE_PORT}/authenticate`);
+  });
+
+  it('sets only variables the services read', () => {
+    for (const name of Object.keys(svc('signer').environment)) expect(Object.keys(variables), name).toContain(name);
+    for (const name of Object.keys(svc('upstream').environment)) expect(Object.keys(exampleConfig.shape), name).toContain(name);
+  });
+
+  it('starts nginx only once the signer and the upstream are healthy', () => {
+    expect(nginx.depends_on).toEqual({ signer: { condition: 'service_healthy' }, upstream: { condition: 'service_healthy' } });
+    for (const name of ['signer', 'upstream']) {
+      expect(svc(name).healthcheck?.disable, name).not.toBe(true);
+      expect(image(name).final.body.some((i) => i.op === 'HEALTHCHECK') || svc(name).healthcheck !== undefined, name).toBe(true);
+    }
+  });
+
+  it('points USERS_FILE at the users.json the upstream image copies', () => {
+    const { final, env } = image('upstream');
+    expect(contextCopies(final).find((c) => c.sources.includes('upstream-example/users.json'))?.dest).toBe(env.USERS_FILE);
+  });
+
+  it('hands the signer its secret as a Docker secret from secrets/, never as a value', () => {
+    expect(compose.secrets.jwt_secret?.file).toBe('./secrets/jwt-secret');
+    const mount = svc('signer').secrets.find((s) => s.source === 'jwt_secret') ?? expect.unreachable('signer lacks jwt_secret');
+    expect(image('signer').env.JWT_SECRET_FILE).toBe(posix.resolve('/run/secrets', mount.target ?? mount.source));
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.environment.JWT_SECRET, name).toBeUndefined();
+      if (name !== 'signer') expect(s.secrets, name).toEqual([]);
+    }
+  });
+
+  it('keeps the secret file out of git: secrets/.gitignore ignores it and keeps its README', () => {
+    const ignored = ignoreRules(read('secrets/.gitignore'));
+    expect([ignored('jwt-secret'), ignored('README.md'), ignored('.gitignore')]).toEqual([true, false, false]);
+  });
+
+  it('keeps the secret, host installs and builds, git and test output out of every image', () => {
+    for (const path of ['secrets/jwt-secret', 'node_modules/zod/package.json', 'dist/src/index.js', '.git/HEAD', 'coverage/index.html', '.run/nginx.pid', 'test/fixtures/tokens.ts']) {
+      expect(dockerignored(path), path).toBe(true);
+    }
+  });
+});
+
+describe.each(images)('the $service image', ({ service: name, entry }) => {
+  const { build, dockerfile, stages: all, final, env } = image(name);
+
+  it('builds from a context and a Dockerfile that exist', () => {
+    expect(statSync(join(ROOT, build.context)).isDirectory()).toBe(true);
+    expect(existsSync(join(ROOT, dockerfile))).toBe(true);
+  });
+
+  it('builds every stage on the same Node LTS Debian slim image', () => {
+    const bases = all.map((s) => s.from).filter((from) => !all.some((s) => s.name === from));
+    expect(new Set(bases).size).toBe(1);
+    const [, major] = /^node:(\d+)(?:\.\d+)*-(?:[a-z]+-)?slim$/.exec(bases[0] ?? '') ?? [];
+    expect(Number(major) % 2 === 0 && Number(major) >= 24, bases[0]).toBe(true);
+    expect(all.length).toBeGreaterThan(1);
+  });
+
+  it('compiles in a build stage and ships production dependencies only, in production mode', () => {
+    expect(all.slice(0, -1).some((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)))).toBe(true);
+    expect(final.body.some((i) => i.op === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    expect(final.body.some((i) => i.op === 'COPY' && flags(i.args).some((f) => /^--from=/.test(f)) && /\/dist\b/.test(i.args))).toBe(true);
+    expect(envOf(final).NODE_ENV).toBe('production');
+  });
+
+  it('runs as a non-root user', () => {
+    const user = final.body.filter((i) => i.op === 'USER').at(-1)?.args ?? 'root';
+    expect(user.split(':')[0]).not.toMatch(/^(root|0)$/);
+  });
+
+  it('starts the same built entry point as npm start', () => {
+    const cmd = execForm(final.body.filter((i) => i.op === 'CMD').at(-1)?.args ?? '[]');
+    expect(cmd).toEqual(['node', relative(ROOT, entry).split('\\').join('/')]);
+  });
+
+  it('probes its health with node, as slim images have no curl', () => {
+    const check = final.body.filter((i) => i.op === 'HEALTHCHECK').at(-1)?.args ?? '';
+    expect(execForm(check)[0]).toBe('node');
+  });
+
+  it('copies only sources that exist and that .dockerignore lets through', () => {
+    const sources = all.flatMap(contextCopies).flatMap((c) => c.sources);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      const path = posix.join(build.context, source);
+      expect(existsSync(join(ROOT, path)), path).toBe(true);
+      const files = statSync(join(ROOT, path)).isDirectory() ? tsFilesUnder(path) : [path];
+      for (const file of [path, ...files]) expect(dockerignored(file), file).toBe(false);
+    }
+  });
+
+  it('compiles code that imports nothing outside what the build stage copies', () => {
+    const copied = all.slice(0, -1).flatMap(contextCopies).flatMap((c) => c.sources).filter((s) => statSync(join(ROOT, s)).isDirectory());
+    const inside = (file: string) => copied.some((dir) => !posix.relative(dir, file).startsWith('..'));
+    for (const file of copied.flatMap(tsFilesUnder)) {
+      for (const [, spec] of readFileSync(join(ROOT, file), 'utf8').matchAll(/from\s+'(\.[^']+)'/g)) {
+        expect(inside(posix.join(posix.dirname(file), spec!)), `${file} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+});
