@@ -13,6 +13,8 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
   const available = frontAvailable(front);
   let stack: TestStack;
   let base: string;
+  const postLogin = (body: string, type = 'application/json') =>
+    http(`${base}/login`, { method: 'POST', headers: { 'content-type': type }, body });
 
   beforeAll(async () => {
     if (!available) return;
@@ -25,11 +27,7 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
 
   describe.skipIf(!available)('logging in', () => {
     it('signs a token from the app answer and lets it through to /check with the right identity', async () => {
-      const res = await http(`${base}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
-      });
+      const res = await postLogin(JSON.stringify({ username: 'alice', password: 'wonderland' }));
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
       const body = res.json() as { token: string; token_type: string; expires_in: number };
@@ -45,11 +43,7 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
     });
 
     it('accepts a form-encoded login', async () => {
-      const res = await http(`${base}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'username=bob&password=builder',
-      });
+      const res = await postLogin('username=bob&password=builder', 'application/x-www-form-urlencoded');
       expect(res.status).toBe(200);
       const token = (res.json() as { token: string }).token;
       const echo = (await http(`${base}/api/whoami`, { headers: { authorization: `Bearer ${token}` } })).json() as Echo;
@@ -57,43 +51,31 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
     });
 
     it("passes the app's refusal through unchanged on a wrong password", async () => {
-      const res = await http(`${base}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice', password: 'not-her-password' }),
-      });
+      const res = await postLogin(JSON.stringify({ username: 'alice', password: 'not-her-password' }));
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ error: 'invalid_credentials' });
     });
 
     it('answers an unknown user exactly as a wrong password', async () => {
-      const res = await http(`${base}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'nobody-here', password: 'whatever' }),
-      });
+      const res = await postLogin(JSON.stringify({ username: 'nobody-here', password: 'whatever' }));
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ error: 'invalid_credentials' });
     });
 
     it('refuses malformed JSON with 400', async () => {
-      const res = await http(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username": "alice",' });
+      const res = await postLogin('{"username": "alice",');
       expect(res.status).toBe(400);
       expect(res.json()).toMatchObject({ error: 'invalid_json' });
     });
 
     it('refuses a 1 MB login body with 413', async () => {
-      const res = await http(`${base}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice', password: 'x'.repeat(1024 * 1024) }),
-      });
+      const res = await postLogin(JSON.stringify({ username: 'alice', password: 'x'.repeat(1024 * 1024) }));
       expect(res.status).toBe(413);
       expect(res.json()).toMatchObject({ error: 'payload_too_large' });
     });
 
     it('refuses missing credentials with 400 before asking the app', async () => {
-      const res = await http(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"alice"}' });
+      const res = await postLogin('{"username":"alice"}');
       expect(res.status).toBe(400);
       expect(res.json()).toMatchObject({ error: 'invalid_request' });
     });

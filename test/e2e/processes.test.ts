@@ -92,61 +92,50 @@ describe('the signer on first start', () => {
   });
 });
 
+/** Starts `npm start`'s script on free ports in a temp dir; `out` collects stdout and stderr. */
+async function startRunner(env: Record<string, string>) {
+  const dir = tempDir();
+  const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
+  const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      GATEWAY_PORT: String(gateway),
+      SIGNER_PORT: String(signer),
+      UPSTREAM_URL: `http://127.0.0.1:${upstream}`,
+      RUN_DIR: join(dir, 'run'),
+      JWT_SECRET_FILE: join(dir, 'jwt-secret'),
+      ...env,
+    },
+  });
+  const runner = { child, dir, ports: { gateway, signer, upstream }, out: '' };
+  child.stdout.on('data', (c: Buffer) => (runner.out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (runner.out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await expect.poll(() => runner.out, { timeout: 20_000 }).toContain(`tokengate is running at http://127.0.0.1:${gateway}`);
+  return { ...runner, output: () => runner.out, exited };
+}
+
 describe.each(FRONTS)('npm start (scripts/start.ts) with the %s front', (front) => {
   it.skipIf(!frontAvailable(front))('serves the demo, then stops every process on SIGTERM', async () => {
-    const dir = tempDir();
-    const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
-    const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        FRONT: front,
-        GATEWAY_PORT: String(gateway),
-        SIGNER_PORT: String(signer),
-        UPSTREAM_URL: `http://127.0.0.1:${upstream}`,
-        RUN_DIR: join(dir, 'run'),
-        JWT_SECRET_FILE: join(dir, 'jwt-secret'),
-      },
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const runner = await startRunner({ FRONT: front });
+    const base = `http://127.0.0.1:${runner.ports.gateway}`;
+    expect(runner.output()).toContain('alice / wonderland');
+    expect(runner.output()).toContain(front === 'nginx' ? 'front: nginx' : 'front: embedded');
+    const token = await login(base, 'alice', 'wonderland');
+    expect((await http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 
-    await expect.poll(() => out, { timeout: 20_000 }).toContain(`tokengate is running at http://127.0.0.1:${gateway}`);
-    expect(out).toContain('alice / wonderland');
-    expect(out).toContain(front === 'nginx' ? 'front: nginx' : 'front: embedded');
-    const token = await login(`http://127.0.0.1:${gateway}`, 'alice', 'wonderland');
-    expect((await http(`http://127.0.0.1:${gateway}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    for (const port of [gateway, signer, upstream]) expect(await portIsClosed(port)).toBe(true);
+    runner.child.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
+    for (const port of Object.values(runner.ports)) expect(await portIsClosed(port)).toBe(true);
   });
 });
 
 describe('npm start without nginx', () => {
   it('falls back to the embedded front, in one line with the install hint, when nginx is missing', async () => {
-    const dir = tempDir();
-    const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
-    const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
-      cwd: ROOT,
-      env: {
-        PATH: '/nonexistent',
-        NGINX_BIN: join(dir, 'no-nginx-here'),
-        GATEWAY_PORT: String(gateway),
-        SIGNER_PORT: String(signer),
-        UPSTREAM_URL: `http://127.0.0.1:${upstream}`,
-        RUN_DIR: join(dir, 'run'),
-        JWT_SECRET_FILE: join(dir, 'jwt-secret'),
-      },
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await expect.poll(() => out, { timeout: 20_000 }).toContain('tokengate is running at');
-    expect(out).toMatch(/^nginx not found: running the embedded Node front instead; .*install-deps/m);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const runner = await startRunner({ PATH: '/nonexistent', NGINX_BIN: '/nonexistent/nginx' });
+    expect(runner.output()).toMatch(/^nginx not found: running the embedded Node front instead; .*install-deps/m);
+    runner.child.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
   });
 });
