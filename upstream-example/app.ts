@@ -44,7 +44,7 @@ export function createUpstreamApp(users: UsersFile): Express {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: unknown) => {
     const status = (err as { status?: unknown }).status;
-    res.status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500).json({ error: 'bad_request' });
+    res.status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500).json({ error: 'invalid_request' });
   });
   return app;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 
-const ROLE = /^[\x21-\x2b\x2d-\x7e]{1,64}$/;
+export const ROLE = /^[\x21-\x2b\x2d-\x7e]{1,64}$/;
 export const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 const userRecord = z.object({

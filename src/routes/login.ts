@@ -1,6 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Core } from '../core.js';
+import { ROUTING } from './routing.js';
 import { GatewayError } from '../errors.js';
 import { TokenTooLargeError } from '../tokens/sign.js';
 import { UpstreamAnswerError, type AuthenticateOutcome } from '../upstream/authenticate.js';
@@ -19,7 +20,7 @@ const LOGIN_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** `POST /login`: credentials → upstream authenticate → a signed token, or the upstream's refusal as is. */
 export function loginRouter(core: Core): Router {
-  const router = Router();
+  const router = Router(ROUTING);
   router
     .route('/login')
     .post(
@@ -53,7 +54,8 @@ function requireLoginContentType(req: Request, _res: Response, next: (err?: unkn
 /** The OpenResty behaviour: the upstream's status and body go back unchanged, with `Retry-After`. */
 function sendRefusal(res: Response, outcome: Extract<AuthenticateOutcome, { kind: 'refused' }>): void {
   res.status(outcome.status).set('Cache-Control', 'no-store');
-  if (outcome.contentType) res.type(outcome.contentType);
+  // setHeader, not res.type(): the app's Content-Type goes back exactly as it was sent.
+  if (outcome.contentType) res.setHeader('Content-Type', outcome.contentType);
   if (outcome.retryAfter) res.set('Retry-After', outcome.retryAfter);
   res.send(outcome.body);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const MIN_SECRET_BYTES = 32;
@@ -48,20 +48,29 @@ async function readSecretFile(file: string): Promise<LoadedSecret | undefined> {
   }
 }
 
-/** Creates the file exclusively; false when it already exists. */
+/**
+ * Creates the file exclusively; false when another process got there first. The secret is
+ * written to a private temp file and hard-linked into place, so the file never exists empty
+ * (two signers starting together must not read a half-written secret).
+ */
 async function createSecretFile(file: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const handle = await open(file, 'wx', 0o600);
+    const handle = await open(tmp, 'wx', 0o600);
     try {
       await handle.writeFile(`${randomBytes(MIN_SECRET_BYTES).toString('base64url')}\n`);
+      await handle.sync();
     } finally {
       await handle.close();
     }
+    await link(tmp, file);
     return true;
   } catch (err) {
     if (isErrno(err, 'EEXIST')) return false;
     throw new SecretError(`cannot create JWT_SECRET_FILE ${file}: ${errnoText(err)}`);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
 

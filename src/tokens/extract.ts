@@ -27,6 +27,8 @@ export function extractToken(src: CredentialSources): Extracted {
 function fromAuthorization(value: string): Extracted {
   const trimmed = value.trim();
   if (trimmed === '') return { kind: 'malformed', reason: 'empty Authorization header' };
+  // `Bearer` alone is a scheme without its token, not a bare token.
+  if (trimmed.toLowerCase() === 'bearer') return { kind: 'malformed', reason: 'empty bearer token' };
   const space = trimmed.search(/[ \t]/);
   if (space === -1) {
     return TOKEN_CHARS.test(trimmed) ? { kind: 'token', token: trimmed, from: 'authorization' } : { kind: 'malformed', reason: 'bad characters' };
