@@ -74,6 +74,16 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
       expect(res.json()).toMatchObject({ error: 'payload_too_large' });
     });
 
+    it.each(['/LOGIN', '/login/'])('treats POST %s as a protected path, not as the login (401)', async (path) => {
+      const res = await http(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+      });
+      expect(res.status).toBe(401);
+      expect(res.text).not.toContain('token_type');
+    });
+
     it('refuses missing credentials with 400 before asking the app', async () => {
       const res = await postLogin('{"username":"alice"}');
       expect(res.status).toBe(400);
