@@ -15,7 +15,7 @@ const users = await readUsers(config.USERS_FILE).catch((err: unknown) => {
   process.exit(2);
 });
 
-const server = createServer({ keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 30_000 }, createUpstreamApp(users));
+const server = createServer({ keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 30_000, maxHeaderSize: 64 * 1024 }, createUpstreamApp(users));
 server.on('error', (err) => {
   process.stderr.write(`upstream-example: cannot listen on ${config.EXAMPLE_HOST}:${config.EXAMPLE_PORT}: ${(err as NodeJS.ErrnoException).code}\n`);
   process.exit(1);
@@ -23,10 +23,14 @@ server.on('error', (err) => {
 server.listen(config.EXAMPLE_PORT, config.EXAMPLE_HOST, () => {
   process.stdout.write(`upstream-example listening on http://${config.EXAMPLE_HOST}:${config.EXAMPLE_PORT}\n`);
 });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5_000).unref();
-  });
-}
+// The demo app stands alone (its image holds only upstream-example/), so it keeps its own
+// small shutdown rather than importing the signer's.
+const shutdown = () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 5_000).unref();
+};
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
+// Started with an IPC channel (by the stack runner): when the runner dies, so does the app.
+if (process.connected) process.once('disconnect', shutdown);

@@ -4,11 +4,16 @@ import type { Logger } from '../log/logger.js';
 
 /** Longer than nginx's upstream `keepalive_timeout` (60 s), so nginx never reuses a socket Node just closed. */
 const KEEP_ALIVE_MS = 75_000;
+/**
+ * Above what nginx lets through (4 × 8 KiB by default), so a request nginx accepted is never
+ * refused by the signer for its header size (auth_request would turn that into a 5xx).
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Starts an HTTP server with timeouts suited to sitting behind nginx; rejects on bind errors. */
 export function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS }, handler);
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: MAX_HEADER_BYTES }, handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -43,6 +48,8 @@ export function closeOnSignals(servers: Server[], logger: Logger, onClosed?: () 
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Started with an IPC channel (by the stack runner): when the runner dies, so do we.
+  if (process.connected) process.once('disconnect', () => shutdown('SIGTERM'));
 }
 
 /** A bind failure explained in words, for the start-up error line. */
