@@ -33,6 +33,13 @@ export function createUpstreamApp(users: UsersFile): Express {
 
   app.get(['/check', '/api/whoami'], (req, res) => echoIdentity(req, res));
 
+  // Reads the whole body, to show that uploads pass through the gateway untouched.
+  app.post('/api/upload', express.raw({ type: () => true, limit: '8mb' }), (req, res) => {
+    const who = identityFrom(req);
+    if (!who) return noIdentity(res);
+    res.json({ sub: who.sub, bytes: Buffer.isBuffer(req.body) ? req.body.length : 0 });
+  });
+
   app.get('/', (req, res) => {
     const who = identityFrom(req);
     if (!who) return noIdentity(res);

@@ -7,8 +7,6 @@ export interface IdentityHeaders {
   'X-Auth-Claims': string;
 }
 
-export const IDENTITY_HEADER_NAMES = ['X-Auth-Sub', 'X-Auth-Roles', 'X-Auth-Claims'] as const;
-
 /** Sub and roles are already checked header-safe by the claims schema; the full payload goes base64url. */
 export function identityHeaders(claims: VerifiedClaims): IdentityHeaders {
   return {

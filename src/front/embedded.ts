@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import { authorizationHeaders } from '../auth/check-request.js';
+import { requestCredentials } from '../auth/check-request.js';
 import type { IdentityHeaders } from '../auth/identity-headers.js';
 import type { Config } from '../config/load.js';
 import { createCore, type AppDeps, type Core } from '../core.js';
 import { GatewayError, toHttp } from '../errors.js';
 import { errorHandler } from '../http/error-handler.js';
 import { loginRouter } from '../routes/login.js';
-import { isAuthenticatePath, isForbiddenClientHeader, stripJwtParam } from './strip.js';
+import { splitJwtParams } from '../tokens/query-token.js';
+import { isForbiddenClientHeader } from './client-headers.js';
+import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
 
 const APP_TIMEOUT_MS = 60_000;
 
@@ -23,6 +25,8 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(assignRequestId);
+  app.use(dropUnderscoreHeaders);
+  app.use(normalizeUrl);
   app.use(loginRouter(core));
   app.use((req, _res, next) => next(isAuthenticatePath(req.path) ? new GatewayError('not_found') : undefined));
   app.use(requireIdentity(core));
@@ -37,9 +41,34 @@ const assignRequestId: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** nginx's `underscores_in_headers off`: such headers are ignored, as if never sent. */
+const dropUnderscoreHeaders: RequestHandler = (req, _res, next) => {
+  if (!req.rawHeaders.some((h, i) => i % 2 === 0 && h.includes('_'))) return next();
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (name.includes('_')) delete req.headers[name.toLowerCase()];
+    else kept.push(name, req.rawHeaders[i + 1]!);
+  }
+  req.rawHeaders = kept;
+  next();
+};
+
+/**
+ * Routes and forwards the normalized path, as nginx does: `/x/../login` is the login, and the
+ * app receives `/check` for `//check`. `req.originalUrl` keeps what the client sent.
+ */
+const normalizeUrl: RequestHandler = (req, _res, next) => {
+  const q = req.url.indexOf('?');
+  const path = normalizePath(q === -1 ? req.url : req.url.slice(0, q));
+  if (path === undefined) return next(new GatewayError('invalid_request', 'The request path is not valid.'));
+  req.url = `${encodePath(path)}${q === -1 ? '' : req.url.slice(q)}`;
+  next();
+};
+
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
-    const decision = await core.check({ authorization: authorizationHeaders(req.rawHeaders), originalUri: req.originalUrl });
+    const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl));
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
       return next();
@@ -56,7 +85,7 @@ function proxyToApp(target: string, core: Core): RequestHandler {
     xfwd: true,
     proxyTimeout: APP_TIMEOUT_MS,
     timeout: APP_TIMEOUT_MS,
-    pathRewrite: (path) => stripJwtParam(path),
+    pathRewrite: (path) => splitJwtParams(path).rest,
     on: {
       proxyReq: (proxyReq, req, res) => {
         for (const name of proxyReq.getHeaderNames()) if (isForbiddenClientHeader(name)) proxyReq.removeHeader(name);

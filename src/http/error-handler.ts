@@ -1,13 +1,17 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, toHttp } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { UpstreamAnswerError } from '../upstream/authenticate.js';
 
 /** The one place errors become responses: public codes go out, internals become `server_error`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = toHttp(err);
     if (http.status >= 500) {
-      const detail = err instanceof GatewayError ? { code: http.body.error, cause: describe(err.cause), detail: (err as { detail?: string }).detail } : { err: describe(err) };
+      const detail =
+        err instanceof GatewayError
+          ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }
+          : { err: describe(err) };
       logger.error({ ...detail, method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'request failed');
     }
     if (res.headersSent) {

@@ -1,4 +1,5 @@
 import type { RequestListener, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer } from 'node:http';
 import type { Logger } from '../log/logger.js';
 
@@ -14,6 +15,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** Starts an HTTP server with timeouts suited to sitting behind nginx; rejects on bind errors. */
 export function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -21,6 +23,17 @@ export function listen(handler: RequestListener, host: string, port: number): Pr
       resolve(server);
     });
   });
+}
+
+/** Node's own parse errors (bad header bytes, oversized headers) get a JSON answer too, then the socket closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(tooLarge ? { error: 'headers_too_large', message: 'The request headers are too large.' } : { error: 'invalid_request', message: 'The request is not valid.' });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** On SIGTERM or SIGINT: stop accepting, let in-flight requests finish, then exit. */

@@ -1,3 +1,5 @@
+import { splitJwtParams } from './query-token.js';
+
 /** Where the token was found, or why none could be used. */
 export type Extracted =
   | { kind: 'token'; token: string; from: 'authorization' | 'query' }
@@ -15,13 +17,21 @@ const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 
 /**
  * Finds the bearer token: `Authorization: Bearer <t>` (scheme case-insensitive), a bare
- * `Authorization: <t>` as the OpenResty recipe sent it, else `?jwt=<t>` in the original URI.
+ * `Authorization: <t>` as the OpenResty recipe sent it, or `?jwt=<t>` in the original URI.
+ * One token, one place (RFC 6750 §2): several headers, several `jwt=`, or a header and a
+ * `jwt=` together are malformed, so no second token can ride along to the app.
  */
 export function extractToken(src: CredentialSources): Extracted {
   if (src.authorization.length > 1) return { kind: 'malformed', reason: 'several Authorization headers' };
+  const queryTokens = src.originalUri === undefined ? [] : splitJwtParams(src.originalUri).tokens;
+  if (queryTokens.length > 1) return { kind: 'malformed', reason: 'several jwt parameters' };
   const header = src.authorization[0];
+  if (header !== undefined && queryTokens.length > 0) return { kind: 'malformed', reason: 'a token in both the header and the query' };
   if (header !== undefined) return fromAuthorization(header);
-  return fromQuery(src.originalUri);
+  const token = queryTokens[0];
+  if (token === undefined) return { kind: 'none' };
+  if (!TOKEN_CHARS.test(token)) return { kind: 'malformed', reason: 'bad jwt parameter' };
+  return { kind: 'token', token, from: 'query' };
 }
 
 function fromAuthorization(value: string): Extracted {
@@ -38,22 +48,4 @@ function fromAuthorization(value: string): Extracted {
   if (scheme.toLowerCase() !== 'bearer') return { kind: 'malformed', reason: 'unsupported scheme' };
   if (!TOKEN_CHARS.test(token)) return { kind: 'malformed', reason: 'bad bearer token' };
   return { kind: 'token', token, from: 'authorization' };
-}
-
-function fromQuery(uri: string | undefined): Extracted {
-  if (uri === undefined) return { kind: 'none' };
-  const q = uri.indexOf('?');
-  if (q === -1) return { kind: 'none' };
-  // The literal name `jwt=`, not a percent-decoded one: nginx strips exactly this parameter
-  // before proxying, so a token accepted here never reaches the app under another spelling.
-  const values = uri
-    .slice(q + 1)
-    .split('&')
-    .filter((part) => part.startsWith('jwt='))
-    .map((part) => part.slice(4));
-  if (values.length === 0) return { kind: 'none' };
-  if (values.length > 1) return { kind: 'malformed', reason: 'several jwt parameters' };
-  const token = values[0] ?? '';
-  if (!TOKEN_CHARS.test(token)) return { kind: 'malformed', reason: 'bad jwt parameter' };
-  return { kind: 'token', token, from: 'query' };
 }

@@ -33,7 +33,10 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'token_too_long' };
     if (!COMPACT_JWS.test(token)) return { ok: false, reason: 'malformed' };
     try {
-      const { payload } = await jwtVerify(token, opts.key, { ...options, currentDate: new Date(now()) });
+      const at = now();
+      const { payload } = await jwtVerify(token, opts.key, { ...options, currentDate: new Date(at) });
+      // jose checks that iat is a number but not when it is; a token from the future is refused.
+      if (typeof payload.iat === 'number' && payload.iat > at / 1000 + opts.clockSkewSeconds) return { ok: false, reason: 'iat_in_future' };
       const identity = identityClaims.safeParse(payload);
       if (!identity.success) return { ok: false, reason: 'unsafe_claims' };
       return { ok: true, claims: identity.data };

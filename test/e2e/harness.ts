@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { findNginx } from '../../scripts/stack/nginx.js';
 import { ENTRY, ROOT } from '../../scripts/stack/paths.js';
@@ -85,4 +86,28 @@ export async function login(base: string, username: string, password: string): P
   const res = await http(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return (res.json() as { token: string }).token;
+}
+
+export interface RawReply {
+  status: number;
+  head: string;
+  body: string;
+}
+
+/** Sends bytes exactly as given (HTTP/1.0, missing Host, odd header bytes) and reads the whole answer. */
+export function rawHttp(base: string, request: string): Promise<RawReply> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(10_000, () => socket.destroy(new Error('raw request timed out')));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const head = split === -1 ? text : text.slice(0, split);
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head, body: split === -1 ? '' : text.slice(split + 4) });
+    });
+  });
 }

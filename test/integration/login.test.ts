@@ -208,6 +208,13 @@ describe('POST /login', () => {
   });
 
   describe('refuses a body it cannot read', () => {
+    it.each(['gzip', 'deflate', 'br'])('answers 415 to a %s-encoded body instead of inflating it', async (encoding) => {
+      const res = await login(signer()).set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('not really compressed');
+      expect(res.status).toBe(415);
+      expect(res.body.error).toBe('unsupported_media_type');
+      expect(stub.received).toHaveLength(0);
+    });
+
     it.each([
       ['a truncated object', '{"username":"alice","password":'],
       ['single quotes', "{'username':'alice'}"],

@@ -103,6 +103,31 @@ describe('/verify', () => {
     });
   });
 
+  describe('refuses a client that sends headers in the gateway X-Auth-* namespace', () => {
+    it.each(['X-Auth-Sub', 'x-auth-roles', 'X-AUTH-CLAIMS', 'X-Auth-Email', 'X-Auth-Request-User', 'X_Auth_Sub', 'x-auth_roles'])(
+      'with 401 invalid_request for %s, even beside a good token',
+      async (name) => {
+        expectRefused(await verify().set('Authorization', `Bearer ${good}`).set(name, 'mallory'), INVALID_REQUEST);
+      },
+    );
+
+    it.each(['X-Authorization', 'X-Authenticated', 'X-Author'])('but lets %s through: it is outside the namespace', async (name) => {
+      const res = await verify().set('Authorization', `Bearer ${good}`).set(name, 'x');
+      expect(res.status).toBe(204);
+    });
+  });
+
+  describe('checks iat against the clock', () => {
+    it('refuses a token issued in the future beyond CLOCK_SKEW_S', async () => {
+      expectRefused(await verify().set('Authorization', `Bearer ${signed({ sub: 'alice', ...valid, iat: NOW_S + SKEW_S + 5 })}`), INVALID_TOKEN);
+    });
+
+    it('accepts a token issued slightly in the future, within CLOCK_SKEW_S', async () => {
+      const res = await verify().set('Authorization', `Bearer ${signed({ sub: 'alice', ...valid, iat: NOW_S + SKEW_S - 5 })}`);
+      expect(res.status).toBe(204);
+    });
+  });
+
   describe('answers 401 without a body', () => {
     it('with a bare Bearer realm challenge when no token was sent', async () => {
       expectRefused(await verify(), NO_TOKEN);

@@ -45,12 +45,13 @@ describe('token extraction', () => {
       expect(extractToken({ authorization: ['Bearer'] })).toMatchObject({ kind: 'malformed' });
     });
 
-    it('prefers the Authorization header over ?jwt= in the original URI', () => {
-      expect(extractToken({ authorization: [`Bearer ${TOKEN}`], originalUri: '/p?jwt=other.token.here' })).toEqual({
-        kind: 'token',
-        token: TOKEN,
-        from: 'authorization',
-      });
+    // RFC 6750 §2: one method per request. A second token must not ride along to the app.
+    it.each([
+      ['a header and a jwt parameter', [`Bearer ${TOKEN}`], '/p?jwt=other.token.here'],
+      ['a header and two jwt parameters', [`Bearer ${TOKEN}`], `/p?jwt=${TOKEN}&jwt=x.y.z`],
+      ['a bare header and a jwt parameter', [TOKEN], `/p?a=1&jwt=${TOKEN}`],
+    ])('calls %s malformed', (_case, authorization, originalUri) => {
+      expect(extractToken({ authorization, originalUri })).toMatchObject({ kind: 'malformed' });
     });
   });
 
