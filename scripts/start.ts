@@ -5,6 +5,26 @@ import { ROOT } from './stack/paths.js';
 import { startStack, type FrontKind, type Stack } from './stack/stack.js';
 
 /** `npm start`: the demo stack (app, signer, nginx or the embedded front) on the configured ports. */
+
+// Handlers first: Ctrl-C or SIGTERM during start-up must stop the children already started
+// (they run in their own process groups, so the terminal's signal does not reach them).
+const starting = new AbortController();
+let stack: Stack | undefined;
+let stopping = false;
+const shutdown = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('stopping...\n');
+  // Still starting: startStack stops what it started and rejects, and the start-up path exits.
+  if (!stack) return starting.abort();
+  await stack.stop();
+  process.stdout.write('stopped.\n');
+  // Logs and the nginx prefix (unless run as root) stay in RUN_DIR for a look afterwards.
+  process.exit(code);
+};
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
 const config = loadConfigOrExit();
 const upstream = new URL(config.UPSTREAM_URL);
 if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
@@ -24,7 +44,6 @@ const print = (name: string, line: string) => {
   process.stdout.write(`${tag} | ${line}\n`);
 };
 
-let stack: Stack;
 try {
   stack = await startStack({
     front,
@@ -36,38 +55,32 @@ try {
     inheritEnv: true,
     nginxBin: config.NGINX_BIN,
     onLine: print,
+    signal: starting.signal,
   });
 } catch (err) {
+  if (starting.signal.aborted) {
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  }
   process.stderr.write(`npm start: ${(err as Error).message}\n`);
   process.exit(1);
 }
+const running = stack;
 
-const login = `curl -s -X POST ${stack.url}/login -H 'content-type: application/json' -d '{"username":"alice","password":"wonderland"}'`;
+const login = `curl -s -X POST ${running.url}/login -H 'content-type: application/json' -d '{"username":"alice","password":"wonderland"}'`;
 process.stdout.write(
   [
     '',
-    `tokengate is running at ${stack.url}  (front: ${stack.front === 'nginx' ? `nginx ${stack.nginxVersion}` : 'embedded Node proxy'})`,
+    `tokengate is running at ${running.url}  (front: ${running.front === 'nginx' ? `nginx ${running.nginxVersion}` : 'embedded Node proxy'})`,
     '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
     `  log in:     ${login}`,
-    `  then:       curl -s ${stack.url}/check -H "Authorization: Bearer <token>"`,
+    `  then:       curl -s ${running.url}/check -H "Authorization: Bearer <token>"`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n'),
 );
 
-let stopping = false;
-const shutdown = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write('stopping...\n');
-  await stack.stop();
-  process.stdout.write('stopped.\n');
-  // Logs and the nginx prefix stay in RUN_DIR for a look afterwards.
-  process.exit(code);
-};
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-for (const p of stack.processes.values()) {
+for (const p of running.processes.values()) {
   void p.exited.then((code) => {
     if (stopping) return;
     process.stderr.write(`${p.name} exited unexpectedly (${String(code)}); stopping the stack\n`);

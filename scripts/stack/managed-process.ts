@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, openSync, readSync, statSync, type WriteStream } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { followFile } from './follow-file.js';
 
 export interface ProcessSpec {
   name: string;
@@ -9,8 +10,8 @@ export interface ProcessSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Resolves true once the process serves; polled until `readyTimeoutMs`. */
-  ready: () => Promise<boolean>;
+  /** Resolves true once the process serves; polled until `readyTimeoutMs`. `signal` ends one attempt. */
+  ready: (signal: AbortSignal) => Promise<boolean>;
   readyTimeoutMs?: number;
   /** Every output line, e.g. to print with a prefix. */
   onLine?: (line: string) => void;
@@ -23,6 +24,13 @@ export interface ProcessSpec {
    * it re-opens /dev/stdout for its access log, which fails on the socket Node uses for pipes.
    */
   stdoutFile?: string;
+  /**
+   * Open an IPC channel to a Node child. It closes when this process ends, however it ends (even
+   * SIGKILL), and the child exits on its `disconnect`: nothing outlives the runner.
+   */
+  ipc?: boolean;
+  /** Aborting it while the process is not yet ready stops the process and rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 /** A child process with its output kept, a readiness check, and a stop that always ends it. */
@@ -34,15 +42,17 @@ export interface ManagedProcess {
   /** Resolves with the exit code (or signal name) when it ends. */
   readonly exited: Promise<number | string>;
   stop(timeoutMs?: number): Promise<void>;
-  kill(): void;
 }
 
 const KEEP_LINES = 200;
+const PROBE_TIMEOUT_MS = 1_000;
 
 /** Starts the process in its own process group and waits until it is ready, or fails with its output. */
 export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
+  spec.signal?.throwIfAborted();
   const stdoutFd = spec.stdoutFile ? openSync(spec.stdoutFile, 'a') : undefined;
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], detached: true });
+  const stdio: StdioOptions = ['ignore', stdoutFd ?? 'pipe', 'pipe', ...(spec.ipc ? ['ipc' as const] : [])];
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio, detached: true });
   if (stdoutFd !== undefined) closeSync(stdoutFd);
   const lines: string[] = [];
   const file: WriteStream | undefined = spec.logFile ? createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
@@ -79,7 +89,6 @@ export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
     pid: child.pid ?? -1,
     recentOutput: () => lines.join('\n'),
     exited,
-    kill: () => killGroup(child, 'SIGKILL'),
     stop: async (timeoutMs = 5_000) => {
       if (done) return;
       killGroup(child, spec.stopSignal ?? 'SIGTERM');
@@ -91,14 +100,26 @@ export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
     },
   };
 
-  const deadline = Date.now() + (spec.readyTimeoutMs ?? 15_000);
+  const limit = spec.readyTimeoutMs ?? 15_000;
+  const deadline = Date.now() + limit;
+  const exitedEarly = async (when: string) => new Error(`${spec.name} exited (${String(await exited)}) ${when}:\n${managed.recentOutput()}`);
   while (Date.now() < deadline) {
-    if (done) throw new Error(`${spec.name} exited (${String(await exited)}) before it was ready:\n${managed.recentOutput()}`);
-    if (await spec.ready().catch(() => false)) return managed;
+    if (spec.signal?.aborted) {
+      await managed.stop();
+      throw spec.signal.reason;
+    }
+    if (done) throw await exitedEarly('before it was ready');
+    const attempt = spec.signal ? AbortSignal.any([spec.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) : AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    if (await spec.ready(attempt).catch(() => false)) {
+      // Whatever answered was not this process if it is gone: another server holds its address.
+      if (done) throw await exitedEarly('although its address answered (is something else listening there?)');
+      if (!spec.signal?.aborted) return managed;
+      continue;
+    }
     await sleep(50);
   }
   await managed.stop();
-  throw new Error(`${spec.name} was not ready within ${spec.readyTimeoutMs ?? 15_000} ms:\n${managed.recentOutput()}`);
+  throw new Error(`${spec.name} was not ready within ${limit} ms:\n${managed.recentOutput()}`);
 }
 
 /** Signals the whole group, so nginx workers never outlive their master. */
@@ -115,41 +136,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Calls `onLine` for each line appended to the file, until the returned function is called. */
-function followFile(path: string, onLine: (line: string) => void): () => void {
-  let offset = statSync(path).size;
-  let partial = '';
-  const read = () => {
-    // The file may be gone when a test already removed its directory.
-    const size = existsSync(path) ? statSync(path).size : 0;
-    if (size <= offset) return;
-    const buf = Buffer.alloc(size - offset);
-    try {
-      const fd = openSync(path, 'r');
-      try {
-        readSync(fd, buf, 0, buf.length, offset);
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      return;
-    }
-    offset = size;
-    const parts = (partial + buf.toString('utf8')).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) onLine(line);
-  };
-  const timer = setInterval(read, 100);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    read();
-  };
-}
-
 /** True once anything answers HTTP at the URL (any status). */
-export async function answersHttp(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+export async function answersHttp(url: string, signal: AbortSignal): Promise<boolean> {
+  const res = await fetch(url, { signal });
   await res.body?.cancel();
   return true;
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { MAIN_CONF, TEMPLATE } from './paths.js';
 
 /** The template's variables: addresses and ports only. */
@@ -45,20 +46,56 @@ export function checkNginx(bin: string): { version: string } {
   return { version };
 }
 
-/** Writes nginx.conf and the rendered tokengate.conf into a private prefix nginx can run from without root. */
+/** nginx's workers run as nobody when it is started as root. */
+const asRoot = () => process.getuid?.() === 0;
+
+/**
+ * Where nginx runs from: `workDir/nginx`, or as root a fresh directory under the temp dir. Root's
+ * workers run as nobody and must traverse every parent of client_body_temp to buffer a large body,
+ * which a 0700 temp dir or /root would forbid. `temporary` says the caller removes it on stop.
+ */
+export function createPrefix(workDir: string): { dir: string; temporary: boolean } {
+  if (!asRoot()) {
+    mkdirSync(join(workDir, 'nginx'), { recursive: true });
+    return { dir: join(workDir, 'nginx'), temporary: false };
+  }
+  const base = realpathSync(tmpdir());
+  for (let dir = base; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) throw new Error(`${dir} is not searchable by nginx's workers (user nobody); set TMPDIR to a directory that is`);
+    if (dir === dirname(dir)) break;
+  }
+  const dir = mkdtempSync(join(base, 'tokengate-nginx-'));
+  chmodSync(dir, 0o755);
+  return { dir, temporary: true };
+}
+
+/** Writes nginx.conf and the rendered tokengate.conf into the prefix (from createPrefix), so nginx runs without /etc. */
 export function preparePrefix(prefix: string, vars: TemplateVars): void {
-  mkdirSync(prefix, { recursive: true });
-  // When started as root, nginx's workers run as nobody and must reach the temp dirs inside.
-  if (process.getuid?.() === 0) chmodSync(prefix, 0o755);
   writeFileSync(join(prefix, 'nginx.conf'), readFileSync(MAIN_CONF, 'utf8'));
   writeFileSync(join(prefix, 'tokengate.conf'), renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars }));
 }
 
-/** Arguments to run nginx in the foreground from the prefix, logging errors to stderr. */
-export function nginxArgs(prefix: string): string[] {
+/** True when dotted version `a` is `b` or later, compared part by part as numbers (1.19.10 > 1.19.5). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const pb = b.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/**
+ * Arguments to run nginx in the foreground from the prefix. `-e stderr` (nginx 1.19.5 and later)
+ * keeps it from opening its compiled-in error log before it reads the config; 1.18 (Ubuntu 22.04,
+ * Debian 11) refuses the option, and only warns about that log before `error_log stderr` applies.
+ */
+export function nginxArgs(prefix: string, version: string): string[] {
   const globals = ['daemon off;'];
-  if (process.getuid?.() === 0) globals.push(`user nobody ${hasGroup('nogroup') ? 'nogroup' : 'nobody'};`);
-  return ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr', '-g', globals.join(' ')];
+  if (asRoot()) globals.push(`user nobody ${hasGroup('nogroup') ? 'nogroup' : 'nobody'};`);
+  const errorLog = versionAtLeast(version, '1.19.5') ? ['-e', 'stderr'] : [];
+  return ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), ...errorLog, '-g', globals.join(' ')];
 }
 
 function hasGroup(name: string): boolean {

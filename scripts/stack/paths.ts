@@ -19,6 +19,7 @@ export const ENTRY = {
   signer: join(ROOT, 'dist/src/index.js'),
   front: join(ROOT, 'dist/src/front/main.js'),
   upstream: join(ROOT, 'dist/upstream-example/index.js'),
+  nginxGuard: join(ROOT, 'dist/scripts/stack/nginx-guard.js'),
 } as const;
 
 export const NGINX_DIR = join(ROOT, 'nginx');

@@ -1,14 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { answersHttp, startProcess, type ManagedProcess } from './managed-process.js';
-import { checkNginx, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
+import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
+import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
 import { DEMO_USERS, ENTRY, ROOT } from './paths.js';
+import { assertAddressesFree, type Bind } from './ports.js';
 
 export type FrontKind = 'nginx' | 'embedded';
 
 export interface StackOptions {
   front: FrontKind;
-  /** Logs, the nginx prefix and (unless JWT_SECRET_FILE is given) the secret go here. */
+  /** Logs, the nginx prefix (except as root, see createPrefix) and (unless JWT_SECRET_FILE is given) the secret go here. */
   workDir: string;
   gateway: { host: string; port: number };
   signer: { host: string; port: number };
@@ -21,6 +22,8 @@ export interface StackOptions {
   nginxBin?: string | undefined;
   usersFile?: string;
   onLine?: (process: string, line: string) => void;
+  /** Aborting it during start-up stops every process started so far; startStack then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /** A running stack: its URL, its processes, and a stop that ends all of them. */
@@ -29,7 +32,6 @@ export interface Stack {
   front: FrontKind;
   nginxVersion?: string;
   processes: Map<string, ManagedProcess>;
-  logFile(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -38,8 +40,12 @@ export class NginxUnavailableError extends Error {
   override name = 'NginxUnavailableError';
 }
 
-/** Starts the demo app, then the signer (or the embedded front), then nginx; on any failure stops what started. */
+/**
+ * Starts the demo app, then the signer (or the embedded front), then nginx; on any failure, or
+ * when `signal` aborts, stops what started. Nothing starts unless every address is free.
+ */
 export async function startStack(opts: StackOptions): Promise<Stack> {
+  opts.signal?.throwIfAborted();
   mkdirSync(join(opts.workDir, 'logs'), { recursive: true });
   const logFile = (name: string) => join(opts.workDir, 'logs', `${name}.log`);
   const base: NodeJS.ProcessEnv = opts.inheritEnv ? { ...process.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' };
@@ -63,22 +69,36 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (!nginxBin) throw new NginxUnavailableError(`nginx is not installed; ${INSTALL_HINT}`);
     nginxVersion = checkNginx(nginxBin).version;
   }
+  // The embedded front is the signer too: it listens on the gateway address only.
+  const binds: Bind[] = [
+    { ...opts.gateway, setting: 'GATEWAY_PORT' },
+    ...(opts.front === 'nginx' ? [{ ...opts.signer, setting: 'SIGNER_PORT' }] : []),
+    { ...opts.upstream, setting: 'UPSTREAM_URL' },
+  ];
+  await assertAddressesFree(binds);
 
   const processes = new Map<string, ManagedProcess>();
+  let prefix: { dir: string; temporary: boolean } | undefined;
   const stop = async () => {
     for (const name of ['nginx', 'front', 'signer', 'upstream']) await processes.get(name)?.stop();
+    if (prefix?.temporary) rmSync(prefix.dir, { recursive: true, force: true });
   };
-  const node = (name: string, entry: string, env: NodeJS.ProcessEnv, readyUrl: string) =>
-    startProcess({
+  // Every child is Node (nginx runs under its guard), so each gets an IPC channel.
+  const start = async (name: string, readyUrl: string, spec: Pick<ProcessSpec, 'args' | 'env'> & Partial<ProcessSpec>) => {
+    const p = await startProcess({
       name,
       command: process.execPath,
-      args: [entry],
       cwd: ROOT,
-      env,
-      ready: () => answersHttp(readyUrl),
+      ready: (signal) => answersHttp(readyUrl, signal),
       logFile: logFile(name),
+      ipc: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onLine ? { onLine: (line: string) => opts.onLine?.(name, line) } : {}),
-    }).then((p) => void processes.set(name, p));
+      ...spec,
+    });
+    processes.set(name, p);
+  };
+  const node = (name: string, entry: string, env: NodeJS.ProcessEnv, readyUrl: string) => start(name, readyUrl, { args: [entry], env });
 
   try {
     const upstreamEnv = { ...base, EXAMPLE_HOST: opts.upstream.host, EXAMPLE_PORT: String(opts.upstream.port), USERS_FILE: opts.usersFile ?? DEMO_USERS };
@@ -88,33 +108,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
         node('front', ENTRY.front, signerEnv, `${gatewayUrl}/login`),
       ]);
-      return { url: gatewayUrl, front: 'embedded', processes, logFile, stop };
+    } else {
+      await allStarted([
+        node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
+        node('signer', ENTRY.signer, signerEnv, `http://${nginxAddr(opts.signer.host, opts.signer.port)}/healthz`),
+      ]);
+      opts.signal?.throwIfAborted();
+      prefix = createPrefix(opts.workDir);
+      preparePrefix(prefix.dir, {
+        GATEWAY_HOST: opts.gateway.host.includes(':') ? `[${opts.gateway.host}]` : opts.gateway.host,
+        GATEWAY_PORT: String(opts.gateway.port),
+        SIGNER_ADDR: nginxAddr(opts.signer.host, opts.signer.port),
+        UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
+      });
+      // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
+      const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
+      await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
-    await allStarted([
-      node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
-      node('signer', ENTRY.signer, signerEnv, `http://${nginxAddr(opts.signer.host, opts.signer.port)}/healthz`),
-    ]);
-    const prefix = join(opts.workDir, 'nginx');
-    preparePrefix(prefix, {
-      GATEWAY_HOST: opts.gateway.host.includes(':') ? `[${opts.gateway.host}]` : opts.gateway.host,
-      GATEWAY_PORT: String(opts.gateway.port),
-      SIGNER_ADDR: nginxAddr(opts.signer.host, opts.signer.port),
-      UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
-    });
-    const nginx = await startProcess({
-      name: 'nginx',
-      command: nginxBin!,
-      args: nginxArgs(prefix),
-      cwd: prefix,
-      env: base,
-      ready: () => answersHttp(`${gatewayUrl}/login`),
-      logFile: logFile('nginx'),
-      stdoutFile: logFile('nginx-access'),
-      stopSignal: 'SIGQUIT',
-      ...(opts.onLine ? { onLine: (line: string) => opts.onLine?.('nginx', line) } : {}),
-    });
-    processes.set('nginx', nginx);
-    return { url: gatewayUrl, front: 'nginx', nginxVersion: nginxVersion!, processes, logFile, stop };
+    opts.signal?.throwIfAborted();
+    return opts.front === 'nginx' ? { url: gatewayUrl, front: 'nginx', nginxVersion: nginxVersion!, processes, stop } : { url: gatewayUrl, front: 'embedded', processes, stop };
   } catch (err) {
     await stop();
     throw err;

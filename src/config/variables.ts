@@ -75,7 +75,7 @@ export const variables = {
     default: 'auto',
     schema: z.enum(['auto', 'nginx', 'embedded']),
   }),
-  RUN_DIR: variable({ doc: '`npm start` only: where logs and the private nginx prefix go.', default: '.run', schema: z.string().min(1) }),
+  RUN_DIR: variable({ doc: '`npm start` only: where logs go, and the private nginx prefix (as root, that prefix is a 0755 temp dir instead, so nginx workers running as nobody can reach it).', default: '.run', schema: z.string().min(1) }),
   NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),
 } as const;
 

@@ -31,22 +31,33 @@ export async function launch(front: FrontKind, env: Record<string, string> = {})
   assertBuilt();
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
   const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
-  const stack = await startStack({
-    front,
-    workDir,
-    gateway: { host: '127.0.0.1', port: gateway },
-    signer: { host: '127.0.0.1', port: signer },
-    upstream: { host: '127.0.0.1', port: upstream },
-    env: { LOG_LEVEL: 'info', ...env },
-    nginxBin: process.env.NGINX_BIN,
-  });
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      front,
+      workDir,
+      gateway: { host: '127.0.0.1', port: gateway },
+      signer: { host: '127.0.0.1', port: signer },
+      upstream: { host: '127.0.0.1', port: upstream },
+      env: { LOG_LEVEL: 'info', ...env },
+      nginxBin: process.env.NGINX_BIN,
+    });
+  } catch (err) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw err;
+  }
+  // The children also hold an IPC channel to this worker: should it die before cleanup, they
+  // (and nginx, through its guard) exit on their own.
   return {
     ...stack,
     workDir,
     secret: () => readFileSync(join(workDir, 'secrets', 'jwt-secret'), 'utf8').trim(),
     cleanup: async () => {
-      await stack.stop();
-      rmSync(workDir, { recursive: true, force: true });
+      try {
+        await stack.stop();
+      } finally {
+        rmSync(workDir, { recursive: true, force: true });
+      }
     },
   };
 }

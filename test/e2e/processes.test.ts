@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTRY, ROOT } from '../../scripts/stack/paths.js';
 import { freePort } from '../../scripts/stack/ports.js';
 import { FRONTS, frontAvailable, http, login } from './harness.js';
+import { cleanupRunners, portIsClosed, spawnRunner } from './runner-harness.js';
 
 interface Run {
   code: number | null;
@@ -21,7 +21,8 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-afterEach(() => {
+afterEach(async () => {
+  await cleanupRunners();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -43,16 +44,6 @@ function run(entry: string, env: Record<string, string>, timeoutMs = 10_000): Pr
     });
   });
 }
-
-const portIsClosed = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
 
 describe('the signer refusing to start', () => {
   it('exits 2 and names every invalid variable at once', async () => {
@@ -92,28 +83,11 @@ describe('the signer on first start', () => {
   });
 });
 
-/** Starts `npm start`'s script on free ports in a temp dir; `out` collects stdout and stderr. */
+/** Starts `npm start`'s script on free ports in a temp dir and waits for its banner. */
 async function startRunner(env: Record<string, string>) {
-  const dir = tempDir();
-  const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
-  const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      GATEWAY_PORT: String(gateway),
-      SIGNER_PORT: String(signer),
-      UPSTREAM_URL: `http://127.0.0.1:${upstream}`,
-      RUN_DIR: join(dir, 'run'),
-      JWT_SECRET_FILE: join(dir, 'jwt-secret'),
-      ...env,
-    },
-  });
-  const runner = { child, dir, ports: { gateway, signer, upstream }, out: '' };
-  child.stdout.on('data', (c: Buffer) => (runner.out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (runner.out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await expect.poll(() => runner.out, { timeout: 20_000 }).toContain(`tokengate is running at http://127.0.0.1:${gateway}`);
-  return { ...runner, output: () => runner.out, exited };
+  const runner = await spawnRunner(env);
+  await runner.waitFor(runner.banner);
+  return runner;
 }
 
 describe.each(FRONTS)('npm start (scripts/start.ts) with the %s front', (front) => {
@@ -137,5 +111,18 @@ describe('npm start without nginx', () => {
     expect(runner.output()).toMatch(/^nginx not found: running the embedded Node front instead; .*install-deps/m);
     runner.child.kill('SIGTERM');
     expect(await runner.exited).toBe(0);
+  });
+});
+
+describe('npm start itself', () => {
+  // `npm start` runs `sh -c '… && exec node …'`: without the exec, sh took npm's SIGTERM and died
+  // without passing it on, and the stack was left running under init.
+  it('stops the whole stack when npm gets SIGTERM', { timeout: 120_000 }, async () => {
+    const runner = await spawnRunner({ FRONT: 'embedded' }, { npm: true });
+    await runner.waitFor(runner.banner, 90_000);
+    runner.child.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
+    expect(runner.output()).toContain('stopped.');
+    for (const port of Object.values(runner.ports)) expect(await portIsClosed(port)).toBe(true);
   });
 });
