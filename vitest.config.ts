@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/build-once.ts'],
           // Real processes (nginx, node) start per file; give them room on a 2-core machine.
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { findNginx } from '../../scripts/stack/nginx.js';
-import { ENTRY, ROOT } from '../../scripts/stack/paths.js';
 import { freePort } from '../../scripts/stack/ports.js';
 import { startStack, type FrontKind, type Stack } from '../../scripts/stack/stack.js';
 
@@ -28,7 +27,6 @@ export interface TestStack extends Stack {
 
 /** Starts the real processes on free ports in a fresh temporary directory. */
 export async function launch(front: FrontKind, env: Record<string, string> = {}): Promise<TestStack> {
-  assertBuilt();
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
   const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
   let stack: Stack;
@@ -60,22 +58,6 @@ export async function launch(front: FrontKind, env: Record<string, string> = {})
       }
     },
   };
-}
-
-/** The e2e suite runs the built code; a stale build would test yesterday's code. */
-function assertBuilt(): void {
-  for (const entry of Object.values(ENTRY)) {
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (npm test does)`);
-  }
-  const built = Math.min(...Object.values(ENTRY).map((e) => statSync(e).mtimeMs));
-  const newest = Math.max(...['src', 'scripts', 'upstream-example'].flatMap((d) => newestTs(join(ROOT, d))));
-  if (newest > built + 1000) throw new Error('dist/ is older than the sources: run `npm run build` (npm test does)');
-}
-
-function newestTs(dir: string): number[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs);
 }
 
 export interface Reply {

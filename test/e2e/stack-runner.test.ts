@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startStack } from '../../scripts/stack/stack.js';
 import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './harness.js';
 import { cleanupRunners, freePorts, portIsClosed, spawnRunner } from './runner-harness.js';
+import { alive } from '../fixtures/alive.js';
 
 const dirs: string[] = [];
 const servers: Server[] = [];
@@ -23,14 +24,14 @@ const tempDir = () => {
   return d;
 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** The nginx-front stack options on these loopback ports, in a fresh temp dir. */
+const onPorts = (ports: { gateway: number; signer: number; upstream: number }) => ({
+  front: 'nginx' as const,
+  workDir: tempDir(),
+  gateway: { host: '127.0.0.1', port: ports.gateway },
+  signer: { host: '127.0.0.1', port: ports.signer },
+  upstream: { host: '127.0.0.1', port: ports.upstream },
+});
 
 /** A stand-in nginx that passes `nginx -V` and then never serves: start-up stays stuck on it. */
 function stuckNginx() {
@@ -78,11 +79,7 @@ describe('startStack aborted during start-up', () => {
     const ports = await freePorts();
     const aborter = new AbortController();
     const starting = startStack({
-      front: 'nginx',
-      workDir: tempDir(),
-      gateway: { host: '127.0.0.1', port: ports.gateway },
-      signer: { host: '127.0.0.1', port: ports.signer },
-      upstream: { host: '127.0.0.1', port: ports.upstream },
+      ...onPorts(ports),
       nginxBin: nginx.bin,
       signal: aborter.signal,
       onLine: (_name, line) => void (line.includes('never ready') && aborter.abort()),
@@ -122,11 +119,7 @@ describe('an address the stack needs is already taken', () => {
     const ports = await freePorts();
     await occupy(ports[which]);
     const starting = startStack({
-      front: 'nginx',
-      workDir: tempDir(),
-      gateway: { host: '127.0.0.1', port: ports.gateway },
-      signer: { host: '127.0.0.1', port: ports.signer },
-      upstream: { host: '127.0.0.1', port: ports.upstream },
+      ...onPorts(ports),
       // It passes `nginx -V`; the address check comes before anything would run it.
       nginxBin: stuckNginx().bin,
     });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startProcess, type ProcessSpec } from '../../scripts/stack/managed-process.js';
+import { alive } from '../fixtures/alive.js';
 
 const node = (code: string, ready: ProcessSpec['ready'], extra: Partial<ProcessSpec> = {}): ProcessSpec => ({
   name: 'child',
@@ -11,15 +12,6 @@ const node = (code: string, ready: ProcessSpec['ready'], extra: Partial<ProcessS
   ready,
   ...extra,
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('startProcess', () => {
   it('fails when the process is gone after its readiness probe answered: someone else answered', async () => {
