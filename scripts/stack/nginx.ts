@@ -3,6 +3,7 @@ import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { MAIN_CONF, TEMPLATE } from './paths.js';
+import { bracketHost } from './ports.js';
 
 /** The template's variables: addresses and ports only. */
 export interface TemplateVars {
@@ -109,7 +110,7 @@ function hasGroup(name: string): boolean {
 /** host:port as nginx's `server` wants it: a wildcard bind becomes loopback, IPv6 gets brackets. */
 export function nginxAddr(host: string, port: number | string): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]:${port}` : `${reachable}:${port}`;
+  return `${bracketHost(reachable)}:${port}`;
 }
 
 export { INSTALL_HINT };

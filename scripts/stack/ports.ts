@@ -27,7 +27,12 @@ export class AddressUnavailableError extends Error {
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
-const show = (b: Bind) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`);
+/** An IPv6 literal in brackets, as it must be before `:port` (in URLs and nginx's `listen`/`server`). */
+export function bracketHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+const show = (b: Bind) => `${bracketHost(b.host)}:${b.port}`;
 
 /**
  * Fails, naming every problem at once, unless each address can be bound now and no two clash.

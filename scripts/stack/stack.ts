@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
 import { DEMO_USERS, ENTRY, ROOT } from './paths.js';
-import { assertAddressesFree, type Bind } from './ports.js';
+import { assertAddressesFree, bracketHost, type Bind } from './ports.js';
 
 export type FrontKind = 'nginx' | 'embedded';
 
@@ -116,7 +116,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       opts.signal?.throwIfAborted();
       prefix = createPrefix(opts.workDir);
       preparePrefix(prefix.dir, {
-        GATEWAY_HOST: opts.gateway.host.includes(':') ? `[${opts.gateway.host}]` : opts.gateway.host,
+        GATEWAY_HOST: bracketHost(opts.gateway.host),
         GATEWAY_PORT: String(opts.gateway.port),
         SIGNER_ADDR: nginxAddr(opts.signer.host, opts.signer.port),
         UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
