@@ -51,7 +51,8 @@ try {
     gateway: { host: config.GATEWAY_HOST, port: config.GATEWAY_PORT },
     signer: { host: config.SIGNER_HOST, port: config.SIGNER_PORT },
     upstream: { host: upstream.hostname, port: Number(upstream.port || 80) },
-    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE },
+    // PUBLIC_ORIGIN defaults to the front door's address unless set.
+    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE, ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}) },
     inheritEnv: true,
     nginxBin: config.NGINX_BIN,
     onLine: print,

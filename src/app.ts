@@ -5,6 +5,8 @@ import { errorHandler, notFound } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRouter } from './routes/health.js';
 import { loginRouter } from './routes/login.js';
+import { logoutRouter } from './routes/logout.js';
+import { refreshRouter } from './routes/refresh.js';
 import { verifyRouter } from './routes/verify.js';
 
 export type { AppDeps };
@@ -19,6 +21,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(healthRouter());
   app.use(verifyRouter(core));
   app.use(loginRouter(core));
+  app.use(refreshRouter(core));
+  app.use(logoutRouter(core));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

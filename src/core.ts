@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config/load.js';
 import { createRequestChecker, type RequestChecker } from './auth/check-request.js';
+import { loginLocation } from './browser/return-to.js';
+import { createCsrf } from './browser/csrf.js';
+import { createCookieJar, type CookieJar } from './session/cookies.js';
+import { createSessions, type Sessions } from './session/sessions.js';
+import { MemoryStore } from './store/memory.js';
+import type { Store } from './store/store.js';
+import { createTokenVerifier, type Verification } from './tokens/verify.js';
 import { createTokenIssuer } from './tokens/sign.js';
-import { createTokenVerifier } from './tokens/verify.js';
 import { createAuthenticateClient } from './upstream/authenticate.js';
 import type { Logger } from './log/logger.js';
 import type { SigningKey } from './tokens/keys.js';
@@ -11,6 +18,10 @@ export interface AppDeps {
   logger: Logger;
   /** The HS256 key, imported once (see `importHmacKey`). */
   key: SigningKey;
+  /** Key for CSRF form tokens, derived from the secret so every instance agrees; random when absent. */
+  csrfKey?: Uint8Array;
+  /** Sessions and revocations; in memory when absent. */
+  store?: Store;
   /** Milliseconds since the epoch; tests freeze it. */
   now?: () => number;
 }
@@ -18,20 +29,43 @@ export interface AppDeps {
 /** The signer's working parts, shared by the signer app and the embedded front. */
 export interface Core {
   logger: Logger;
+  config: Config;
   authenticate: ReturnType<typeof createAuthenticateClient>;
-  issue: ReturnType<typeof createTokenIssuer>;
+  sessions: Sessions;
+  cookies: CookieJar;
+  csrf: ReturnType<typeof createCsrf>;
   check: RequestChecker;
+  verifyAccess: (token: string) => Promise<Verification>;
+  store: Store;
 }
 
 /** Builds the parts once, with every security default pinned from the configuration. */
 export function createCore(config: Config, deps: AppDeps): Core {
   const clock = deps.now ? { now: deps.now } : {};
+  const store = deps.store ?? new MemoryStore(deps.now ? () => Math.floor(deps.now!() / 1000) : undefined);
+  const verifierOptions = { key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock };
+  const verifyAccess = createTokenVerifier(verifierOptions);
+  const sessions = createSessions({
+    issue: createTokenIssuer({ key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
+    verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
+    store,
+    accessTtlS: config.TOKEN_TTL_S,
+    refreshTtlS: config.REFRESH_TTL_S,
+    sessionMaxAgeS: config.SESSION_MAX_AGE_S,
+    graceS: config.REFRESH_GRACE_S,
+    clockSkewS: config.CLOCK_SKEW_S,
+    ...clock,
+  });
+  const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
   return {
     logger: deps.logger,
+    config,
     authenticate: createAuthenticateClient({ url: config.AUTHENTICATE_URL, timeoutMs: config.AUTHENTICATE_TIMEOUT_MS }),
-    issue: createTokenIssuer({ key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
-    check: createRequestChecker(
-      createTokenVerifier({ key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock }),
-    ),
+    sessions,
+    cookies,
+    csrf: createCsrf({ key: deps.csrfKey ?? randomBytes(32), ...clock }),
+    check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri) }),
+    verifyAccess,
+    store,
   };
 }

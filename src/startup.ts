@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { Config } from './config/load.js';
 import type { AppDeps } from './core.js';
 import { createLogger } from './log/logger.js';
@@ -16,5 +17,8 @@ export async function prepareDeps(config: Config): Promise<AppDeps> {
   if (loaded.looseMode !== undefined) {
     logger.warn({ file: config.JWT_SECRET_FILE, mode: loaded.looseMode.toString(8) }, 'the signing secret file is readable by other users; chmod 600 it');
   }
-  return { logger, key: await importHmacKey(loaded.secret) };
+  if (!config.COOKIE_SECURE) logger.warn('COOKIE_SECURE=false: session cookies travel over plain http; use this only for a local demo');
+  // Its own key, derived from the secret so every signer instance agrees on CSRF tokens.
+  const csrfKey = new Uint8Array(hkdfSync('sha256', loaded.secret, new Uint8Array(0), 'tokengate csrf v1', 32));
+  return { logger, key: await importHmacKey(loaded.secret), csrfKey };
 }

@@ -61,8 +61,18 @@ function echoIdentity(req: Request, res: Response): void {
   if (!who) return noIdentity(res);
   res.json({
     ...who,
-    request: { url: req.originalUrl, authorization: req.get('authorization') !== undefined, auth_headers: receivedAuthHeaders(req) },
+    request: {
+      url: req.originalUrl,
+      authorization: req.get('authorization') !== undefined,
+      // Names only: shows that tokengate's session cookies never reach the app.
+      cookies: cookieNames(req.get('cookie')),
+      auth_headers: receivedAuthHeaders(req),
+    },
   });
+}
+
+function cookieNames(header: string | undefined): string[] {
+  return (header ?? '').split(';').map((pair) => pair.split('=', 1)[0]!.trim()).filter((name) => name !== '');
 }
 
 /** Reached without identity headers: the gateway in front is missing or misconfigured. */
@@ -74,7 +84,8 @@ function page(sub: string, roles: string[]): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tokengate demo</title></head>
-<body><h1>Hello, ${esc(sub)}</h1><p>Roles: ${esc(roles.join(', ') || 'none')}</p>
-<p>This page is served by the upstream example behind tokengate.</p></body></html>
+<body><h1>Hello, ${esc(sub)}</h1><p>Roles: <span id="roles">${esc(roles.join(', ') || 'none')}</span></p>
+<p>This page is served by the upstream example behind tokengate.</p>
+<p><a href="/api/whoami">What the app receives</a> · <a href="/logout">Sign out</a></p></body></html>
 `;
 }

@@ -59,6 +59,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     GATEWAY_HOST: opts.gateway.host,
     GATEWAY_PORT: String(opts.gateway.port),
     JWT_SECRET_FILE: join(opts.workDir, 'secrets', 'jwt-secret'),
+    // Redirects and form checks need the address browsers use: the front door's own.
+    PUBLIC_ORIGIN: gatewayUrl,
     ...opts.env,
   };
 

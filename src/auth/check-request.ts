@@ -1,11 +1,26 @@
 import { extractToken, type CredentialSources } from '../tokens/extract.js';
 import type { Verification } from '../tokens/verify.js';
+import type { Sessions } from '../session/sessions.js';
+import type { CookieJar, SessionCookies } from '../session/cookies.js';
+import { identityClaims } from '../tokens/claims.js';
+import { acceptsHtml } from '../http/accepts-html.js';
 import { identityHeaders, type IdentityHeaders } from './identity-headers.js';
 
-/** What `/verify` answers: 204 with identity, or 401 with the `WWW-Authenticate` challenge. */
+/**
+ * What `/verify` answers: 204 with identity, or 401 with the `WWW-Authenticate` challenge, a
+ * login URL for browsers, and cookies to set (a silent refresh) or to clear (a dead session).
+ */
 export type Decision =
-  | { status: 204; headers: IdentityHeaders; sub: string }
-  | { status: 401; challenge: string; reason: string };
+  | { status: 204; headers: IdentityHeaders; sub: string; cookies?: SessionCookies | undefined }
+  | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined };
+
+export interface CheckerParts {
+  verify: (token: string) => Promise<Verification>;
+  sessions: Sessions;
+  cookies: CookieJar;
+  /** The absolute login URL that brings a browser back to `originalUri` afterwards. */
+  loginLocation: (originalUri: string | undefined) => string;
+}
 
 const REALM = 'realm="tokengate"';
 
@@ -14,27 +29,69 @@ const challenge = (error?: 'invalid_token' | 'invalid_request') =>
   error ? `Bearer ${REALM}, error="${error}"` : `Bearer ${REALM}`;
 
 /** The whole `/verify` decision, shared by the signer route and the embedded front. */
-export function createRequestChecker(verify: (token: string) => Promise<Verification>) {
+export function createRequestChecker(parts: CheckerParts) {
+  const allow = (claims: Parameters<typeof identityHeaders>[0], cookies?: SessionCookies): Decision => ({
+    status: 204,
+    headers: identityHeaders(claims),
+    sub: claims.sub,
+    cookies,
+  });
+
+  /** The access token's verdict: its claims when valid and not revoked, else why not. */
+  async function access(token: string) {
+    const result = await parts.verify(token);
+    if (!result.ok) return result;
+    if (await parts.sessions.isRevoked(result.claims)) return { ok: false as const, reason: 'revoked' };
+    return result;
+  }
+
   return async (src: RequestCredentials): Promise<Decision> => {
     // X-Auth-* is the gateway's namespace. A client that sends any such header is refused, so
     // no spelling or extra name can reach the app, even through a location that does not
     // overwrite the three the template sets.
     if (src.identityHeaderNames.length > 0) return { status: 401, challenge: challenge('invalid_request'), reason: 'client sent X-Auth-* headers' };
+    // Browsers navigating are sent to the login page; API clients get the bare 401.
+    const browser = src.authorization.length === 0 && acceptsHtml(src.accept);
+    const deny = (reason: string, error?: 'invalid_token' | 'invalid_request', cookies?: SessionCookies): Decision => ({
+      status: 401,
+      challenge: challenge(error),
+      reason,
+      location: browser ? parts.loginLocation(src.originalUri) : undefined,
+      cookies,
+    });
+
     const found = extractToken(src);
-    if (found.kind === 'none') return { status: 401, challenge: challenge(), reason: 'no_token' };
-    if (found.kind === 'malformed') return { status: 401, challenge: challenge('invalid_request'), reason: found.reason };
-    const result = await verify(found.token);
-    if (!result.ok) return { status: 401, challenge: challenge('invalid_token'), reason: result.reason };
-    return { status: 204, headers: identityHeaders(result.claims), sub: result.claims.sub };
+    if (found.kind === 'malformed') return deny(found.reason, 'invalid_request');
+    if (found.kind === 'token') {
+      const result = await access(found.token);
+      return result.ok ? allow(result.claims) : deny(result.reason, 'invalid_token');
+    }
+
+    // No token in the header or the URL: the browser session's cookies.
+    const jar = parts.cookies.read(src.cookie);
+    if (jar.access === undefined && jar.refresh === undefined) return deny('no_token');
+    if (jar.access !== undefined) {
+      const result = await access(jar.access);
+      if (result.ok) return allow(result.claims);
+      if (jar.refresh === undefined) return deny(result.reason, 'invalid_token', parts.cookies.cleared());
+    }
+    const refreshed = await parts.sessions.refresh(jar.refresh!);
+    if (refreshed.kind === 'refused') return deny(refreshed.reason, 'invalid_token', parts.cookies.cleared());
+    // Claims were checked at login; parsing again keeps the header-safety promise in one place.
+    const claims = identityClaims.parse(refreshed.claims);
+    return refreshed.kind === 'rotated' ? allow(claims, parts.cookies.session(refreshed.tokens)) : allow(claims);
   };
 }
 
 export type RequestChecker = ReturnType<typeof createRequestChecker>;
 
-/** What the decision reads from a request: its credentials and any identity headers it tried to send. */
+/** What the decision reads from a request. */
 export interface RequestCredentials extends CredentialSources {
   /** Names of headers in the gateway's `X-Auth-*` namespace (any case, `-` or `_`) the client sent. */
   identityHeaderNames: readonly string[];
+  /** Every `Cookie` header, joined as one. */
+  cookie?: string | undefined;
+  accept?: string | undefined;
 }
 
 const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
@@ -46,10 +103,15 @@ const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
 export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined): RequestCredentials {
   const authorization: string[] = [];
   const identityHeaderNames: string[] = [];
+  const cookies: string[] = [];
+  let accept: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.toLowerCase() === 'authorization') authorization.push(rawHeaders[i + 1]!);
-    else if (IDENTITY_NAMESPACE.test(name)) identityHeaderNames.push(name);
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    if (name === 'authorization') authorization.push(value);
+    else if (name === 'cookie') cookies.push(value);
+    else if (name === 'accept') accept = accept === undefined ? value : `${accept}, ${value}`;
+    else if (IDENTITY_NAMESPACE.test(name)) identityHeaderNames.push(rawHeaders[i]!);
   }
-  return { authorization, identityHeaderNames, originalUri };
+  return { authorization, identityHeaderNames, originalUri, cookie: cookies.length > 0 ? cookies.join('; ') : undefined, accept };
 }

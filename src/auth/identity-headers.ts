@@ -1,4 +1,4 @@
-import type { VerifiedClaims } from '../tokens/verify.js';
+import type { IdentityClaims } from '../tokens/claims.js';
 
 /** The headers nginx copies to the upstream; names match the nginx template's `auth_request_set`. */
 export interface IdentityHeaders {
@@ -8,7 +8,7 @@ export interface IdentityHeaders {
 }
 
 /** Sub and roles are already checked header-safe by the claims schema; the full payload goes base64url. */
-export function identityHeaders(claims: VerifiedClaims): IdentityHeaders {
+export function identityHeaders(claims: IdentityClaims & Record<string, unknown>): IdentityHeaders {
   return {
     'X-Auth-Sub': claims.sub,
     'X-Auth-Roles': (claims.roles ?? []).join(','),

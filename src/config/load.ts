@@ -27,7 +27,24 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     const shown = raw !== undefined && !('secret' in spec && spec.secret) ? ` (got ${JSON.stringify(raw)})` : '';
     problems.push({ variable: name, message: `${reason}${shown}` });
   }
+  if (problems.length === 0) problems.push(...crossChecks(config as Config));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: config as Config };
+}
+
+/** Loopback hosts, where browsers accept `Secure` cookies over plain http. */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/** Rules between variables: settings that parse alone but cannot work together. */
+function crossChecks(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const origin = new URL(config.PUBLIC_ORIGIN);
+  if (config.COOKIE_SECURE && origin.protocol === 'http:' && !LOOPBACK.test(origin.hostname)) {
+    problems.push({
+      variable: 'COOKIE_SECURE',
+      message: `browsers drop Secure cookies sent over plain http to ${origin.host}; serve PUBLIC_ORIGIN over https, or set COOKIE_SECURE=false for a local demo`,
+    });
+  }
+  return problems;
 }
 
 /** One line per problem, naming the variable: what a person reads before exit code 2. */

@@ -22,6 +22,17 @@ const int = (min: number, max: number) =>
 
 const port = int(1, 65535);
 
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
+/** An origin only (scheme, host, port): where the gateway is reached from browsers. */
+const origin = z
+  .string()
+  .refine((s) => URL.canParse(s), 'must be a URL such as https://gateway.example.com')
+  .transform((s) => new URL(s))
+  .refine((u) => u.protocol === 'https:' || u.protocol === 'http:', 'must be an http:// or https:// origin')
+  .refine((u) => u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '', 'must be an origin only: no path, query, fragment or user name')
+  .transform((u) => u.origin);
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 const host = z
@@ -42,7 +53,32 @@ export const variables = {
     default: '5000',
     schema: int(100, 60000),
   }),
-  TOKEN_TTL_S: variable({ doc: 'Lifetime of an issued token, in seconds.', default: '900', schema: int(1, 86400) }),
+  TOKEN_TTL_S: variable({ doc: 'Lifetime of an access token (and of the access cookie), in seconds.', default: '900', schema: int(1, 86400) }),
+  REFRESH_TTL_S: variable({
+    doc: 'Lifetime of a refresh token, in seconds. Each use rotates it and starts a new lifetime, never past the session end.',
+    default: '604800',
+    schema: int(60, 31536000),
+  }),
+  SESSION_MAX_AGE_S: variable({
+    doc: 'Absolute lifetime of a login session, in seconds. Refreshing cannot extend it; after it the user signs in again.',
+    default: '2592000',
+    schema: int(60, 31536000),
+  }),
+  REFRESH_GRACE_S: variable({
+    doc: 'A refresh token presented again within this many seconds of its rotation (a browser loading several resources at once) is let through without new tokens and without revoking the session. `0` treats every second use as theft.',
+    default: '10',
+    schema: int(0, 60),
+  }),
+  PUBLIC_ORIGIN: variable({
+    doc: 'The origin browsers reach the gateway at. Redirects (`Location`) are built from it, never from `Host`; `return_to` must stay on it; form posts must come from it.',
+    default: 'http://127.0.0.1:8080',
+    schema: origin,
+  }),
+  COOKIE_SECURE: variable({
+    doc: 'Session cookies carry `Secure` and the `__Host-` prefix. `false` only for a plain-http demo on a non-loopback address (logged as a warning).',
+    default: 'true',
+    schema: bool,
+  }),
   ISSUER: variable({ doc: 'The `iss` claim put into tokens and required when verifying.', default: 'tokengate', schema: z.string().min(1).max(256) }),
   AUDIENCE: variable({
     doc: 'When set, the `aud` claim put into tokens and required when verifying.',

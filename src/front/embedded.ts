@@ -9,6 +9,9 @@ import { createCore, type AppDeps, type Core } from '../core.js';
 import { GatewayError, toHttp } from '../errors.js';
 import { errorHandler } from '../http/error-handler.js';
 import { loginRouter } from '../routes/login.js';
+import { logoutRouter } from '../routes/logout.js';
+import { refreshRouter } from '../routes/refresh.js';
+import { withoutGatewayCookies } from './strip-cookies.js';
 import { splitJwtParams } from '../tokens/query-token.js';
 import { isForbiddenClientHeader } from './client-headers.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
@@ -28,6 +31,8 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.use(dropUnderscoreHeaders);
   app.use(normalizeUrl);
   app.use(loginRouter(core));
+  app.use(refreshRouter(core));
+  app.use(logoutRouter(core));
   app.use((req, _res, next) => next(isAuthenticatePath(req.path) ? new GatewayError('not_found') : undefined));
   app.use(requireIdentity(core));
   app.use(proxyToApp(config.UPSTREAM_URL, core));
@@ -69,12 +74,16 @@ const normalizeUrl: RequestHandler = (req, _res, next) => {
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
     const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl));
+    // As nginx's add_header: a silent refresh's cookies ride on the app's answer.
+    if (decision.cookies !== undefined) res.append('Set-Cookie', [decision.cookies.access, decision.cookies.refresh]);
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
       return next();
     }
+    res.set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' });
+    if (decision.location !== undefined) return res.redirect(302, decision.location);
     const { status, body } = toHttp(new GatewayError('unauthorized'));
-    res.status(status).set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' }).json(body);
+    res.status(status).json(body);
   };
 }
 
@@ -91,6 +100,10 @@ function proxyToApp(target: string, core: Core): RequestHandler {
         for (const name of proxyReq.getHeaderNames()) if (isForbiddenClientHeader(name)) proxyReq.removeHeader(name);
         const identity = (res as unknown as { locals: { identity: IdentityHeaders } }).locals.identity;
         for (const [name, value] of Object.entries(identity)) if (value !== '') proxyReq.setHeader(name, value);
+        // The app never sees a token: not in Authorization, not in the query, not in a cookie.
+        const cookie = withoutGatewayCookies(proxyReq.getHeader('cookie'));
+        if (cookie === undefined) proxyReq.removeHeader('cookie');
+        else proxyReq.setHeader('cookie', cookie);
         proxyReq.setHeader('X-Real-IP', req.socket.remoteAddress ?? '');
         proxyReq.once('timeout', () => timedOut.add(req));
       },

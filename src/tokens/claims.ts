@@ -32,5 +32,5 @@ export const identityClaims = z.looseObject({
 
 export type IdentityClaims = z.infer<typeof identityClaims>;
 
-/** Claims the gateway sets itself; an upstream's values for them are dropped. */
-export const REGISTERED_CLAIMS = ['iat', 'exp', 'nbf', 'jti', 'iss', 'aud'] as const;
+/** Claims the gateway sets itself; an upstream's values for them are dropped. `sid` names the login session. */
+export const GATEWAY_CLAIMS = ['iat', 'exp', 'nbf', 'jti', 'iss', 'aud', 'sid'] as const;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { SigningKey } from './keys.js';
-import { REGISTERED_CLAIMS } from './claims.js';
+import { GATEWAY_CLAIMS } from './claims.js';
+import { TOKEN_TYPES, type TokenKind } from './types.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
 
 export interface IssuerOptions {
@@ -15,7 +16,24 @@ export interface IssuerOptions {
 
 export interface IssuedToken {
   token: string;
+  /** Seconds until `exp`. */
   expiresIn: number;
+  jti: string;
+  /** `exp`, unix seconds. */
+  expiresAt: number;
+}
+
+export interface IssueOptions {
+  /** Access (default) or refresh; sets the `typ` header. */
+  kind?: TokenKind;
+  /** Gateway-owned claims put after the caller's, such as the session id `sid`. */
+  own?: Record<string, string>;
+  /** Ends the token earlier than its usual lifetime (unix seconds), e.g. at the session end. */
+  notAfter?: number;
+  /** Lifetime for this token instead of the issuer's, in seconds. */
+  ttlSeconds?: number;
+  /** A `jti` chosen by the caller (a store already knows it); random by default. */
+  jti?: string;
 }
 
 /** The token would be longer than any verifier accepts. */
@@ -23,24 +41,32 @@ export class TokenTooLargeError extends Error {
   override name = 'TokenTooLargeError';
 }
 
+/** 128 random bits, base64url: a token id no one can guess. */
+export const newJti = (): string => randomBytes(16).toString('base64url');
+
+export type TokenIssuer = (claims: Record<string, unknown>, options?: IssueOptions) => Promise<IssuedToken>;
+
 /** Builds the HS256 signer; `alg`, `iss`, `aud` and lifetime are pinned here, not per call. */
-export function createTokenIssuer(opts: IssuerOptions): (claims: Record<string, unknown>) => Promise<IssuedToken> {
+export function createTokenIssuer(opts: IssuerOptions): TokenIssuer {
   const now = opts.now ?? Date.now;
-  return async (claims) => {
+  return async (claims, options = {}) => {
     const payload: Record<string, unknown> = { ...claims };
-    for (const name of REGISTERED_CLAIMS) delete payload[name];
+    for (const name of GATEWAY_CLAIMS) delete payload[name];
+    Object.assign(payload, options.own);
     const iat = Math.floor(now() / 1000);
+    const exp = Math.min(iat + (options.ttlSeconds ?? opts.ttlSeconds), options.notAfter ?? Infinity);
+    const jti = options.jti ?? newJti();
     const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: 'HS256', typ: TOKEN_TYPES[options.kind ?? 'access'] })
       .setIssuedAt(iat)
-      .setExpirationTime(iat + opts.ttlSeconds)
-      .setJti(randomBytes(16).toString('base64url'))
+      .setExpirationTime(exp)
+      .setJti(jti)
       .setIssuer(opts.issuer);
     if (opts.audience !== undefined) jwt.setAudience(opts.audience);
     const token = await jwt.sign(opts.key);
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new TokenTooLargeError(`the claims make a ${token.length}-character token; the limit is ${MAX_TOKEN_LENGTH}`);
     }
-    return { token, expiresIn: opts.ttlSeconds };
+    return { token, expiresIn: exp - iat, jti, expiresAt: exp };
   };
 }

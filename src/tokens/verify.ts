@@ -1,10 +1,14 @@
 import { errors, jwtVerify } from 'jose';
+import { z } from 'zod';
 import type { SigningKey } from './keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
+import { typFits, type TokenKind } from './types.js';
 
 export interface VerifierOptions {
   key: SigningKey;
+  /** Which kind of token this verifier accepts (default access); the `typ` header must fit it. */
+  kind?: TokenKind;
   issuer: string;
   audience?: string | undefined;
   clockSkewSeconds: number;
@@ -12,9 +16,12 @@ export interface VerifierOptions {
   now?: () => number;
 }
 
-export type VerifiedClaims = IdentityClaims & Record<string, unknown>;
+export type VerifiedClaims = IdentityClaims & { exp: number; jti?: string; sid?: string } & Record<string, unknown>;
 
 export type Verification = { ok: true; claims: VerifiedClaims } | { ok: false; reason: string };
+
+/** `jti` and `sid` key revocations; when present they must be short strings. */
+const sessionClaims = z.object({ jti: z.string().min(1).max(128).optional(), sid: z.string().min(1).max(128).optional() });
 
 /** Three base64url segments; anything else is refused before any crypto. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -22,11 +29,13 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Builds the verifier with HS256, issuer, audience and leeway pinned; it never throws. */
 export function createTokenVerifier(opts: VerifierOptions): (token: string) => Promise<Verification> {
   const now = opts.now ?? Date.now;
+  const kind = opts.kind ?? 'access';
   const options = {
     algorithms: ['HS256'],
     issuer: opts.issuer,
     clockTolerance: opts.clockSkewSeconds,
-    requiredClaims: ['exp'],
+    // A refresh token is useless without the session it belongs to and its own id.
+    requiredClaims: kind === 'refresh' ? ['exp', 'jti', 'sid'] : ['exp'],
     ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
   };
   return async (token) => {
@@ -34,12 +43,14 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
     if (!COMPACT_JWS.test(token)) return { ok: false, reason: 'malformed' };
     try {
       const at = now();
-      const { payload } = await jwtVerify(token, opts.key, { ...options, currentDate: new Date(at) });
+      const { payload, protectedHeader } = await jwtVerify(token, opts.key, { ...options, currentDate: new Date(at) });
+      if (!typFits(kind, protectedHeader.typ)) return { ok: false, reason: 'wrong_token_type' };
       // jose checks that iat is a number but not when it is; a token from the future is refused.
       if (typeof payload.iat === 'number' && payload.iat > at / 1000 + opts.clockSkewSeconds) return { ok: false, reason: 'iat_in_future' };
       const identity = identityClaims.safeParse(payload);
       if (!identity.success) return { ok: false, reason: 'unsafe_claims' };
-      return { ok: true, claims: identity.data };
+      if (!sessionClaims.safeParse(payload).success) return { ok: false, reason: 'bad_session_claims' };
+      return { ok: true, claims: identity.data as VerifiedClaims };
     } catch (err) {
       return { ok: false, reason: err instanceof errors.JOSEError ? err.code : 'invalid' };
     }

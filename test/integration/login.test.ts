@@ -7,6 +7,9 @@ import { answer } from '../fixtures/upstream-stub.js';
 
 const { stub: currentStub, signer, login } = useLoginSigner();
 
+/** The JSON answer: the access token first (the OpenResty contract), then the refresh token. */
+const TOKEN_ANSWER = { token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.any(String), refresh_expires_in: 604800 };
+
 /** Verifies with jose directly and the raw secret, independently of the signer's own verifier. */
 async function claimsOf(token: string, audience?: string) {
   const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(TEST_SECRET), {
@@ -29,17 +32,17 @@ describe('POST /login', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ token: expect.any(String), token_type: 'Bearer', expires_in: 900 });
+      expect(res.body).toEqual(TOKEN_ANSWER);
     });
 
     it('answers the same for a form body', async () => {
       const res = await login(signer()).type('form').send('username=alice&password=wonderland');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ token: expect.any(String), token_type: 'Bearer', expires_in: 900 });
+      expect(res.body).toEqual(TOKEN_ANSWER);
       expect(res.headers['cache-control']).toBe('no-store');
     });
 
-    it("signs the upstream's object plus iat, exp, jti and iss", async () => {
+    it("signs the upstream's object plus iat, exp, jti, iss and the session id", async () => {
       const res = await login(signer()).send(ALICE);
       expect(await claimsOf(res.body.token as string)).toEqual({
         sub: 'alice',
@@ -48,6 +51,7 @@ describe('POST /login', () => {
         iat: NOW_S,
         exp: NOW_S + 900,
         jti: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
+        sid: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
         iss: 'tokengate',
       });
     });
@@ -232,10 +236,10 @@ describe('POST /login', () => {
     });
   });
 
-  it.each(['get', 'put', 'delete', 'patch'] as const)('answers %s /login with 405 and Allow: POST', async (method) => {
+  it.each(['put', 'delete', 'patch'] as const)('answers %s /login with 405 and Allow: GET, HEAD, POST', async (method) => {
     const res = await request(signer())[method]('/login');
     expect(res.status).toBe(405);
-    expect(res.headers.allow).toBe('POST');
+    expect(res.headers.allow).toBe('GET, HEAD, POST');
     expect(res.body.error).toBe('method_not_allowed');
     expect(currentStub().received).toHaveLength(0);
   });

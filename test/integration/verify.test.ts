@@ -243,7 +243,7 @@ describe('GET /healthz', () => {
 });
 
 describe('an unknown path', () => {
-  it.each(['/', '/nope', '/verify/extra', '/logout', '/authenticate', '/healthz/x'])('%s answers 404 JSON not_found', async (path) => {
+  it.each(['/', '/nope', '/verify/extra', '/logout/x', '/authenticate', '/healthz/x'])('%s answers 404 JSON not_found', async (path) => {
     const res = await request(app).get(path);
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/json/);

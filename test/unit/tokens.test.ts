@@ -51,10 +51,10 @@ describe('signing and verifying', () => {
     });
   });
 
-  it('issues HS256 tokens with typ JWT', async () => {
+  it('issues HS256 access tokens with typ at+jwt (RFC 9068)', async () => {
     const { token } = await issuer()({ sub: 'alice' });
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as unknown;
-    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
   });
 
   it('gives every token a different random jti', async () => {

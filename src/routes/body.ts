@@ -1,0 +1,35 @@
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { GatewayError } from '../errors.js';
+
+const MAX_BODY = '16kb';
+const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
+function requireFormContentType(req: Request, _res: Response, next: (err?: unknown) => void): void {
+  if (!req.is(FORM_TYPES)) throw new GatewayError('unsupported_media_type');
+  next();
+}
+
+/**
+ * A small JSON or form body, parsed: 16 KiB at most, a few fields, and never inflated
+ * (a compressed body is refused with 415, so nothing is decompressed past the cap).
+ */
+export const smallBody: RequestHandler[] = [
+  requireFormContentType,
+  express.json({ limit: MAX_BODY, type: 'application/json', inflate: false }),
+  express.urlencoded({ extended: false, limit: MAX_BODY, parameterLimit: 16, type: 'application/x-www-form-urlencoded', inflate: false }),
+];
+
+/** A field of the parsed body when it is a string; anything else reads as absent. */
+export function field(body: unknown, name: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** `Allow` and 405 for every other method on a route. */
+export function allowOnly(methods: string): RequestHandler {
+  return (_req, res) => {
+    res.set('Allow', methods);
+    throw new GatewayError('method_not_allowed');
+  };
+}

@@ -1,0 +1,55 @@
+import type { Request, Response } from 'express';
+import type { Core } from '../core.js';
+import { field } from './body.js';
+import { credentials, startSession } from './login.js';
+import { GatewayError } from '../errors.js';
+import { isCrossSite } from '../browser/csrf.js';
+import { renderErrorPage } from '../browser/logout-page.js';
+import { renderLoginPage, type LoginError } from '../browser/login-page.js';
+import { absoluteLocation, safeReturnTo } from '../browser/return-to.js';
+import { sendPage } from '../browser/send-page.js';
+
+/**
+ * A browser's sign-in form post: same-origin and CSRF token checked, then the upstream asked;
+ * success sets both session cookies and 303s to the checked `return_to`.
+ */
+export async function handleFormLogin(core: Core, req: Request, res: Response): Promise<void> {
+  const origin = core.config.PUBLIC_ORIGIN;
+  if (isCrossSite({ origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site') }, origin)) {
+    return sendPage(res, 403, renderErrorPage(403, new GatewayError('cross_site_request').message));
+  }
+  const returnTo = safeReturnTo(field(req.body, 'return_to'), origin);
+  const username = field(req.body, 'username');
+  const again = (status: number, error: LoginError) => {
+    const csrfToken = core.csrf.issue();
+    res.append('Set-Cookie', core.cookies.csrf(csrfToken));
+    sendPage(res, status, renderLoginPage({ returnTo, csrfToken, error, username }));
+  };
+
+  const cookieToken = core.cookies.read(req.get('cookie')).csrf;
+  if (!core.csrf.verify(field(req.body, 'csrf'), cookieToken)) return again(403, 'csrf');
+  const parsed = credentials.safeParse(req.body);
+  if (!parsed.success) return again(401, 'invalid_credentials');
+
+  let outcome;
+  try {
+    outcome = await core.authenticate(parsed.data, req.get('x-request-id'));
+  } catch (err) {
+    // The JSON error handler would log it; here the browser gets a page instead.
+    if (!(err instanceof GatewayError)) throw err;
+    core.logger.warn({ code: err.code, requestId: req.get('x-request-id') }, 'form login failed');
+    return again(err.status, 'unavailable');
+  }
+  if (outcome.kind === 'refused') {
+    if (outcome.status === 429) {
+      if (outcome.retryAfter) res.set('Retry-After', outcome.retryAfter);
+      return again(429, 'rate_limited');
+    }
+    // Any refusal reads the same, so the page never tells whether the user exists.
+    return outcome.status >= 500 ? again(502, 'unavailable') : again(401, 'invalid_credentials');
+  }
+  const tokens = await startSession(core, outcome.claims);
+  const cookies = core.cookies.session(tokens);
+  res.append('Set-Cookie', [cookies.access, cookies.refresh]);
+  res.set('Cache-Control', 'no-store').redirect(303, absoluteLocation(origin, returnTo));
+}

@@ -1,0 +1,77 @@
+import type { RotateResult, SessionRecord, Store } from './store.js';
+
+interface Family {
+  record: SessionRecord;
+  current: string;
+  previous?: string | undefined;
+  rotatedAt: number;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * The in-memory store, for one signer instance. Each method runs to completion without an
+ * `await` between its read and its write, so JavaScript's single thread makes it atomic.
+ * Expired entries are swept once a minute, so nothing grows without bound.
+ */
+export class MemoryStore implements Store {
+  private readonly families = new Map<string, Family>();
+  /** Revoked access-token `jti`s and revoked session ids, each with the unix second it can be forgotten. */
+  private readonly revokedTokens = new Map<string, number>();
+  private readonly revokedSessions = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly nowS: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  async createSession(sid: string, refreshJti: string, record: SessionRecord): Promise<void> {
+    this.families.set(sid, { record, current: refreshJti, rotatedAt: this.nowS() });
+  }
+
+  async rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number): Promise<RotateResult> {
+    const family = this.families.get(sid);
+    if (!family || family.record.expiresAt <= nowS) return { kind: 'unknown' };
+    if (presentedJti === family.current) {
+      family.previous = family.current;
+      family.current = nextJti;
+      family.rotatedAt = nowS;
+      return { kind: 'rotated', session: family.record };
+    }
+    if (presentedJti === family.previous && nowS - family.rotatedAt < graceS) return { kind: 'grace', session: family.record };
+    this.families.delete(sid);
+    this.revokedSessions.set(sid, family.record.expiresAt);
+    return { kind: 'reused' };
+  }
+
+  async revokeSession(sid: string, untilS: number): Promise<void> {
+    this.families.delete(sid);
+    this.revokedSessions.set(sid, Math.max(untilS, this.revokedSessions.get(sid) ?? 0));
+  }
+
+  async revokeToken(jti: string, untilS: number): Promise<void> {
+    this.revokedTokens.set(jti, Math.max(untilS, this.revokedTokens.get(jti) ?? 0));
+  }
+
+  async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {
+    if (jti !== undefined && (this.revokedTokens.get(jti) ?? 0) >= nowS) return true;
+    return sid !== undefined && (this.revokedSessions.get(sid) ?? 0) >= nowS;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  /** Sizes, for tests and metrics. */
+  size(): { sessions: number; revokedTokens: number; revokedSessions: number } {
+    return { sessions: this.families.size, revokedTokens: this.revokedTokens.size, revokedSessions: this.revokedSessions.size };
+  }
+
+  /** Forgets what has expired; exposed so tests need not wait a minute. */
+  sweep(): void {
+    const now = this.nowS();
+    for (const [sid, family] of this.families) if (family.record.expiresAt <= now) this.families.delete(sid);
+    for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until < now) map.delete(key);
+  }
+}

@@ -1,0 +1,42 @@
+/** What a login session remembers: the identity to re-issue tokens with, and when it must end. */
+export interface SessionRecord {
+  /** The identity claims the upstream answered with at login. */
+  claims: Record<string, unknown>;
+  /** Absolute end of the session, unix seconds; refreshing never moves it. */
+  expiresAt: number;
+}
+
+/** The outcome of presenting a refresh token (by its `jti`) for session `sid`. */
+export type RotateResult =
+  /** It was the session's current refresh token; `nextJti` is current now. */
+  | { kind: 'rotated'; session: SessionRecord }
+  /** It was the one rotated away within the grace window: let through, nothing new issued. */
+  | { kind: 'grace'; session: SessionRecord }
+  /** It had been used before: the whole session (every descendant) is revoked now. */
+  | { kind: 'reused' }
+  /** No such live session: logged out, revoked, expired, or never created. */
+  | { kind: 'unknown' };
+
+/**
+ * Gateway state: revoked access tokens, refresh-token families (one per login session) and
+ * which refresh token of each family is current. Keyed on `jti` and session ids, never on
+ * token strings. Every method that decides must be atomic across callers.
+ */
+export interface Store {
+  /** Starts a session whose first refresh token is `refreshJti`; forgotten at `record.expiresAt`. */
+  createSession(sid: string, refreshJti: string, record: SessionRecord): Promise<void>;
+  /**
+   * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current, or, if it
+   * was used before (outside the grace window), revokes the session. Atomic: of several callers
+   * with the same token, exactly one gets `rotated`.
+   */
+  rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number): Promise<RotateResult>;
+  /** Ends session `sid`: its refresh tokens stop working, and its access tokens until `untilS`. */
+  revokeSession(sid: string, untilS: number): Promise<void>;
+  /** Refuses the access token `jti` until `untilS` (its `exp`). */
+  revokeToken(jti: string, untilS: number): Promise<void>;
+  /** The hot-path check: is this access token, or the session it belongs to, revoked? */
+  isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean>;
+  /** Stops timers and connections. */
+  close(): Promise<void>;
+}
