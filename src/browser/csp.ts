@@ -15,7 +15,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Security-Policy': PAGE_CSP,
   'Cache-Control': 'no-store',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  'Referrer-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
   'Cross-Origin-Opener-Policy': 'same-origin',
 });

@@ -74,15 +74,16 @@ function mac(key: KeyObject, nonce: string, expiry: string, binding: string | un
 }
 
 /**
- * True when a state-changing request should be refused as cross-site: any `Sec-Fetch-Site`
- * other than `same-origin`, or any `Origin` other than `publicOrigin` (including `null`).
- * With neither header (old clients) it answers false and the CSRF token alone protects.
+ * True when a state-changing request should be refused as cross-site. `Sec-Fetch-Site` decides
+ * when present: only browsers send it and no page can forge it, and it says `same-origin` even
+ * where `Origin` reads `null` (a page under `Referrer-Policy: no-referrer`). Without it, any
+ * `Origin` other than `publicOrigin` (including `null`) refuses. With neither header (old
+ * clients) it answers false and the CSRF token alone protects.
  * `publicOrigin` must be a serialised origin (`new URL(x).origin`): no path, no trailing slash.
  */
 export function isCrossSite(headers: { origin?: string | undefined; secFetchSite?: string | undefined }, publicOrigin: string): boolean {
   // `none` is a user-typed navigation, which is never a form POST; `same-site` covers sibling
   // subdomains, which may be run by someone else.
-  if (headers.secFetchSite !== undefined && headers.secFetchSite !== 'same-origin') return true;
-  if (headers.origin !== undefined && headers.origin !== publicOrigin) return true;
-  return false;
+  if (headers.secFetchSite !== undefined) return headers.secFetchSite !== 'same-origin';
+  return headers.origin !== undefined && headers.origin !== publicOrigin;
 }

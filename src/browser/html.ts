@@ -43,7 +43,7 @@ export function page(opts: { title: string; body: string }): string {
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="referrer" content="no-referrer">',
+    '<meta name="referrer" content="same-origin">',
     `<title>${escapeHtml(opts.title)}</title>`,
     `<style>${PAGE_STYLE}</style>`,
     '</head>',

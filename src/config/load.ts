@@ -27,7 +27,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     const shown = raw !== undefined && !('secret' in spec && spec.secret) ? ` (got ${JSON.stringify(raw)})` : '';
     problems.push({ variable: name, message: `${reason}${shown}` });
   }
-  if (problems.length === 0) problems.push(...crossChecks(config as Config));
+  problems.push(...crossChecks(config as Partial<Config>));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: config as Config };
 }
 
@@ -35,8 +35,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /** Rules between variables: settings that parse alone but cannot work together. */
-function crossChecks(config: Config): ConfigProblem[] {
+function crossChecks(config: Partial<Config>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  // Each rule runs when its own variables parsed, so it is reported along with the others.
+  if (config.PUBLIC_ORIGIN === undefined) return problems;
   const origin = new URL(config.PUBLIC_ORIGIN);
   if (config.COOKIE_SECURE && origin.protocol === 'http:' && !LOOPBACK.test(origin.hostname)) {
     problems.push({

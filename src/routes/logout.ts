@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Core } from '../core.js';
 import { ROUTING } from './routing.js';
-import { allowOnly, field, smallBody } from './body.js';
+import { allowOnly, field, optionalSmallBody } from './body.js';
 import { GatewayError } from '../errors.js';
 import { acceptsHtml } from '../http/accepts-html.js';
 import { isCrossSite } from '../browser/csrf.js';
@@ -25,7 +25,7 @@ export function logoutRouter(core: Core): Router {
       const csrfToken = session.sid !== undefined ? core.csrf.issue(session.sid) : '';
       sendPage(res, 200, renderLogoutPage({ csrfToken, signedIn: session.sid !== undefined }));
     })
-    .post(...smallBody, async (req, res) => {
+    .post(...optionalSmallBody, async (req, res) => {
       const creds = requestCredentials(req.rawHeaders, undefined);
       if (creds.authorization.length > 0) return apiLogout(core, req, res);
       const session = await currentSession(core, req);

@@ -88,7 +88,8 @@ export function createSessions(opts: SessionOptions) {
 
     /** The hot-path revocation check for a verified access token. */
     isRevoked(claims: VerifiedClaims): Promise<boolean> {
-      return opts.store.isRevoked(claims.jti, claims.sid, nowS());
+      // The verifier accepts a token until exp + skew, so a revocation must hold as long.
+      return opts.store.isRevoked(claims.jti, claims.sid, nowS() - opts.clockSkewS);
     },
   };
 }

@@ -160,7 +160,7 @@ describe('verifying', () => {
 describe('isCrossSite', () => {
   const PUBLIC = 'https://login.example.com';
 
-  // Each header value carries its own verdict; a request is refused when either header refuses.
+  // Each header value carries its own verdict; Sec-Fetch-Site, when sent, overrules Origin.
   const FETCH_SITE: [string | undefined, boolean][] = [
     [undefined, false],
     ['same-origin', false],
@@ -183,7 +183,7 @@ describe('isCrossSite', () => {
     ['https://login.example.com.evil.example', true],
   ];
   const rows = FETCH_SITE.flatMap(([secFetchSite, siteRefuses]) =>
-    ORIGIN.map(([origin, originRefuses]) => ({ secFetchSite, origin, refused: siteRefuses || originRefuses })),
+    ORIGIN.map(([origin, originRefuses]) => ({ secFetchSite, origin, refused: secFetchSite !== undefined ? siteRefuses : originRefuses })),
   );
 
   it.each(rows)('Sec-Fetch-Site $secFetchSite with Origin $origin → refused: $refused', ({ secFetchSite, origin, refused }) => {

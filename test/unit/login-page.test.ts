@@ -79,7 +79,7 @@ describe('every page', () => {
     expect(html.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
     expect(html).toContain('<meta charset="utf-8">');
     expect(tags(html, 'meta').some((m) => m.name === 'viewport' && m.content?.includes('width=device-width'))).toBe(true);
-    expect(tags(html, 'meta')).toContainEqual({ name: 'referrer', content: 'no-referrer' });
+    expect(tags(html, 'meta')).toContainEqual({ name: 'referrer', content: 'same-origin' });
     expect(html).toMatch(/<title>[^<]+<\/title>/);
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
   });
@@ -105,12 +105,12 @@ describe('page headers', () => {
     expect(PAGE_CSP).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]{43}='; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
   });
 
-  it('sends the CSP with no-store, no framing, no referrer, no sniffing and an isolated opener', () => {
+  it('sends the CSP with no-store, no framing, a same-origin referrer policy (form posts then carry a real Origin), no sniffing and an isolated opener', () => {
     expect(PAGE_HEADERS).toEqual({
       'Content-Security-Policy': PAGE_CSP,
       'Cache-Control': 'no-store',
       'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'no-referrer',
+      'Referrer-Policy': 'same-origin',
       'X-Content-Type-Options': 'nosniff',
       'Cross-Origin-Opener-Policy': 'same-origin',
     });
