@@ -194,6 +194,13 @@ describe('docker-compose.yml', () => {
     expect(signer.config.AUTHENTICATE_URL).toBe(`http://upstream:${upstream.EXAMPLE_PORT}/authenticate`);
   });
 
+  it("gives the signer the origin browsers reach nginx at, so redirects and form checks match it", () => {
+    const signer = parseConfig(image('signer').env);
+    if (!signer.ok) expect.unreachable(JSON.stringify(signer.problems));
+    const [host, port] = (nginx.ports as string[])[0]!.split(':');
+    expect(signer.config.PUBLIC_ORIGIN).toBe(`http://${host}:${port}`);
+  });
+
   it('sets only variables the services read', () => {
     for (const name of Object.keys(svc('signer').environment)) expect(Object.keys(variables), name).toContain(name);
     for (const name of Object.keys(svc('upstream').environment)) expect(Object.keys(exampleConfig.shape), name).toContain(name);
