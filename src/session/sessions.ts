@@ -48,7 +48,7 @@ export function createSessions(opts: SessionOptions) {
       const sid = newJti();
       const expiresAt = nowS() + opts.sessionMaxAgeS;
       const tokens = await issuePair(sid, claims, expiresAt, newJti());
-      await opts.store.createSession(sid, tokens.refresh.jti, { claims, expiresAt });
+      await opts.store.createSession(sid, tokens.refresh.jti, { claims, expiresAt }, tokens.refresh.expiresAt + opts.clockSkewS);
       return tokens;
     },
 
@@ -59,7 +59,10 @@ export function createSessions(opts: SessionOptions) {
       // requiredClaims makes both present; the verifier checked they are short strings.
       const { sid, jti } = verified.claims as VerifiedClaims & { sid: string; jti: string };
       const nextJti = newJti();
-      const result = await opts.store.rotateRefresh(sid, jti, nextJti, nowS(), opts.graceS);
+      const now = nowS();
+      // Until the next refresh token can no longer verify (exp plus leeway), the store keeps the family.
+      const nextExpiresAt = now + opts.refreshTtlS + opts.clockSkewS;
+      const result = await opts.store.rotateRefresh(sid, jti, nextJti, now, opts.graceS, nextExpiresAt);
       switch (result.kind) {
         case 'rotated':
           return { kind: 'rotated', claims: result.session.claims, tokens: await issuePair(sid, result.session.claims, result.session.expiresAt, nextJti) };

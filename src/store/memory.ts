@@ -2,6 +2,8 @@ import type { RotateResult, SessionRecord, Store } from './store.js';
 
 interface Family {
   record: SessionRecord;
+  /** When the family is of no more use: the session's end, or its current refresh token's expiry. */
+  deadAt: number;
   current: string;
   previous?: string | undefined;
   rotatedAt: number;
@@ -26,17 +28,18 @@ export class MemoryStore implements Store {
     this.sweeper.unref();
   }
 
-  async createSession(sid: string, refreshJti: string, record: SessionRecord): Promise<void> {
-    this.families.set(sid, { record, current: refreshJti, rotatedAt: this.nowS() });
+  async createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void> {
+    this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: this.nowS() });
   }
 
-  async rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number): Promise<RotateResult> {
+  async rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number, nextExpiresAt?: number): Promise<RotateResult> {
     const family = this.families.get(sid);
-    if (!family || family.record.expiresAt <= nowS) return { kind: 'unknown' };
+    if (!family || family.deadAt <= nowS) return { kind: 'unknown' };
     if (presentedJti === family.current) {
       family.previous = family.current;
       family.current = nextJti;
       family.rotatedAt = nowS;
+      family.deadAt = Math.min(family.record.expiresAt, nextExpiresAt ?? Infinity);
       return { kind: 'rotated', session: family.record };
     }
     if (presentedJti === family.previous && nowS - family.rotatedAt < graceS) return { kind: 'grace', session: family.record };
@@ -71,7 +74,7 @@ export class MemoryStore implements Store {
   /** Forgets what has expired; exposed so tests need not wait a minute. */
   sweep(): void {
     const now = this.nowS();
-    for (const [sid, family] of this.families) if (family.record.expiresAt <= now) this.families.delete(sid);
+    for (const [sid, family] of this.families) if (family.deadAt <= now) this.families.delete(sid);
     for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until < now) map.delete(key);
   }
 }

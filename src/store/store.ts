@@ -23,14 +23,18 @@ export type RotateResult =
  * token strings. Every method that decides must be atomic across callers.
  */
 export interface Store {
-  /** Starts a session whose first refresh token is `refreshJti`; forgotten at `record.expiresAt`. */
-  createSession(sid: string, refreshJti: string, record: SessionRecord): Promise<void>;
+  /**
+   * Starts a session whose first refresh token is `refreshJti`. It is forgotten at
+   * `record.expiresAt`, or earlier once its current refresh token has expired
+   * (`refreshExpiresAt`): nothing could ever use it again.
+   */
+  createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void>;
   /**
    * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current, or, if it
    * was used before (outside the grace window), revokes the session. Atomic: of several callers
    * with the same token, exactly one gets `rotated`.
    */
-  rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number): Promise<RotateResult>;
+  rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number, nextExpiresAt?: number): Promise<RotateResult>;
   /** Ends session `sid`: its refresh tokens stop working, and its access tokens until `untilS`. */
   revokeSession(sid: string, untilS: number): Promise<void>;
   /** Refuses the access token `jti` until `untilS` (its `exp`). */
