@@ -12,6 +12,13 @@ interface Family {
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
+ * At most this many live sessions; past it the oldest is forgotten (its user signs in again).
+ * One signer's memory must not be a function of how many logins someone can make. Revocations
+ * are never dropped this way: forgetting one would let a revoked token back in.
+ */
+export const MAX_MEMORY_SESSIONS = 200_000;
+
+/**
  * The in-memory store, for one signer instance. Each method runs to completion without an
  * `await` between its read and its write, so JavaScript's single thread makes it atomic.
  * Expired entries are swept once a minute, so nothing grows without bound.
@@ -23,12 +30,17 @@ export class MemoryStore implements Store {
   private readonly revokedSessions = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly nowS: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
+    private readonly maxSessions = MAX_MEMORY_SESSIONS,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
   async createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void> {
+    // A Map iterates in insertion order: the first key is the oldest session.
+    if (this.families.size >= this.maxSessions) this.families.delete(this.families.keys().next().value!);
     this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: this.nowS() });
   }
 

@@ -98,4 +98,16 @@ describe('sweeping the memory store', () => {
     await store.close();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('holds at most maxSessions live sessions, forgetting the oldest, and never drops a revocation', async () => {
+    const store = new MemoryStore(() => START_S, 3);
+    stores.push(store);
+    const record = { claims: { sub: 'alice' }, expiresAt: START_S + 3600 };
+    await store.revokeSession('s0', START_S + 60);
+    for (const i of [1, 2, 3, 4]) await store.createSession(`s${i}`, `r${i}`, record);
+    expect(store.size()).toEqual({ sessions: 3, revokedTokens: 0, revokedSessions: 1 });
+    expect((await store.rotateRefresh('s1', 'r1', 'n1', START_S, 10)).kind).toBe('unknown');
+    expect((await store.rotateRefresh('s4', 'r4', 'n4', START_S, 10)).kind).toBe('rotated');
+    await expect(store.isRevoked(undefined, 's0', START_S)).resolves.toBe(true);
+  });
 });
