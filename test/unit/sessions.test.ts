@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 /** Sessions over a memory store, both verifiers, and one clock the test moves. */
-function setup(opts: { graceS?: number } = {}) {
+function setup(opts: { graceS?: number; refreshTtlS?: number } = {}) {
   let at = LOGIN_MS;
   const now = () => at;
   const store = new MemoryStore(() => Math.floor(at / 1000));
@@ -38,12 +38,13 @@ function setup(opts: { graceS?: number } = {}) {
   const verifierOptions = { key, issuer: 'tokengate', clockSkewSeconds: SKEW_S, now };
   const verifyAccess = createTokenVerifier(verifierOptions);
   const verifyRefresh = createTokenVerifier({ ...verifierOptions, kind: 'refresh' });
+  const issue = createTokenIssuer({ key, issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now });
   const sessions = createSessions({
-    issue: createTokenIssuer({ key, issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now }),
+    issue,
     verifyRefresh,
     store,
     accessTtlS: ACCESS_TTL_S,
-    refreshTtlS: REFRESH_TTL_S,
+    refreshTtlS: opts.refreshTtlS ?? REFRESH_TTL_S,
     sessionMaxAgeS: SESSION_MAX_AGE_S,
     graceS: opts.graceS ?? GRACE_S,
     clockSkewS: SKEW_S,
@@ -55,9 +56,20 @@ function setup(opts: { graceS?: number } = {}) {
     if (!result.ok) throw new Error(`access token refused: ${result.reason}`);
     return result.claims;
   };
+  /** Seconds (from now to `untilS`) at which the token still verifies yet is not revoked. */
+  const acceptedAfterRevocation = async (token: string, untilS: number): Promise<number[]> => {
+    const accepted: number[] = [];
+    for (; at / 1000 <= untilS; at += 1000) {
+      const result = await verifyAccess(token);
+      if (result.ok && !(await sessions.isRevoked(result.claims))) accepted.push(at / 1000);
+    }
+    return accepted;
+  };
   return {
     sessions,
     store,
+    issue,
+    acceptedAfterRevocation,
     verifyAccess,
     verifyRefresh,
     accessClaims,
@@ -303,5 +315,32 @@ describe('logging out', () => {
     await sessions.end(undefined, await sessions.inspectRefresh(tokens.refresh.token));
     expect(await sessions.refresh(tokens.refresh.token)).toEqual({ kind: 'refused', reason: 'session_ended' });
     expect(await sessions.isRevoked(await accessClaims(tokens.access.token))).toBe(true);
+  });
+});
+
+// The verifier accepts a token until exp + CLOCK_SKEW_S, so a revocation that ended at exp (or at
+// the session end) would leave CLOCK_SKEW_S seconds in which a revoked token works again.
+describe('revocations cover the clock skew the verifier allows', () => {
+  it('refuses a logged-out access token without sid until its exp plus the clock skew', async () => {
+    const { sessions, issue, verifyAccess, acceptedAfterRevocation } = setup();
+    // A token minted without a session (the same secret, another issuer, or the OpenResty era).
+    const legacy = await issue({ sub: 'alice' });
+    const verified = await verifyAccess(legacy.token);
+    expect(verified.ok && verified.claims.sid).toBeUndefined();
+    await sessions.end(verified.ok ? verified.claims : undefined, undefined);
+    expect(await acceptedAfterRevocation(legacy.token, legacy.expiresAt + SKEW_S)).toEqual([]);
+  });
+
+  it('refuses the last access token of a session revoked for reuse until the session end plus the clock skew', async () => {
+    const { sessions, at, acceptedAfterRevocation } = setup({ refreshTtlS: SESSION_MAX_AGE_S });
+    const first = await sessions.start({ sub: 'alice' });
+    const sessionEnd = SESSION_END_S;
+    at(sessionEnd - 60);
+    const outcome = await sessions.refresh(first.refresh.token);
+    const last = (outcome as { tokens: SessionTokens }).tokens;
+    expect(last.access.expiresAt).toBe(sessionEnd);
+    at(sessionEnd - 60 + GRACE_S + 1);
+    expect(await sessions.refresh(first.refresh.token)).toEqual({ kind: 'refused', reason: 'refresh_token_reused' });
+    expect(await acceptedAfterRevocation(last.access.token, sessionEnd + SKEW_S)).toEqual([]);
   });
 });
