@@ -40,6 +40,14 @@ export function createUpstreamApp(users: UsersFile): Express {
     res.json({ sub: who.sub, bytes: Buffer.isBuffer(req.body) ? req.body.length : 0 });
   });
 
+  // An app that sets its own cookie and allows caching: the gateway's rotated cookies must
+  // still reach the browser next to the app's, and such an answer must not be cached.
+  app.get('/api/prefs', (req, res) => {
+    const who = identityFrom(req);
+    if (!who) return noIdentity(res);
+    res.set('Cache-Control', 'public, max-age=60').cookie('app_pref', 'dark', { httpOnly: true, sameSite: 'lax', path: '/' }).json({ sub: who.sub, theme: 'dark' });
+  });
+
   app.get('/', (req, res) => {
     const who = identityFrom(req);
     if (!who) return noIdentity(res);

@@ -1,3 +1,4 @@
+import { splitJwtParams } from '../tokens/query-token.js';
 import { normalizePath } from '../front/normalize-path.js';
 
 /** Longer than any path a browser needs to come back to; longer input is refused, not truncated. */
@@ -34,10 +35,11 @@ export function absoluteLocation(origin: string, path: string): string {
   return new URL(origin).origin + (isSafePath(path) ? path : '/');
 }
 
-/** The absolute URL of the login page, carrying `return_to` unless it would be `/` or lead back to login/logout. */
+/** The absolute URL of the login page, carrying `return_to` (without any `jwt=`) unless it would be `/` or lead back to login/logout. */
 export function loginLocation(origin: string, originalUri: string | undefined): string {
   const base = `${new URL(origin).origin}/login`;
-  const safe = safeReturnTo(originalUri, origin);
+  // A stale `?jwt=` would be checked again on the way back and loop through the login forever.
+  const safe = safeReturnTo(originalUri === undefined ? undefined : splitJwtParams(originalUri).rest, origin);
   if (safe === '/' || leadsToLoginOrLogout(safe)) return base;
   return `${base}?return_to=${encodeURIComponent(safe)}`;
 }

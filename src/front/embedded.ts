@@ -12,6 +12,8 @@ import { loginRouter } from '../routes/login.js';
 import { logoutRouter } from '../routes/logout.js';
 import { refreshRouter } from '../routes/refresh.js';
 import { withoutGatewayCookies } from './strip-cookies.js';
+import { withSessionCookies } from './session-cookies.js';
+import type { SessionCookies } from '../session/cookies.js';
 import { splitJwtParams } from '../tokens/query-token.js';
 import { isForbiddenClientHeader } from './client-headers.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
@@ -74,12 +76,13 @@ const normalizeUrl: RequestHandler = (req, _res, next) => {
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
     const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl));
-    // As nginx's add_header: a silent refresh's cookies ride on the app's answer.
-    if (decision.cookies !== undefined) res.append('Set-Cookie', [decision.cookies.access, decision.cookies.refresh]);
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
+      // A silent refresh's cookies ride on the app's answer (see proxyToApp), as nginx's add_header.
+      res.locals.cookies = decision.cookies;
       return next();
     }
+    if (decision.cookies !== undefined) res.append('Set-Cookie', [decision.cookies.access, decision.cookies.refresh]);
     res.set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' });
     if (decision.location !== undefined) return res.redirect(302, decision.location);
     const { status, body } = toHttp(new GatewayError('unauthorized'));
@@ -107,13 +110,20 @@ function proxyToApp(target: string, core: Core): RequestHandler {
         proxyReq.setHeader('X-Real-IP', req.socket.remoteAddress ?? '');
         proxyReq.once('timeout', () => timedOut.add(req));
       },
+      proxyRes: (proxyRes, _req, res) => {
+        const cookies = (res as unknown as { locals: { cookies?: SessionCookies } }).locals.cookies;
+        if (cookies !== undefined) withSessionCookies(proxyRes, cookies);
+      },
       error: (err, req, res) => {
         const timeout = timedOut.has(req);
         core.logger.warn({ err: (err as NodeJS.ErrnoException).code ?? err.name, requestId: req.headers['x-request-id'] }, 'app request failed');
         if (!('writeHead' in res) || res.headersSent) return void res.destroy();
         const code = timeout ? 'app_timeout' : 'app_unavailable';
         const http = toHttp(new GatewayError(code));
-        res.writeHead(http.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(http.body));
+        // The check passed and may have rotated the cookies: they must still reach the browser.
+        const cookies = (res as unknown as { locals: { cookies?: SessionCookies } }).locals.cookies;
+        const setCookie = cookies === undefined ? {} : { 'set-cookie': [cookies.access, cookies.refresh] };
+        res.writeHead(http.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...setCookie }).end(JSON.stringify(http.body));
       },
     },
   });

@@ -28,19 +28,23 @@ export function logoutRouter(core: Core): Router {
     .post(...optionalSmallBody, async (req, res) => {
       const creds = requestCredentials(req.rawHeaders, undefined);
       if (creds.authorization.length > 0) return apiLogout(core, req, res);
+      // Cookies ride along on any request, so a cookie sign-out must prove it came from our
+      // page: first by origin, before anything is cleared (a cross-site post carries no session
+      // cookie at all, yet must not wipe the site's cookies), then by the form's token.
+      if (isCrossSite({ origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site') }, core.config.PUBLIC_ORIGIN)) {
+        return refuseCrossSite(req, res);
+      }
       const session = await currentSession(core, req);
       if (session.sid !== undefined) {
-        // Cookies ride along on any request, so a cookie sign-out must prove it came from our form.
-        if (isCrossSite({ origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site') }, core.config.PUBLIC_ORIGIN)) {
-          return refuseCrossSite(req, res);
-        }
         const token = field(req.body, 'csrf');
         if (!core.csrf.verify(token, token, session.sid)) return refuseCrossSite(req, res);
         await core.sessions.end(session.access, session.sid);
         core.logger.info({ sub: session.access?.sub, requestId: req.get('x-request-id') }, 'signed out');
+        // Only a real sign-out wipes the rest of the site's cookies in the browser.
+        res.set('Clear-Site-Data', '"cookies"');
       }
       const cleared = core.cookies.cleared();
-      res.append('Set-Cookie', [cleared.access, cleared.refresh]).set({ 'Clear-Site-Data': '"cookies"', 'Cache-Control': 'no-store' });
+      res.append('Set-Cookie', [cleared.access, cleared.refresh]).set('Cache-Control', 'no-store');
       if (acceptsHtml(req.get('accept'))) return sendPage(res, 200, renderSignedOutPage());
       res.status(204).end();
     })
@@ -53,6 +57,10 @@ async function apiLogout(core: Core, req: Request, res: Response): Promise<void>
   const found = extractToken(requestCredentials(req.rawHeaders, undefined));
   const verified = found.kind === 'token' ? await core.verifyAccess(found.token) : undefined;
   if (!verified?.ok) throw new GatewayError('unauthorized');
+  // A token from elsewhere (the OpenResty era) may carry neither: saying 204 would be a lie.
+  if (verified.claims.jti === undefined && verified.claims.sid === undefined) {
+    throw new GatewayError('invalid_request', 'This token has no "jti" and cannot be revoked; it stays valid until it expires.');
+  }
   await core.sessions.end(verified.claims, verified.claims.sid);
   core.logger.info({ sub: verified.claims.sub, requestId: req.get('x-request-id') }, 'signed out');
   res.set('Cache-Control', 'no-store').status(204).end();

@@ -62,7 +62,9 @@ export function createSessions(opts: SessionOptions) {
       const now = nowS();
       // Until the next refresh token can no longer verify (exp plus leeway), the store keeps the family.
       const nextExpiresAt = now + opts.refreshTtlS + opts.clockSkewS;
-      const result = await opts.store.rotateRefresh(sid, jti, nextJti, now, opts.graceS, nextExpiresAt);
+      // On reuse, the session's access tokens must die; none lives past this.
+      const accessHorizon = now + opts.accessTtlS;
+      const result = await opts.store.rotateRefresh(sid, jti, nextJti, now, opts.graceS, nextExpiresAt, accessHorizon);
       switch (result.kind) {
         case 'rotated':
           return { kind: 'rotated', claims: result.session.claims, tokens: await issuePair(sid, result.session.claims, result.session.expiresAt, nextJti) };
@@ -86,7 +88,7 @@ export function createSessions(opts: SessionOptions) {
       if (access?.jti !== undefined) await opts.store.revokeToken(access.jti, access.exp);
       const session = sid ?? access?.sid;
       // The session's other access tokens die too; none lives longer than this.
-      if (session !== undefined) await opts.store.revokeSession(session, nowS() + opts.accessTtlS + opts.clockSkewS);
+      if (session !== undefined) await opts.store.revokeSession(session, nowS() + opts.accessTtlS);
     },
 
     /** The hot-path revocation check for a verified access token. */

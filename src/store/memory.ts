@@ -18,6 +18,16 @@ const SWEEP_INTERVAL_MS = 60_000;
  */
 export const MAX_MEMORY_SESSIONS = 200_000;
 
+/** At most this many live sessions per user, so one account logging in in a loop evicts only its own. */
+export const MAX_SESSIONS_PER_SUB = 100;
+
+/**
+ * Revocations are kept this long past their `untilS`: callers compare with their clock skew
+ * taken off (a token verifies until `exp` plus the leeway), and 300 s is the largest leeway
+ * the configuration allows.
+ */
+export const REVOCATION_MARGIN_S = 300;
+
 /**
  * The in-memory store, for one signer instance. Each method runs to completion without an
  * `await` between its read and its write, so JavaScript's single thread makes it atomic.
@@ -28,23 +38,49 @@ export class MemoryStore implements Store {
   /** Revoked access-token `jti`s and revoked session ids, each with the unix second it can be forgotten. */
   private readonly revokedTokens = new Map<string, number>();
   private readonly revokedSessions = new Map<string, number>();
+  /** Live session ids by `sub`, oldest first. */
+  private readonly bySub = new Map<string, Set<string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
     private readonly maxSessions = MAX_MEMORY_SESSIONS,
+    private readonly maxPerSub = MAX_SESSIONS_PER_SUB,
   ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
   async createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void> {
-    // A Map iterates in insertion order: the first key is the oldest session.
-    if (this.families.size >= this.maxSessions) this.families.delete(this.families.keys().next().value!);
+    const sub = String(record.claims.sub);
+    const mine = this.bySub.get(sub) ?? new Set<string>();
+    // Maps and Sets iterate in insertion order: the first key is the oldest session.
+    if (mine.size >= this.maxPerSub) this.forget(mine.values().next().value!);
+    if (this.families.size >= this.maxSessions) this.forget(this.families.keys().next().value!);
     this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: this.nowS() });
+    this.bySub.set(sub, mine.add(sid));
   }
 
-  async rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number, nextExpiresAt?: number): Promise<RotateResult> {
+  /** Drops a session's family (not its revocation) and its place in the per-user index. */
+  private forget(sid: string): void {
+    const family = this.families.get(sid);
+    if (!family) return;
+    this.families.delete(sid);
+    const sub = String(family.record.claims.sub);
+    const mine = this.bySub.get(sub);
+    mine?.delete(sid);
+    if (mine?.size === 0) this.bySub.delete(sub);
+  }
+
+  async rotateRefresh(
+    sid: string,
+    presentedJti: string,
+    nextJti: string,
+    nowS: number,
+    graceS: number,
+    nextExpiresAt?: number,
+    reuseRevokesUntil?: number,
+  ): Promise<RotateResult> {
     const family = this.families.get(sid);
     if (!family || family.deadAt <= nowS) return { kind: 'unknown' };
     if (presentedJti === family.current) {
@@ -55,13 +91,13 @@ export class MemoryStore implements Store {
       return { kind: 'rotated', session: family.record };
     }
     if (presentedJti === family.previous && nowS - family.rotatedAt < graceS) return { kind: 'grace', session: family.record };
-    this.families.delete(sid);
-    this.revokedSessions.set(sid, family.record.expiresAt);
+    this.forget(sid);
+    this.revokedSessions.set(sid, Math.min(family.record.expiresAt, reuseRevokesUntil ?? Infinity));
     return { kind: 'reused' };
   }
 
   async revokeSession(sid: string, untilS: number): Promise<void> {
-    this.families.delete(sid);
+    this.forget(sid);
     this.revokedSessions.set(sid, Math.max(untilS, this.revokedSessions.get(sid) ?? 0));
   }
 
@@ -86,7 +122,7 @@ export class MemoryStore implements Store {
   /** Forgets what has expired; exposed so tests need not wait a minute. */
   sweep(): void {
     const now = this.nowS();
-    for (const [sid, family] of this.families) if (family.deadAt <= now) this.families.delete(sid);
-    for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until < now) map.delete(key);
+    for (const [sid, family] of this.families) if (family.deadAt <= now) this.forget(sid);
+    for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until + REVOCATION_MARGIN_S < now) map.delete(key);
   }
 }

@@ -30,16 +30,28 @@ export interface Store {
    */
   createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void>;
   /**
-   * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current, or, if it
-   * was used before (outside the grace window), revokes the session. Atomic: of several callers
-   * with the same token, exactly one gets `rotated`.
+   * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current (alive
+   * until `nextExpiresAt`), or, if it was used before (outside the grace window), revokes the
+   * session until `reuseRevokesUntil` (at most its end). Atomic: of several callers with the
+   * same token, exactly one gets `rotated`.
    */
-  rotateRefresh(sid: string, presentedJti: string, nextJti: string, nowS: number, graceS: number, nextExpiresAt?: number): Promise<RotateResult>;
+  rotateRefresh(
+    sid: string,
+    presentedJti: string,
+    nextJti: string,
+    nowS: number,
+    graceS: number,
+    nextExpiresAt?: number,
+    reuseRevokesUntil?: number,
+  ): Promise<RotateResult>;
   /** Ends session `sid`: its refresh tokens stop working, and its access tokens until `untilS`. */
   revokeSession(sid: string, untilS: number): Promise<void>;
   /** Refuses the access token `jti` until `untilS` (its `exp`). */
   revokeToken(jti: string, untilS: number): Promise<void>;
-  /** The hot-path check: is this access token, or the session it belongs to, revoked? */
+  /**
+   * The hot-path check: is this access token, or the session it belongs to, revoked at `nowS`?
+   * A revocation holds through `untilS` inclusive; callers pass their clock minus the leeway.
+   */
   isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean>;
   /** Stops timers and connections. */
   close(): Promise<void>;

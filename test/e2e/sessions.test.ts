@@ -42,17 +42,32 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
     await stack?.cleanup();
   });
 
+  // nginx allows /login, /refresh and /logout 5 requests a second per address: keep under it.
+  let lastLimited = 0;
+  const paced = async (path: string) => {
+    if (!/^\/(?:login|refresh|logout)(?:\?|$)/.test(path)) return;
+    const wait = lastLimited + 220 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lastLimited = Date.now();
+  };
   const sameOrigin = () => ({ Origin: base, 'Sec-Fetch-Site': 'same-origin' });
-  const get = (path: string, headers: Record<string, string | undefined>) => http(`${base}${path}`, { headers: definedHeaders(headers) });
+  const get = async (path: string, headers: Record<string, string | undefined>) => {
+    await paced(path);
+    return http(`${base}${path}`, { headers: definedHeaders(headers) });
+  };
   const browserGet = (path: string, cookie?: string) => get(path, { Accept: BROWSER_ACCEPT, Cookie: cookie });
-  const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string | undefined>) =>
-    http(`${base}${path}`, {
+  const postForm = async (path: string, fields: Record<string, string>, headers: Record<string, string | undefined>) => {
+    await paced(path);
+    return http(`${base}${path}`, {
       method: 'POST',
       headers: definedHeaders({ Accept: BROWSER_ACCEPT, 'Content-Type': 'application/x-www-form-urlencoded', ...headers }),
       body: new URLSearchParams(fields).toString(),
     });
-  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    http(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: JSON_ACCEPT, ...headers }, body: JSON.stringify(body) });
+  };
+  const postJson = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    await paced(path);
+    return http(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: JSON_ACCEPT, ...headers }, body: JSON.stringify(body) });
+  };
 
   /** GET /login: the hidden CSRF token and its cookie. */
   async function loginForm(returnTo?: string) {
@@ -159,6 +174,32 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
       expect(again.headers.getSetCookie()).toEqual([]);
     });
 
+    it("adds both cookies next to the app's own, and marks that answer no-store", async () => {
+      const { refresh } = await signIn();
+      const res = await get('/api/prefs', { Accept: JSON_ACCEPT, Cookie: cookieHeader(refresh) });
+      expect(res.status).toBe(200);
+      expect([...cookiesOf(res).keys()].sort()).toEqual([ACCESS, REFRESH, 'app_pref'].sort());
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      // Without a rotation the app's caching stands.
+      const again = await get('/api/prefs', { Accept: JSON_ACCEPT, Cookie: cookieHeader(cookiesOf(res).get(ACCESS)!) });
+      expect([...cookiesOf(again).keys()]).toEqual(['app_pref']);
+      expect(again.headers.get('cache-control')).toBe('public, max-age=60');
+    });
+
+    it('still delivers the rotated cookies when the request fails after the check (a chunked body over the limit)', async () => {
+      const { refresh } = await signIn();
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 160; i++) controller.enqueue(chunk); // 10 MiB, no Content-Length
+          controller.close();
+        },
+      });
+      const res = await http(`${base}/api/upload`, { method: 'POST', headers: { Accept: JSON_ACCEPT, Cookie: cookieHeader(refresh) }, body, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      expect([...cookiesOf(res).keys()].sort()).toEqual([ACCESS, REFRESH].sort());
+    });
+
     it('treats the rotated-out refresh cookie as theft: login redirect, cookies cleared, the new pair refused', async () => {
       const { refresh: old } = await signIn();
       const { cookies } = await silentRefresh(old);
@@ -233,6 +274,7 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
       const bearer = { Accept: JSON_ACCEPT, Authorization: `Bearer ${token}` };
       expect((await get('/api/whoami', bearer)).status).toBe(200);
 
+      await paced('/logout');
       const res = await http(`${base}/logout`, { method: 'POST', headers: bearer });
       expect(res.status).toBe(204);
       expect((await get('/api/whoami', bearer)).status).toBe(401);

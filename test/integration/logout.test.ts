@@ -17,6 +17,8 @@ import {
   type SetCookie,
 } from '../fixtures/browser-session.js';
 import { ALICE, useLoginSigner } from '../fixtures/login-signer.js';
+import { TEST_SECRET } from '../fixtures/config.js';
+import { mint } from '../fixtures/tokens.js';
 
 const { signer } = useLoginSigner();
 const app = (): Express => signer({ PUBLIC_ORIGIN: ORIGIN });
@@ -62,6 +64,14 @@ describe('POST /logout with a bearer token (API)', () => {
     const pair = await loginPair(signerApp);
     expect((await request(signerApp).post('/logout').set('Authorization', `Bearer ${pair.token}`)).status).toBe(204);
     expect((await request(signerApp).get('/verify').set('Authorization', `Bearer ${pair.token}`)).status).toBe(401);
+  });
+
+  it('refuses with 400 to sign out a token that carries neither jti nor sid (it cannot be revoked)', async () => {
+    const legacy = await mint({ sub: 'alice' }, { secret: TEST_SECRET, withoutJti: true });
+    // mint() signs on the real clock, so this signer runs on it too.
+    const res = await request(signer({ PUBLIC_ORIGIN: ORIGIN }, { now: Date.now })).post('/logout').set('Authorization', `Bearer ${legacy}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
   });
 
   it('refuses a body that is neither JSON nor a form with 415', async () => {
@@ -225,11 +235,23 @@ describe('POST /logout without any session', () => {
   it.each([
     ['an API-style client', { Accept: 'application/json' }, 204],
     ['a browser', { Accept: BROWSER_ACCEPT }, 200],
-  ])('answers %s with %s, clearing the cookies all the same', async (_case, headers, status) => {
+  ])('answers %s with %s, clearing the gateway cookies but not the whole site', async (_case, headers, status) => {
     const res = await request(app()).post('/logout').set(headers).type('form').send('');
     expect(res.status).toBe(status);
-    expect(res.headers['clear-site-data']).toBe('"cookies"');
+    expect(res.headers['clear-site-data']).toBeUndefined();
     expect(setCookies(res).get(REFRESH)?.attributes['max-age']).toBe('0');
+  });
+
+  // A cross-site post never carries the session cookies (Strict, and Lax is not sent on a
+  // cross-site POST), so the origin check must come before anything is cleared.
+  it.each([
+    ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+    ['Origin: https://evil.example', { Origin: 'https://evil.example' }],
+  ])('refuses a cross-site post with %s before clearing anything', async (_case, headers) => {
+    const res = await request(app()).post('/logout').set({ Accept: BROWSER_ACCEPT, ...headers }).type('form').send('');
+    expect(res.status).toBe(403);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers['clear-site-data']).toBeUndefined();
   });
 
   it('answers a browser whose cookies are garbage the same way', async () => {

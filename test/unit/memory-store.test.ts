@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore } from '../../src/store/memory.js';
+import { MemoryStore, REVOCATION_MARGIN_S } from '../../src/store/memory.js';
 import { describeStoreContract } from '../fixtures/store-contract.js';
 
 describeStoreContract('memory', (clock) => new MemoryStore(clock.nowS));
@@ -36,13 +36,17 @@ describe('sweeping the memory store', () => {
     // A session ends at expiresAt; a revocation still holds at its untilS.
     expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1 });
 
+    // Revocations are kept REVOCATION_MARGIN_S past untilS: callers check with the skew taken off.
+    advance(REVOCATION_MARGIN_S);
+    store.sweep();
+    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1 });
     advance(1);
     store.sweep();
     expect(store.size()).toEqual({ sessions: 1, revokedTokens: 1, revokedSessions: 0 });
-    expect(await store.isRevoked('access-long', undefined, now())).toBe(true);
+    expect(await store.isRevoked('access-long', undefined, now() - REVOCATION_MARGIN_S)).toBe(true);
     expect((await store.rotateRefresh('long', 'j2', 'j3', now(), 10)).kind).toBe('rotated');
 
-    advance(600);
+    advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
     expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 0 });
   });
@@ -54,9 +58,34 @@ describe('sweeping the memory store', () => {
     advance(11);
     expect((await store.rotateRefresh('stolen', 'a', 'c', now(), 10)).kind).toBe('reused');
     expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 1 });
-    advance(600);
+    advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
     expect(store.size().revokedSessions).toBe(0);
+  });
+
+  it('revokes a reused session only as long as its access tokens can live (reuseRevokesUntil)', async () => {
+    const { store, now, advance } = setup();
+    await store.createSession('stolen', 'a', { claims: { sub: 'alice' }, expiresAt: now() + 30 * 86_400 });
+    await store.rotateRefresh('stolen', 'a', 'b', now(), 10);
+    advance(11);
+    expect((await store.rotateRefresh('stolen', 'a', 'c', now(), 10, undefined, now() + 900)).kind).toBe('reused');
+    expect(await store.isRevoked(undefined, 'stolen', now() + 900)).toBe(true);
+    expect(await store.isRevoked(undefined, 'stolen', now() + 901)).toBe(false);
+    advance(901 + REVOCATION_MARGIN_S);
+    store.sweep();
+    expect(store.size().revokedSessions).toBe(0);
+  });
+
+  it('holds at most maxPerSub sessions per user, forgetting that user\'s oldest only', async () => {
+    const store = new MemoryStore(() => START_S, 100, 2);
+    stores.push(store);
+    const of = (sub: string) => ({ claims: { sub }, expiresAt: START_S + 3600 });
+    await store.createSession('bob-1', 'b1', of('bob'));
+    for (const i of [1, 2, 3]) await store.createSession(`alice-${i}`, `a${i}`, of('alice'));
+    expect(store.size().sessions).toBe(3);
+    expect((await store.rotateRefresh('alice-1', 'a1', 'n', START_S, 10)).kind).toBe('unknown');
+    expect((await store.rotateRefresh('alice-3', 'a3', 'n3', START_S, 10)).kind).toBe('rotated');
+    expect((await store.rotateRefresh('bob-1', 'b1', 'nb', START_S, 10)).kind).toBe('rotated');
   });
 
   it('stays bounded through a day of logins, refreshes and logouts', async () => {
@@ -89,7 +118,7 @@ describe('sweeping the memory store', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { store, now, advance } = setup();
     await store.revokeToken('access', now() + 30);
-    advance(31);
+    advance(31 + REVOCATION_MARGIN_S);
     vi.advanceTimersByTime(59_999);
     expect(store.size().revokedTokens).toBe(1);
     vi.advanceTimersByTime(1);

@@ -93,6 +93,12 @@ describe('loginLocation', () => {
   it('keeps a page merely named like login', () => {
     expect(loginLocation(ORIGIN, '/loginhelp')).toBe(`${ORIGIN}/login?return_to=%2Floginhelp`);
   });
+
+  // A stale token in the URL would be checked again after signing in, and loop.
+  it('leaves every jwt= parameter out of return_to, keeping the rest of the query', () => {
+    expect(loginLocation(ORIGIN, '/page?jwt=stale&tab=2&jwt=x')).toBe(`${ORIGIN}/login?return_to=${encodeURIComponent('/page?tab=2')}`);
+    expect(loginLocation(ORIGIN, '/page?jwt=stale')).toBe(`${ORIGIN}/login?return_to=%2Fpage`);
+  });
 });
 
 describe('absoluteLocation', () => {
