@@ -64,7 +64,7 @@ export function createSessions(opts: SessionOptions) {
       const nextExpiresAt = now + opts.refreshTtlS + opts.clockSkewS;
       // On reuse, the session's access tokens must die; none lives past this.
       const accessHorizon = now + opts.accessTtlS;
-      const result = await opts.store.rotateRefresh(sid, jti, nextJti, now, opts.graceS, nextExpiresAt, accessHorizon);
+      const result = await opts.store.rotateRefresh(sid, jti, nextJti, { nowS: now, graceS: opts.graceS, nextExpiresAt, reuseRevokesUntil: accessHorizon });
       switch (result.kind) {
         case 'rotated':
           return { kind: 'rotated', claims: result.session.claims, tokens: await issuePair(sid, result.session.claims, result.session.expiresAt, nextJti) };

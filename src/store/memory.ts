@@ -1,4 +1,4 @@
-import type { RotateResult, SessionRecord, Store } from './store.js';
+import type { RotateOptions, RotateResult, SessionRecord, Store } from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -72,15 +72,8 @@ export class MemoryStore implements Store {
     if (mine?.size === 0) this.bySub.delete(sub);
   }
 
-  async rotateRefresh(
-    sid: string,
-    presentedJti: string,
-    nextJti: string,
-    nowS: number,
-    graceS: number,
-    nextExpiresAt?: number,
-    reuseRevokesUntil?: number,
-  ): Promise<RotateResult> {
+  async rotateRefresh(sid: string, presentedJti: string, nextJti: string, at: RotateOptions): Promise<RotateResult> {
+    const { nowS, graceS, nextExpiresAt, reuseRevokesUntil } = at;
     const family = this.families.get(sid);
     if (!family || family.deadAt <= nowS) return { kind: 'unknown' };
     if (presentedJti === family.current) {

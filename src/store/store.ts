@@ -17,6 +17,17 @@ export type RotateResult =
   /** No such live session: logged out, revoked, expired, or never created. */
   | { kind: 'unknown' };
 
+/** The clock and the deadlines of one rotation, all in unix seconds. */
+export interface RotateOptions {
+  nowS: number;
+  /** How long after a rotation the token it replaced is still let through (`grace`). */
+  graceS: number;
+  /** When the next refresh token stops being usable; the session's end when absent. */
+  nextExpiresAt?: number | undefined;
+  /** On reuse, how long the session's access tokens stay refused; the session's end when absent. */
+  reuseRevokesUntil?: number | undefined;
+}
+
 /**
  * Gateway state: revoked access tokens, refresh-token families (one per login session) and
  * which refresh token of each family is current. Keyed on `jti` and session ids, never on
@@ -30,20 +41,11 @@ export interface Store {
    */
   createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void>;
   /**
-   * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current (alive
-   * until `nextExpiresAt`), or, if it was used before (outside the grace window), revokes the
-   * session until `reuseRevokesUntil` (at most its end). Atomic: of several callers with the
+   * Uses refresh token `presentedJti` of session `sid` once: makes `nextJti` current, or, if it
+   * was used before (outside the grace window), revokes the session. Atomic: of several callers with the
    * same token, exactly one gets `rotated`.
    */
-  rotateRefresh(
-    sid: string,
-    presentedJti: string,
-    nextJti: string,
-    nowS: number,
-    graceS: number,
-    nextExpiresAt?: number,
-    reuseRevokesUntil?: number,
-  ): Promise<RotateResult>;
+  rotateRefresh(sid: string, presentedJti: string, nextJti: string, at: RotateOptions): Promise<RotateResult>;
   /** Ends session `sid`: its refresh tokens stop working, and its access tokens until `untilS`. */
   revokeSession(sid: string, untilS: number): Promise<void>;
   /** Refuses the access token `jti` until `untilS` (its `exp`). */

@@ -44,7 +44,7 @@ describe('sweeping the memory store', () => {
     store.sweep();
     expect(store.size()).toEqual({ sessions: 1, revokedTokens: 1, revokedSessions: 0 });
     expect(await store.isRevoked('access-long', undefined, now() - REVOCATION_MARGIN_S)).toBe(true);
-    expect((await store.rotateRefresh('long', 'j2', 'j3', now(), 10)).kind).toBe('rotated');
+    expect((await store.rotateRefresh('long', 'j2', 'j3', { nowS: now(), graceS: 10 })).kind).toBe('rotated');
 
     advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
@@ -54,9 +54,9 @@ describe('sweeping the memory store', () => {
   it('forgets a session revoked for reuse once the session would have ended', async () => {
     const { store, now, advance } = setup();
     await store.createSession('stolen', 'a', { claims: { sub: 'alice' }, expiresAt: now() + 600 });
-    await store.rotateRefresh('stolen', 'a', 'b', now(), 10);
+    await store.rotateRefresh('stolen', 'a', 'b', { nowS: now(), graceS: 10 });
     advance(11);
-    expect((await store.rotateRefresh('stolen', 'a', 'c', now(), 10)).kind).toBe('reused');
+    expect((await store.rotateRefresh('stolen', 'a', 'c', { nowS: now(), graceS: 10 })).kind).toBe('reused');
     expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 1 });
     advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
@@ -66,9 +66,9 @@ describe('sweeping the memory store', () => {
   it('revokes a reused session only as long as its access tokens can live (reuseRevokesUntil)', async () => {
     const { store, now, advance } = setup();
     await store.createSession('stolen', 'a', { claims: { sub: 'alice' }, expiresAt: now() + 30 * 86_400 });
-    await store.rotateRefresh('stolen', 'a', 'b', now(), 10);
+    await store.rotateRefresh('stolen', 'a', 'b', { nowS: now(), graceS: 10 });
     advance(11);
-    expect((await store.rotateRefresh('stolen', 'a', 'c', now(), 10, undefined, now() + 900)).kind).toBe('reused');
+    expect((await store.rotateRefresh('stolen', 'a', 'c', { nowS: now(), graceS: 10, reuseRevokesUntil: now() + 900 })).kind).toBe('reused');
     expect(await store.isRevoked(undefined, 'stolen', now() + 900)).toBe(true);
     expect(await store.isRevoked(undefined, 'stolen', now() + 901)).toBe(false);
     advance(901 + REVOCATION_MARGIN_S);
@@ -83,9 +83,9 @@ describe('sweeping the memory store', () => {
     await store.createSession('bob-1', 'b1', of('bob'));
     for (const i of [1, 2, 3]) await store.createSession(`alice-${i}`, `a${i}`, of('alice'));
     expect(store.size().sessions).toBe(3);
-    expect((await store.rotateRefresh('alice-1', 'a1', 'n', START_S, 10)).kind).toBe('unknown');
-    expect((await store.rotateRefresh('alice-3', 'a3', 'n3', START_S, 10)).kind).toBe('rotated');
-    expect((await store.rotateRefresh('bob-1', 'b1', 'nb', START_S, 10)).kind).toBe('rotated');
+    expect((await store.rotateRefresh('alice-1', 'a1', 'n', { nowS: START_S, graceS: 10 })).kind).toBe('unknown');
+    expect((await store.rotateRefresh('alice-3', 'a3', 'n3', { nowS: START_S, graceS: 10 })).kind).toBe('rotated');
+    expect((await store.rotateRefresh('bob-1', 'b1', 'nb', { nowS: START_S, graceS: 10 })).kind).toBe('rotated');
   });
 
   it('stays bounded through a day of logins, refreshes and logouts', async () => {
@@ -97,7 +97,7 @@ describe('sweeping the memory store', () => {
     for (let i = 0; i < 86_400; i++) {
       const sid = `s${i}`;
       await store.createSession(sid, `r${i}`, { claims: { sub: 'alice' }, expiresAt: now() + sessionS });
-      await store.rotateRefresh(sid, `r${i}`, `r${i}'`, now(), 10);
+      await store.rotateRefresh(sid, `r${i}`, `r${i}'`, { nowS: now(), graceS: 10 });
       if (i % 2 === 0) {
         await store.revokeToken(`a${i}`, now() + accessS);
         await store.revokeSession(sid, now() + accessS + 30);
@@ -135,8 +135,8 @@ describe('sweeping the memory store', () => {
     await store.revokeSession('s0', START_S + 60);
     for (const i of [1, 2, 3, 4]) await store.createSession(`s${i}`, `r${i}`, record);
     expect(store.size()).toEqual({ sessions: 3, revokedTokens: 0, revokedSessions: 1 });
-    expect((await store.rotateRefresh('s1', 'r1', 'n1', START_S, 10)).kind).toBe('unknown');
-    expect((await store.rotateRefresh('s4', 'r4', 'n4', START_S, 10)).kind).toBe('rotated');
+    expect((await store.rotateRefresh('s1', 'r1', 'n1', { nowS: START_S, graceS: 10 })).kind).toBe('unknown');
+    expect((await store.rotateRefresh('s4', 'r4', 'n4', { nowS: START_S, graceS: 10 })).kind).toBe('rotated');
     await expect(store.isRevoked(undefined, 's0', START_S)).resolves.toBe(true);
   });
 });
