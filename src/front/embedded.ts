@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import express, { type Express, type RequestHandler } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { requestCredentials } from '../auth/check-request.js';
@@ -101,7 +102,7 @@ function proxyToApp(target: string, core: Core): RequestHandler {
     on: {
       proxyReq: (proxyReq, req, res) => {
         for (const name of proxyReq.getHeaderNames()) if (isForbiddenClientHeader(name)) proxyReq.removeHeader(name);
-        const identity = (res as unknown as { locals: { identity: IdentityHeaders } }).locals.identity;
+        const { identity } = localsOf(res);
         for (const [name, value] of Object.entries(identity)) if (value !== '') proxyReq.setHeader(name, value);
         // The app never sees a token: not in Authorization, not in the query, not in a cookie.
         const cookie = withoutGatewayCookies(proxyReq.getHeader('cookie'));
@@ -111,7 +112,7 @@ function proxyToApp(target: string, core: Core): RequestHandler {
         proxyReq.once('timeout', () => timedOut.add(req));
       },
       proxyRes: (proxyRes, _req, res) => {
-        const cookies = (res as unknown as { locals: { cookies?: SessionCookies } }).locals.cookies;
+        const { cookies } = localsOf(res);
         if (cookies !== undefined) withSessionCookies(proxyRes, cookies);
       },
       error: (err, req, res) => {
@@ -121,10 +122,15 @@ function proxyToApp(target: string, core: Core): RequestHandler {
         const code = timeout ? 'app_timeout' : 'app_unavailable';
         const http = toHttp(new GatewayError(code));
         // The check passed and may have rotated the cookies: they must still reach the browser.
-        const cookies = (res as unknown as { locals: { cookies?: SessionCookies } }).locals.cookies;
+        const { cookies } = localsOf(res);
         const setCookie = cookies === undefined ? {} : { 'set-cookie': [cookies.access, cookies.refresh] };
         res.writeHead(http.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...setCookie }).end(JSON.stringify(http.body));
       },
     },
   });
+}
+
+/** What requireIdentity left for the proxy: http-proxy-middleware types the response as Node's. */
+function localsOf(res: ServerResponse | Socket): { identity: IdentityHeaders; cookies?: SessionCookies | undefined } {
+  return (res as unknown as { locals: { identity: IdentityHeaders; cookies?: SessionCookies } }).locals;
 }

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Core } from '../core.js';
 import { field } from './body.js';
-import { credentials, startSession } from './login.js';
+import { credentials, startSession } from './session-start.js';
 import { GatewayError } from '../errors.js';
 import { isCrossSite } from '../browser/csrf.js';
 import { renderErrorPage } from '../browser/logout-page.js';

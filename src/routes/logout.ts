@@ -8,7 +8,7 @@ import { isCrossSite } from '../browser/csrf.js';
 import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from '../browser/logout-page.js';
 import { sendPage } from '../browser/send-page.js';
 import { extractToken } from '../tokens/extract.js';
-import { requestCredentials } from '../auth/check-request.js';
+import { requestCredentials, type RequestCredentials } from '../auth/check-request.js';
 import type { VerifiedClaims } from '../tokens/verify.js';
 
 /**
@@ -27,7 +27,7 @@ export function logoutRouter(core: Core): Router {
     })
     .post(...optionalSmallBody, async (req, res) => {
       const creds = requestCredentials(req.rawHeaders, undefined);
-      if (creds.authorization.length > 0) return apiLogout(core, req, res);
+      if (creds.authorization.length > 0) return apiLogout(core, creds, req, res);
       // Cookies ride along on any request, so a cookie sign-out must prove it came from our
       // page: first by origin, before anything is cleared (a cross-site post carries no session
       // cookie at all, yet must not wipe the site's cookies), then by the form's token.
@@ -53,8 +53,8 @@ export function logoutRouter(core: Core): Router {
 }
 
 /** An API client signs out with its bearer token; there is no ambient credential to forge. */
-async function apiLogout(core: Core, req: Request, res: Response): Promise<void> {
-  const found = extractToken(requestCredentials(req.rawHeaders, undefined));
+async function apiLogout(core: Core, creds: RequestCredentials, req: Request, res: Response): Promise<void> {
+  const found = extractToken(creds);
   const verified = found.kind === 'token' ? await core.verifyAccess(found.token) : undefined;
   if (!verified?.ok) throw new GatewayError('unauthorized');
   // A token from elsewhere (the OpenResty era) may carry neither: saying 204 would be a lie.

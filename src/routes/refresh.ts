@@ -3,7 +3,7 @@ import type { Core } from '../core.js';
 import { ROUTING } from './routing.js';
 import { allowOnly, field, smallBody } from './body.js';
 import { GatewayError } from '../errors.js';
-import { tokenResponse } from './login.js';
+import { tokenResponse } from './session-start.js';
 
 /**
  * `POST /refresh` for API clients: a refresh token in the body (`refresh_token`) buys a new
