@@ -14,7 +14,7 @@ import { logoutRouter } from '../routes/logout.js';
 import { refreshRouter } from '../routes/refresh.js';
 import { withoutGatewayCookies } from './strip-cookies.js';
 import { withSessionCookies } from './session-cookies.js';
-import type { SessionCookies } from '../session/cookies.js';
+import { setCookieValues, type SessionCookies } from '../session/cookies.js';
 import { splitJwtParams } from '../tokens/query-token.js';
 import { isForbiddenClientHeader } from './client-headers.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
@@ -83,7 +83,7 @@ function requireIdentity(core: Core): RequestHandler {
       res.locals.cookies = decision.cookies;
       return next();
     }
-    if (decision.cookies !== undefined) res.append('Set-Cookie', [decision.cookies.access, decision.cookies.refresh]);
+    if (decision.cookies !== undefined) res.append('Set-Cookie', setCookieValues(decision.cookies));
     res.set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' });
     if (decision.location !== undefined) return res.redirect(302, decision.location);
     const { status, body } = toHttp(new GatewayError('unauthorized'));
@@ -123,7 +123,7 @@ function proxyToApp(target: string, core: Core): RequestHandler {
         const http = toHttp(new GatewayError(code));
         // The check passed and may have rotated the cookies: they must still reach the browser.
         const { cookies } = localsOf(res);
-        const setCookie = cookies === undefined ? {} : { 'set-cookie': [cookies.access, cookies.refresh] };
+        const setCookie = cookies === undefined ? {} : { 'set-cookie': setCookieValues(cookies) };
         res.writeHead(http.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...setCookie }).end(JSON.stringify(http.body));
       },
     },

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { SessionCookies } from '../session/cookies.js';
+import { setCookieValues, type SessionCookies } from '../session/cookies.js';
 
 /**
  * Adds rotated session cookies to the app's answer before the proxy copies its headers (the
@@ -8,6 +8,6 @@ import type { SessionCookies } from '../session/cookies.js';
  */
 export function withSessionCookies(proxyRes: IncomingMessage, cookies: SessionCookies): void {
   const own = proxyRes.headers['set-cookie'] ?? [];
-  proxyRes.headers['set-cookie'] = [...own, cookies.access, cookies.refresh];
+  proxyRes.headers['set-cookie'] = [...own, ...setCookieValues(cookies)];
   proxyRes.headers['cache-control'] = 'no-store';
 }

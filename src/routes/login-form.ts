@@ -1,3 +1,4 @@
+import { setCookieValues } from '../session/cookies.js';
 import type { Request, Response } from 'express';
 import type { Core } from '../core.js';
 import { field } from './body.js';
@@ -49,7 +50,6 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
     return outcome.status >= 500 ? again(502, 'unavailable') : again(401, 'invalid_credentials');
   }
   const tokens = await startSession(core, outcome.claims);
-  const cookies = core.cookies.session(tokens);
-  res.append('Set-Cookie', [cookies.access, cookies.refresh]);
+  res.append('Set-Cookie', setCookieValues(core.cookies.session(tokens)));
   res.set('Cache-Control', 'no-store').redirect(303, absoluteLocation(origin, returnTo));
 }

@@ -1,3 +1,4 @@
+import { setCookieValues } from '../session/cookies.js';
 import { Router, type Request, type Response } from 'express';
 import type { Core } from '../core.js';
 import { ROUTING } from './routing.js';
@@ -43,8 +44,7 @@ export function logoutRouter(core: Core): Router {
         // Only a real sign-out wipes the rest of the site's cookies in the browser.
         res.set('Clear-Site-Data', '"cookies"');
       }
-      const cleared = core.cookies.cleared();
-      res.append('Set-Cookie', [cleared.access, cleared.refresh]).set('Cache-Control', 'no-store');
+      res.append('Set-Cookie', setCookieValues(core.cookies.cleared())).set('Cache-Control', 'no-store');
       if (acceptsHtml(req.get('accept'))) return sendPage(res, 200, renderSignedOutPage());
       res.status(204).end();
     })

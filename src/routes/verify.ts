@@ -1,3 +1,4 @@
+import { setCookieValues } from '../session/cookies.js';
 import { Router, type Response } from 'express';
 import { ROUTING } from './routing.js';
 import { requestCredentials, type Decision } from '../auth/check-request.js';
@@ -33,7 +34,7 @@ export function verifyRouter(core: Core): Router {
 
 function setCookies(res: Response, decision: Decision): void {
   if (decision.cookies === undefined) return;
-  res.append('Set-Cookie', [decision.cookies.access, decision.cookies.refresh]);
+  res.append('Set-Cookie', setCookieValues(decision.cookies));
   res.set(VERIFY_HEADERS.accessCookie, decision.cookies.access);
   res.set(VERIFY_HEADERS.refreshCookie, decision.cookies.refresh);
 }

@@ -7,6 +7,9 @@ export interface SessionCookies {
   refresh: string;
 }
 
+/** Both values, in the order every answer sends them as `Set-Cookie` headers. */
+export const setCookieValues = (cookies: SessionCookies): string[] => [cookies.access, cookies.refresh];
+
 /** The cookie values a request carried. */
 export interface RequestCookies {
   access?: string | undefined;
