@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages tokengate's demo and end-to-end tests use, from Debian/Ubuntu's
-# archive: nginx (with the auth_request module, as Debian builds it) and chromium for the browser
-# suite (playwright-core drives it and downloads no browser of its own), with fonts-dejavu-core:
-# without recommends a headless chromium may otherwise have no font and draw no text at all.
+# archive: nginx (with the auth_request module, as Debian builds it), redis-server (the shared
+# store of several signer instances; the tests start private ones on free ports) and chromium for
+# the browser suite (playwright-core drives it and downloads no browser of its own), with
+# fonts-dejavu-core: without recommends a headless chromium may otherwise have no font and draw
+# no text at all.
+# `--with-fail2ban` also installs fail2ban, whose fail2ban-regex checks the shipped filter against
+# the signer's log lines (CI does this; on your own machine it would also start the fail2ban
+# service, so it is opt-in).
 # Runs apt-get as root, through sudo otherwise. Installs nothing that is already there.
 set -euo pipefail
 
@@ -13,12 +18,22 @@ if [ -n "${CHROMIUM_BIN:-}" ] && [ ! -x "$CHROMIUM_BIN" ]; then
   exit 1
 fi
 
+with_fail2ban=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-fail2ban) with_fail2ban=true ;;
+    *) echo "install-deps: unknown argument $arg (only --with-fail2ban)" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then missing+=(nginx); fi
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then missing+=(redis-server); fi
 if [ ! -x "$chromium" ]; then missing+=(chromium fonts-dejavu-core); fi
+if $with_fail2ban && ! command -v fail2ban-regex >/dev/null 2>&1; then missing+=(fail2ban); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (nginx and $chromium are present)"
+  echo "install-deps: nothing to install (nginx, redis-server and $chromium are present)"
   exit 0
 fi
 
@@ -39,4 +54,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-echo "install-deps: done. tokengate runs its own nginx on its own port; Debian's system nginx service (port 80) is not used. The browser tests run /usr/bin/chromium headless (CHROMIUM_BIN overrides it)."
+echo "install-deps: done. tokengate runs its own nginx and redis-server on their own ports; Debian's system services (nginx on port 80, redis on 6379) are not used. The browser tests run /usr/bin/chromium headless (CHROMIUM_BIN overrides it)."

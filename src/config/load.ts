@@ -38,12 +38,17 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 function crossChecks(config: Partial<Config>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   // Each rule runs when its own variables parsed, so it is reported along with the others.
-  if (config.PUBLIC_ORIGIN === undefined) return problems;
-  const origin = new URL(config.PUBLIC_ORIGIN);
-  if (config.COOKIE_SECURE && origin.protocol === 'http:' && !LOOPBACK.test(origin.hostname)) {
+  const origin = config.PUBLIC_ORIGIN === undefined ? undefined : new URL(config.PUBLIC_ORIGIN);
+  if (origin && config.COOKIE_SECURE && origin.protocol === 'http:' && !LOOPBACK.test(origin.hostname)) {
     problems.push({
       variable: 'COOKIE_SECURE',
       message: `browsers drop Secure cookies sent over plain http to ${origin.host}; serve PUBLIC_ORIGIN over https, or set COOKIE_SECURE=false for a local demo`,
+    });
+  }
+  if (config.SIGNER_INSTANCES !== undefined && config.SIGNER_INSTANCES > 1 && config.REDIS_URL === undefined) {
+    problems.push({
+      variable: 'SIGNER_INSTANCES',
+      message: 'several signer instances must share their sessions and revocations: set REDIS_URL too',
     });
   }
   return problems;

@@ -103,6 +103,54 @@ export const variables = {
     default: 'info',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
+  REDIS_URL: variable({
+    doc: 'When set, sessions, revocations and login-failure counters live in this Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS), shared by every signer instance. Unset: in the signer\'s memory, for one instance only. Never logged (it may hold a password).',
+    secret: true,
+    schema: z
+      .string()
+      .refine((s) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol), 'must be a redis:// or rediss:// URL')
+      .optional(),
+  }),
+  KEY_PREFIX: variable({
+    doc: 'Prefix of every Redis key tokengate writes, so several gateways (or other apps) can share one Redis.',
+    default: 'tokengate:',
+    schema: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1 to 64 letters, digits or : . _ -'),
+  }),
+  REDIS_TIMEOUT_MS: variable({
+    doc: 'How long one Redis command (or a connection attempt) may take before the store counts as unavailable.',
+    default: '1000',
+    schema: int(50, 30000),
+  }),
+  STORE_FAIL_OPEN: variable({
+    doc: 'With Redis unreachable, `false` refuses what needs the store with `503`; `true` lets revocation checks pass on the last known revocation list instead (logged as a warning). Logins, refreshes and logouts need the store either way.',
+    default: 'false',
+    schema: bool,
+  }),
+  LOGIN_WINDOW_S: variable({
+    doc: 'The window failed logins are counted in, in seconds.',
+    default: '900',
+    schema: int(1, 86400),
+  }),
+  LOGIN_MAX_FAILURES_PER_USER: variable({
+    doc: 'Failed logins allowed per username and client address in `LOGIN_WINDOW_S`; past it, `429` with `Retry-After` without asking the app. A successful login clears the count.',
+    default: '5',
+    schema: int(1, 100000),
+  }),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: variable({
+    doc: 'Failed logins allowed per client address (any username) in `LOGIN_WINDOW_S`; past it, `429` with `Retry-After`.',
+    default: '50',
+    schema: int(1, 1000000),
+  }),
+  TRUSTED_PROXIES: variable({
+    doc: 'Comma-separated addresses or CIDR ranges whose `X-Real-IP` header names the client (nginx sets it). From any other peer the header is ignored; `X-Forwarded-For` is never read.',
+    default: '127.0.0.0/8,::1/128',
+    schema: z.string(),
+  }),
+  SHUTDOWN_TIMEOUT_MS: variable({
+    doc: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before the signer closes their connections and exits.',
+    default: '10000',
+    schema: int(0, 600000),
+  }),
   UPSTREAM_URL: variable({ doc: 'Base URL of the protected application that requests are proxied to.', default: 'http://127.0.0.1:5000', schema: httpUrl }),
   GATEWAY_HOST: variable({ doc: 'Address the front door (nginx, or the embedded front) listens on.', default: '127.0.0.1', schema: host }),
   GATEWAY_PORT: variable({ doc: 'Port the front door listens on.', default: '8080', schema: port }),
@@ -110,6 +158,11 @@ export const variables = {
     doc: '`npm start` only: `nginx`, `embedded`, or `auto` (nginx when installed, else the embedded Node front).',
     default: 'auto',
     schema: z.enum(['auto', 'nginx', 'embedded']),
+  }),
+  SIGNER_INSTANCES: variable({
+    doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... More than one needs `REDIS_URL` (and nginx).',
+    default: '1',
+    schema: int(1, 16),
   }),
   RUN_DIR: variable({ doc: '`npm start` only: where logs go, and the private nginx prefix (as root, that prefix is a 0755 temp dir instead, so nginx workers running as nobody can reach it).', default: '.run', schema: z.string().min(1) }),
   NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),

@@ -1,4 +1,4 @@
-import type { RotateOptions, RotateResult, SessionRecord, Store } from './store.js';
+import type { RotateOptions, RotateResult, SessionRecord, Store, StoreHealth } from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -101,6 +101,10 @@ export class MemoryStore implements Store {
   async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {
     if (jti !== undefined && (this.revokedTokens.get(jti) ?? 0) >= nowS) return true;
     return sid !== undefined && (this.revokedSessions.get(sid) ?? 0) >= nowS;
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { kind: 'memory', ok: true };
   }
 
   async close(): Promise<void> {

@@ -29,9 +29,26 @@ export interface RotateOptions {
 }
 
 /**
+ * The store cannot answer now (Redis unreachable or slower than `REDIS_TIMEOUT_MS`). Callers
+ * fail closed: the client gets `503 store_unavailable`, never a guess.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+/** What `/readyz` reports about the store. */
+export interface StoreHealth {
+  kind: 'memory' | 'redis';
+  ok: boolean;
+  /** A short, log-safe reason when not ok (never the URL, which may hold a password). */
+  detail?: string;
+}
+
+/**
  * Gateway state: revoked access tokens, refresh-token families (one per login session) and
  * which refresh token of each family is current. Keyed on `jti` and session ids, never on
- * token strings. Every method that decides must be atomic across callers.
+ * token strings. Every method that decides must be atomic across callers. A method that cannot
+ * reach the store rejects with `StoreUnavailableError`, within the store's timeout.
  */
 export interface Store {
   /**
@@ -55,6 +72,8 @@ export interface Store {
    * A revocation holds through `untilS` inclusive; callers pass their clock minus the leeway.
    */
   isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean>;
+  /** Whether the store can answer now; bounded by the store's own timeout. */
+  health(): Promise<StoreHealth>;
   /** Stops timers and connections. */
   close(): Promise<void>;
 }

@@ -1,0 +1,80 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { startProcess, type ManagedProcess } from './managed-process.js';
+
+export const REDIS_INSTALL_HINT = 'install it with `npm run install-deps` (or `sudo apt-get install redis-server`)';
+
+/** The redis-server binary: `redis-server` on PATH, else /usr/bin/redis-server; undefined when none. */
+export function findRedisServer(configured?: string): string | undefined {
+  const candidates = configured ? [configured] : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'redis-server')), '/usr/bin/redis-server'];
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** True once something at host:port answers a Redis PING with PONG. */
+export function answersPing(host: string, port: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    signal.addEventListener('abort', onAbort);
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+export interface RedisServerOptions {
+  bin: string;
+  host: string;
+  port: number;
+  /** Its working directory (nothing is persisted: no RDB, no AOF). */
+  dir: string;
+  logFile?: string;
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * A private, throw-away redis-server on loopback: no persistence, no password, bound to `host`
+ * only. For the demo stack and the tests; production runs its own Redis.
+ */
+export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProcess> {
+  mkdirSync(opts.dir, { recursive: true });
+  const args = [
+    '--bind', opts.host,
+    '--port', String(opts.port),
+    '--dir', opts.dir,
+    '--save', '',
+    '--appendonly', 'no',
+    '--daemonize', 'no',
+    // Pub/sub is how instances hear of revocations; never let a slow subscriber be cut off silently.
+    '--client-output-buffer-limit', 'pubsub', '0', '0', '0',
+  ];
+  return startProcess({
+    name: 'redis',
+    command: opts.bin,
+    args,
+    cwd: opts.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    ready: (signal) => answersPing(opts.host, opts.port, signal),
+    ...(opts.logFile ? { logFile: opts.logFile } : {}),
+    ...(opts.onLine ? { onLine: opts.onLine } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
