@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { loadConfigOrExit } from '../src/config/load.js';
 import { findNginx, INSTALL_HINT } from './stack/nginx.js';
 import { ROOT } from './stack/paths.js';
+import { findRedisServer, REDIS_INSTALL_HINT } from './stack/redis.js';
+import { freePort } from './stack/ports.js';
 import { startStack, type FrontKind, type Stack } from './stack/stack.js';
 
 /** `npm start`: the demo stack (app, signer, nginx or the embedded front) on the configured ports. */
@@ -32,15 +34,30 @@ if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
   process.exit(2);
 }
 
+const instances = config.SIGNER_INSTANCES;
 let front: FrontKind = config.FRONT === 'embedded' ? 'embedded' : 'nginx';
 if (config.FRONT === 'auto' && !findNginx(config.NGINX_BIN)) {
+  if (instances > 1) {
+    process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs nginx in front of the signers; ${INSTALL_HINT}\n`);
+    process.exit(2);
+  }
   front = 'embedded';
   process.stdout.write(`nginx not found: running the embedded Node front instead; for the real thing, ${INSTALL_HINT}.\n`);
 }
+if (front === 'embedded' && instances > 1) {
+  process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs FRONT=nginx: the embedded front is a single process\n`);
+  process.exit(2);
+}
+// Several signers must share their sessions and revocations: the given Redis, or a private one.
+const privateRedis = instances > 1 && config.REDIS_URL === undefined;
+if (privateRedis && !findRedisServer()) {
+  process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} without REDIS_URL runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
+  process.exit(2);
+}
 
-const colors: Record<string, string> = { nginx: '32', signer: '35', front: '35', upstream: '36' };
+const colors: Record<string, string> = { nginx: '32', signer: '35', front: '35', upstream: '36', redis: '31' };
 const print = (name: string, line: string) => {
-  const tag = process.stdout.isTTY ? `\x1b[${colors[name] ?? '0'}m${name.padEnd(8)}\x1b[0m` : name.padEnd(8);
+  const tag = process.stdout.isTTY ? `\x1b[${colors[name.replace(/-\d+$/, '')] ?? '0'}m${name.padEnd(8)}\x1b[0m` : name.padEnd(8);
   process.stdout.write(`${tag} | ${line}\n`);
 };
 
@@ -50,6 +67,8 @@ try {
     workDir: resolve(ROOT, config.RUN_DIR),
     gateway: { host: config.GATEWAY_HOST, port: config.GATEWAY_PORT },
     signer: { host: config.SIGNER_HOST, port: config.SIGNER_PORT },
+    signerInstances: instances,
+    ...(privateRedis ? { redis: { port: await freePort() } } : {}),
     upstream: { host: upstream.hostname, port: Number(upstream.port || 80) },
     // PUBLIC_ORIGIN defaults to the front door's address unless set.
     env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE, ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}) },
@@ -73,6 +92,7 @@ process.stdout.write(
   [
     '',
     `tokengate is running at ${running.url}  (front: ${running.front === 'nginx' ? `nginx ${running.nginxVersion}` : 'embedded Node proxy'})`,
+    ...(running.signerUrls.length > 1 ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${running.redisUrl ? `a private redis-server at ${running.redisUrl}` : 'REDIS_URL'}`] : []),
     '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
     `  browser:    open ${running.url}/ and sign in`,
     `  API log in: ${login}`,

@@ -10,4 +10,4 @@ const server = await listen(createApp(config, deps), config.SIGNER_HOST, config.
   process.exit(1);
 });
 deps.logger.info({ host: config.SIGNER_HOST, port: config.SIGNER_PORT }, 'signer listening');
-closeOnSignals([server], deps.logger);
+closeOnSignals([server], deps.logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, onClosed: () => deps.store?.close() ?? Promise.resolve() });

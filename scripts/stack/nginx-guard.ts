@@ -3,16 +3,21 @@ import { rmSync } from 'node:fs';
 import { constants } from 'node:os';
 
 /**
- * `node nginx-guard.js [--remove-dir DIR] -- NGINX ARGS...`: runs nginx and ends it when the stack
+ * `node nginx-guard.js [--remove-dir DIR] [--stop-signal SIG] -- PROGRAM ARGS...`: runs nginx (or
+ * another server that is not Node, such as the private redis-server) and ends it when the stack
  * runner goes away. nginx cannot tell that its parent died (even a SIGKILLed runner would leave it
  * holding the gateway port); this guard, started with an IPC channel, gets `disconnect` instead.
- * With --remove-dir it removes nginx's temporary prefix once nginx has ended.
+ * With --remove-dir it removes nginx's temporary prefix once nginx has ended. --stop-signal is
+ * what the program gets then (default SIGQUIT, nginx's graceful stop).
  */
 const argv = process.argv.slice(2);
-const removeDir = argv[0] === '--remove-dir' ? argv[1] : undefined;
+const options = argv.slice(0, Math.max(0, argv.indexOf('--')));
+const option = (name: string) => (options.includes(name) ? options[options.indexOf(name) + 1] : undefined);
+const removeDir = option('--remove-dir');
+const stopSignal = (option('--stop-signal') ?? 'SIGQUIT') as NodeJS.Signals;
 const [bin, ...args] = argv.slice(argv.indexOf('--') + 1);
 if (!bin || !argv.includes('--')) {
-  process.stderr.write('usage: nginx-guard [--remove-dir DIR] -- NGINX ARGS...\n');
+  process.stderr.write('usage: nginx-guard [--remove-dir DIR] [--stop-signal SIG] -- PROGRAM ARGS...\n');
   process.exit(2);
 }
 
@@ -33,7 +38,7 @@ for (const signal of ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const) proces
 
 if (process.connected) {
   process.once('disconnect', () => {
-    nginx.kill('SIGQUIT');
+    nginx.kill(stopSignal);
     // Still there after the grace time: the group (this guard, the master, its workers) goes at once.
     setTimeout(() => {
       try {

@@ -9,19 +9,36 @@ import { bracketHost } from './ports.js';
 export interface TemplateVars {
   GATEWAY_HOST: string;
   GATEWAY_PORT: string;
-  SIGNER_ADDR: string;
+  /** One address, or several signer instances: the `server ${SIGNER_ADDR};` line is repeated for each. */
+  SIGNER_ADDR: string | string[];
   UPSTREAM_ADDR: string;
 }
 
 const INSTALL_HINT = 'install it with `npm run install-deps` (or `sudo apt-get install nginx`)';
 
-/** Replaces `${NAME}` like envsubst; a variable the template uses but nobody gave is an error, not a blank. */
-export function renderTemplate(template: string, vars: Record<string, string>): string {
-  return template.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_m, name: string) => {
-    const value = vars[name];
-    if (value === undefined) throw new Error(`nginx template uses \${${name}} but no value was given`);
-    return value;
-  });
+const VARIABLE = /\$\{([A-Z][A-Z0-9_]*)\}/g;
+
+/**
+ * Replaces `${NAME}` like envsubst; a variable the template uses but nobody gave is an error, not
+ * a blank. A list value repeats its whole line once per item (docker's envsubst cannot: there,
+ * one service name that resolves to every replica does the same).
+ */
+export function renderTemplate(template: string, vars: Record<string, string | string[]>): string {
+  const value = (name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new Error(`nginx template uses \${${name}} but no value was given`);
+    return v;
+  };
+  return template
+    .split('\n')
+    .flatMap((line) => {
+      const lists = [...line.matchAll(VARIABLE)].map((m) => m[1]!).filter((name) => Array.isArray(value(name)));
+      if (lists.length > 1) throw new Error(`nginx template line uses two list variables: ${line.trim()}`);
+      const items = lists.length === 1 ? (value(lists[0]!) as string[]) : [undefined];
+      if (items.length === 0) throw new Error(`nginx template variable \${${lists[0]}} is an empty list`);
+      return items.map((item) => line.replace(VARIABLE, (_m, name: string) => (name === lists[0] ? item! : (value(name) as string))));
+    })
+    .join('\n');
 }
 
 /** The nginx binary: the configured one, else `nginx` on PATH, else /usr/sbin/nginx; undefined when none. */

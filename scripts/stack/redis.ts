@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { startProcess, type ManagedProcess } from './managed-process.js';
+import { ENTRY } from './paths.js';
 
 export const REDIS_INSTALL_HINT = 'install it with `npm run install-deps` (or `sudo apt-get install redis-server`)';
 
@@ -52,7 +53,8 @@ export interface RedisServerOptions {
 
 /**
  * A private, throw-away redis-server on loopback: no persistence, no password, bound to `host`
- * only. For the demo stack and the tests; production runs its own Redis.
+ * only. For the demo stack and the tests; production runs its own Redis. It runs in its own
+ * process group (with the guard), so signalling `-pid` reaches the server itself.
  */
 export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProcess> {
   mkdirSync(opts.dir, { recursive: true });
@@ -66,10 +68,12 @@ export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProce
     // Pub/sub is how instances hear of revocations; never let a slow subscriber be cut off silently.
     '--client-output-buffer-limit', 'pubsub', '0', '0', '0',
   ];
+  // Under the guard (built to dist/), so it ends with the runner however the runner ends.
   return startProcess({
     name: 'redis',
-    command: opts.bin,
-    args,
+    command: process.execPath,
+    args: [ENTRY.nginxGuard, '--stop-signal', 'SIGTERM', '--', opts.bin, ...args],
+    ipc: true,
     cwd: opts.dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     ready: (signal) => answersPing(opts.host, opts.port, signal),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
 import { DEMO_USERS, ENTRY, ROOT } from './paths.js';
+import { findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
 import { assertAddressesFree, bracketHost, type Bind } from './ports.js';
 
 export type FrontKind = 'nginx' | 'embedded';
@@ -13,6 +14,10 @@ export interface StackOptions {
   workDir: string;
   gateway: { host: string; port: number };
   signer: { host: string; port: number };
+  /** Signer processes behind nginx, on signer.port, signer.port + 1, ... (default 1). They must share a store: REDIS_URL in `env`, or `redis`. */
+  signerInstances?: number;
+  /** Start a private, throw-away redis-server on this loopback port and point the signers at it. */
+  redis?: { port: number };
   /** The demo app; its /authenticate is the signer's AUTHENTICATE_URL unless `env` says otherwise. */
   upstream: { host: string; port: number };
   /** Environment for the signer / embedded front (config variables). */
@@ -31,6 +36,10 @@ export interface Stack {
   url: string;
   front: FrontKind;
   nginxVersion?: string;
+  /** The signers' own addresses (base URLs), in instance order; empty for the embedded front. */
+  signerUrls: string[];
+  /** The private redis-server's URL, when the stack started one. */
+  redisUrl?: string;
   processes: Map<string, ManagedProcess>;
   stop(): Promise<void>;
 }
@@ -64,6 +73,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ...opts.env,
   };
 
+  const instances = opts.front === 'nginx' ? (opts.signerInstances ?? 1) : 1;
+  if (opts.front === 'embedded' && (opts.signerInstances ?? 1) > 1) throw new Error('several signer instances need the nginx front: the embedded front is one process');
+  const signers = Array.from({ length: instances }, (_, i) => ({
+    name: instances === 1 ? 'signer' : `signer-${i + 1}`,
+    host: opts.signer.host,
+    port: opts.signer.port + i,
+  }));
+  let redisBin: string | undefined;
+  if (opts.redis) {
+    redisBin = findRedisServer();
+    if (!redisBin) throw new Error(`redis-server is not installed; ${REDIS_INSTALL_HINT}`);
+    config.REDIS_URL = `redis://127.0.0.1:${opts.redis.port}`;
+  }
+
   let nginxBin: string | undefined;
   let nginxVersion: string | undefined;
   if (opts.front === 'nginx') {
@@ -74,15 +97,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // The embedded front is the signer too: it listens on the gateway address only.
   const binds: Bind[] = [
     { ...opts.gateway, setting: 'GATEWAY_PORT' },
-    ...(opts.front === 'nginx' ? [{ ...opts.signer, setting: 'SIGNER_PORT' }] : []),
+    ...(opts.front === 'nginx' ? signers.map((s, i) => ({ host: s.host, port: s.port, setting: i === 0 ? 'SIGNER_PORT' : `SIGNER_PORT+${i}` })) : []),
     { ...opts.upstream, setting: 'UPSTREAM_URL' },
+    ...(opts.redis ? [{ host: '127.0.0.1', port: opts.redis.port, setting: 'the private redis-server' }] : []),
   ];
   await assertAddressesFree(binds);
 
   const processes = new Map<string, ManagedProcess>();
   let prefix: { dir: string; temporary: boolean } | undefined;
   const stop = async () => {
-    for (const name of ['nginx', 'front', 'signer', 'upstream']) await processes.get(name)?.stop();
+    // Front first, so no request reaches a stopped signer; the store last, so signers close cleanly.
+    for (const name of ['nginx', 'front', ...signers.map((s) => s.name), 'upstream', 'redis']) await processes.get(name)?.stop();
     if (prefix?.temporary) rmSync(prefix.dir, { recursive: true, force: true });
   };
   // Every child is Node (nginx runs under its guard), so each gets an IPC channel.
@@ -101,8 +126,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     processes.set(name, p);
   };
   const node = (name: string, entry: string, env: NodeJS.ProcessEnv, readyUrl: string) => start(name, readyUrl, { args: [entry], env });
+  const signerUrls = opts.front === 'nginx' ? signers.map((s) => `http://${nginxAddr(s.host, s.port)}`) : [];
 
   try {
+    if (opts.redis) {
+      const redis = await startRedisServer({
+        bin: redisBin!,
+        host: '127.0.0.1',
+        port: opts.redis.port,
+        dir: join(opts.workDir, 'redis'),
+        logFile: logFile('redis'),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onLine ? { onLine: (line: string) => opts.onLine?.('redis', line) } : {}),
+      });
+      processes.set('redis', redis);
+    }
     const upstreamEnv = { ...base, EXAMPLE_HOST: opts.upstream.host, EXAMPLE_PORT: String(opts.upstream.port), USERS_FILE: opts.usersFile ?? DEMO_USERS };
     const signerEnv = { ...base, ...config };
     if (opts.front === 'embedded') {
@@ -113,14 +151,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     } else {
       await allStarted([
         node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
-        node('signer', ENTRY.signer, signerEnv, `http://${nginxAddr(opts.signer.host, opts.signer.port)}/healthz`),
+        // One after another: the first generates the secret file when there is none, the others read it.
+        signers.reduce(
+          (previous, s, i) => previous.then(() => node(s.name, ENTRY.signer, { ...signerEnv, SIGNER_PORT: String(s.port) }, `${signerUrls[i]}/healthz`)),
+          Promise.resolve(),
+        ),
       ]);
       opts.signal?.throwIfAborted();
       prefix = createPrefix(opts.workDir);
       preparePrefix(prefix.dir, {
         GATEWAY_HOST: bracketHost(opts.gateway.host),
         GATEWAY_PORT: String(opts.gateway.port),
-        SIGNER_ADDR: nginxAddr(opts.signer.host, opts.signer.port),
+        SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
         UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
       });
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
@@ -128,7 +170,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
     opts.signal?.throwIfAborted();
-    return opts.front === 'nginx' ? { url: gatewayUrl, front: 'nginx', nginxVersion: nginxVersion!, processes, stop } : { url: gatewayUrl, front: 'embedded', processes, stop };
+    const common = { url: gatewayUrl, signerUrls, processes, stop, ...(opts.redis ? { redisUrl: config.REDIS_URL! } : {}) };
+    return opts.front === 'nginx' ? { ...common, front: 'nginx', nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();
     throw err;

@@ -45,12 +45,6 @@ function crossChecks(config: Partial<Config>): ConfigProblem[] {
       message: `browsers drop Secure cookies sent over plain http to ${origin.host}; serve PUBLIC_ORIGIN over https, or set COOKIE_SECURE=false for a local demo`,
     });
   }
-  if (config.SIGNER_INSTANCES !== undefined && config.SIGNER_INSTANCES > 1 && config.REDIS_URL === undefined) {
-    problems.push({
-      variable: 'SIGNER_INSTANCES',
-      message: 'several signer instances must share their sessions and revocations: set REDIS_URL too',
-    });
-  }
   return problems;
 }
 

@@ -160,7 +160,7 @@ export const variables = {
     schema: z.enum(['auto', 'nginx', 'embedded']),
   }),
   SIGNER_INSTANCES: variable({
-    doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... More than one needs `REDIS_URL` (and nginx).',
+    doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... They share `REDIS_URL`; when it is unset, `npm start` runs a private, throw-away redis-server for them (installed by `npm run install-deps`).',
     default: '1',
     schema: int(1, 16),
   }),

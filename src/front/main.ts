@@ -10,4 +10,4 @@ const server = await listen(createEmbeddedFront(config, deps), config.GATEWAY_HO
   process.exit(1);
 });
 deps.logger.info({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT, upstream: config.UPSTREAM_URL }, 'embedded front listening');
-closeOnSignals([server], deps.logger);
+closeOnSignals([server], deps.logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, onClosed: () => deps.store?.close() ?? Promise.resolve() });

@@ -1,4 +1,5 @@
-import type { RequestListener, Server } from 'node:http';
+import type { RequestListener, Server, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { createServer } from 'node:http';
 import type { Logger } from '../log/logger.js';
@@ -10,7 +11,6 @@ const KEEP_ALIVE_MS = 75_000;
  * refused by the signer for its header size (auth_request would turn that into a 5xx).
  */
 export const MAX_HEADER_BYTES = 64 * 1024;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Starts an HTTP server with timeouts suited to sitting behind nginx; rejects on bind errors. */
 export function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
@@ -36,33 +36,61 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
-/** On SIGTERM or SIGINT: stop accepting, let in-flight requests finish, then exit. */
-export function closeOnSignals(servers: Server[], logger: Logger, onClosed?: () => Promise<void>): void {
-  let closing = false;
+export interface ShutdownOptions {
+  /** How long in-flight requests may take (SHUTDOWN_TIMEOUT_MS); then their connections are cut. */
+  timeoutMs: number;
+  /** Runs once the servers are closed (the store's connections); bounded by `timeoutMs` too. */
+  onClosed?: () => Promise<void>;
+  /** Tests replace the exit, and call the returned function instead of sending signals. */
+  exit?: (code: number) => void;
+  signals?: boolean;
+}
+
+/**
+ * Graceful stop on SIGTERM or SIGINT (or when the stack runner goes away):
+ *  1. stop accepting: a new connection is refused at once, so nginx tries the next signer;
+ *  2. every answer from now on says `Connection: close`, so a keepalive connection nginx holds
+ *     ends right after the request it is carrying; idle ones are closed now;
+ *  3. in-flight requests finish, for at most `timeoutMs`, then the rest are cut;
+ *  4. the store is closed, and the process exits 0.
+ * Returns the shutdown function (tests call it directly).
+ */
+export function closeOnSignals(servers: Server[], logger: Logger, opts: ShutdownOptions): (signal: NodeJS.Signals) => Promise<void> {
+  let closing: Promise<void> | undefined;
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
   const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      for (const s of servers) s.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    Promise.all(
-      servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeIdleConnections();
-          }),
-      ),
-    )
-      .then(() => onClosed?.())
-      .finally(() => process.exit(0));
+    closing ??= (async () => {
+      const started = Date.now();
+      logger.info({ signal, timeoutMs: opts.timeoutMs }, 'shutting down: finishing in-flight requests');
+      for (const s of servers) {
+        s.prependListener('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
+      }
+      const force = setTimeout(() => {
+        logger.warn('shutdown timeout reached: closing the connections still open');
+        for (const s of servers) s.closeAllConnections();
+      }, opts.timeoutMs);
+      force.unref();
+      // close() ends idle connections once; one that finishes its last answer later goes idle
+      // too (an answer that began before the signal has no `Connection: close`), so keep sweeping.
+      const sweep = setInterval(() => {
+        for (const s of servers) s.closeIdleConnections();
+      }, 100);
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      clearInterval(sweep);
+      clearTimeout(force);
+      const left = Math.max(opts.timeoutMs - (Date.now() - started), 1_000);
+      await Promise.race([opts.onClosed?.().catch((err: unknown) => logger.warn({ err: (err as Error).name }, 'closing the store failed')), sleep(left)]);
+      logger.info({ ms: Date.now() - started }, 'shut down');
+      exit(0);
+    })();
+    return closing;
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  if (opts.signals === false) return shutdown;
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
   // Started with an IPC channel (by the stack runner): when the runner dies, so do we.
-  if (process.connected) process.once('disconnect', () => shutdown('SIGTERM'));
+  if (process.connected) process.once('disconnect', () => void shutdown('SIGTERM'));
+  return shutdown;
 }
 
 /** A bind failure explained in words, for the start-up error line. */

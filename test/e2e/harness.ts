@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { findNginx } from '../../scripts/stack/nginx.js';
 import { freePort } from '../../scripts/stack/ports.js';
@@ -25,10 +25,18 @@ export interface TestStack extends Stack {
   cleanup(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Signer processes behind nginx (on consecutive ports). */
+  signerInstances?: number;
+  /** Start a private redis-server and point the signers at it. */
+  redis?: boolean;
+}
+
 /** Starts the real processes on free ports in a fresh temporary directory. */
-export async function launch(front: FrontKind, env: Record<string, string> = {}): Promise<TestStack> {
+export async function launch(front: FrontKind, env: Record<string, string> = {}, opts: LaunchOptions = {}): Promise<TestStack> {
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
-  const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
+  const instances = opts.signerInstances ?? 1;
+  const [gateway, signer, upstream, redis] = await Promise.all([freePort(), freePorts(instances), freePort(), freePort()]);
   let stack: Stack;
   try {
     stack = await startStack({
@@ -36,6 +44,8 @@ export async function launch(front: FrontKind, env: Record<string, string> = {})
       workDir,
       gateway: { host: '127.0.0.1', port: gateway },
       signer: { host: '127.0.0.1', port: signer },
+      signerInstances: instances,
+      ...(opts.redis ? { redis: { port: redis } } : {}),
       upstream: { host: '127.0.0.1', port: upstream },
       env: { LOG_LEVEL: 'info', ...env },
       nginxBin: process.env.NGINX_BIN,
@@ -58,6 +68,24 @@ export async function launch(front: FrontKind, env: Record<string, string> = {})
       }
     },
   };
+}
+
+/** The first of `count` consecutive ports that were free a moment ago. */
+async function freePorts(count: number): Promise<number> {
+  for (;;) {
+    const first = await freePort();
+    if (first + count > 65535) continue;
+    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => portFree(first + i + 1)));
+    if (rest.every(Boolean)) return first;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 export interface Reply {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { nginxArgs, versionAtLeast } from '../../scripts/stack/nginx.js';
+import { readFileSync } from 'node:fs';
+import { nginxArgs, renderTemplate, versionAtLeast } from '../../scripts/stack/nginx.js';
+import { TEMPLATE } from '../../scripts/stack/paths.js';
 
 describe('versionAtLeast', () => {
   it.each([
@@ -30,5 +32,36 @@ describe('nginxArgs', () => {
     expect(args).not.toContain('-e');
     expect(args.slice(0, 5)).toEqual(['-p', '/p/', '-c', '/p/nginx.conf', '-g']);
     expect(args[5]).toMatch(/^daemon off;/);
+  });
+});
+
+describe('renderTemplate', () => {
+  it('replaces every ${NAME} and leaves nginx variables alone', () => {
+    expect(renderTemplate('listen ${HOST}:${PORT}; set $x $host;', { HOST: '127.0.0.1', PORT: '8080' })).toBe('listen 127.0.0.1:8080; set $x $host;');
+  });
+
+  it('refuses a variable nobody gave, instead of writing a blank', () => {
+    expect(() => renderTemplate('server ${SIGNER_ADDR};', {})).toThrow(/SIGNER_ADDR/);
+  });
+
+  it('repeats the line of a list variable once per item, other variables filled in on each', () => {
+    const out = renderTemplate('a\n    server ${ADDR} weight=${W};\nb', { ADDR: ['127.0.0.1:9000', '127.0.0.1:9001'], W: '1' });
+    expect(out).toBe('a\n    server 127.0.0.1:9000 weight=1;\n    server 127.0.0.1:9001 weight=1;\nb');
+  });
+
+  it('refuses an empty list and two lists on one line', () => {
+    expect(() => renderTemplate('server ${A};', { A: [] })).toThrow(/empty/);
+    expect(() => renderTemplate('${A} ${B}', { A: ['1'], B: ['2'] })).toThrow(/two list/);
+  });
+
+  it('gives the real template one signer `server` line per instance', () => {
+    const vars = { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '8080', UPSTREAM_ADDR: '127.0.0.1:5000' };
+    const signers = (addr: string | string[]) => {
+      const conf = renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars, SIGNER_ADDR: addr });
+      const block = /upstream tokengate_signer \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+      return [...block.matchAll(/^\s*server\s+(\S+);/gm)].map((m) => m[1]);
+    };
+    expect(signers('127.0.0.1:9000')).toEqual(['127.0.0.1:9000']);
+    expect(signers(['127.0.0.1:9000', '127.0.0.1:9001', '127.0.0.1:9002'])).toEqual(['127.0.0.1:9000', '127.0.0.1:9001', '127.0.0.1:9002']);
   });
 });
