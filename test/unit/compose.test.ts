@@ -300,3 +300,47 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
     }
   });
 });
+
+// --- docker-compose.redis.yml: several signers sharing one Redis ------------------------------
+
+describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
+  const overlayFile = z.object({ services: z.record(z.string(), service.extend({ deploy: z.looseObject({ replicas: z.number().optional() }).optional(), user: z.string().optional(), container_name: z.string().optional() })) });
+  const before = interpolated.length;
+  const overlay = overlayFile.parse(unescapeDollars(parse(read('docker-compose.redis.yml'))));
+  const redis = overlay.services.redis ?? expect.unreachable('no redis service');
+  const signerOverlay = overlay.services.signer ?? expect.unreachable('no signer override');
+
+  it('uses no host-environment interpolation either', () => {
+    expect(interpolated.slice(before)).toEqual([]);
+  });
+
+  it('adds only a redis service and overrides only services the base file has', () => {
+    expect(Object.keys(overlay.services).sort()).toEqual(['redis', 'signer']);
+    expect(compose.services.redis).toBeUndefined();
+  });
+
+  it('runs a pinned Redis image with a health check, publishing no port', () => {
+    expect(redis.image).toMatch(/^redis:\d+(?:\.\d+)*-alpine$/);
+    expect(redis.ports ?? []).toEqual([]);
+    expect(redis.healthcheck).toBeDefined();
+    expect(redis.build).toBeUndefined();
+  });
+
+  it('runs several signer replicas that start once Redis is healthy, with nothing pinning one container name', () => {
+    expect(signerOverlay.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(signerOverlay.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    expect(signerOverlay.container_name).toBeUndefined();
+    expect(svc('signer').container_name).toBeUndefined();
+  });
+
+  it('points every signer at the redis service, with a configuration the signer accepts', () => {
+    const merged = parseConfig({ ...image('signer').env, ...signerOverlay.environment });
+    if (!merged.ok) expect.unreachable(JSON.stringify(merged.problems));
+    expect(merged.config.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('lets nginx reach every replica through the one service name its template is given', () => {
+    // A service name resolves to every replica's address; nginx turns them into upstream servers.
+    expect(nginx.environment.SIGNER_ADDR).toMatch(/^signer:\d+$/);
+  });
+});
