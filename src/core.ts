@@ -12,6 +12,9 @@ import { createTokenIssuer } from './tokens/sign.js';
 import { createAuthenticateClient } from './upstream/authenticate.js';
 import type { Logger } from './log/logger.js';
 import type { SigningKey } from './tokens/keys.js';
+import type { FailureLimiter } from './throttle/limiter.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle/login-throttle.js';
+import { MemoryFailureLimiter } from './throttle/memory-limiter.js';
 
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
@@ -22,6 +25,8 @@ export interface AppDeps {
   csrfKey?: Uint8Array;
   /** Sessions and revocations; in memory when absent. */
   store?: Store;
+  /** Failed-login counts (`RedisFailureLimiter` beside a Redis store); in memory when absent. */
+  limiter?: FailureLimiter;
   /** Milliseconds since the epoch; tests freeze it. */
   now?: () => number;
 }
@@ -37,6 +42,8 @@ export interface Core {
   check: RequestChecker;
   verifyAccess: (token: string) => Promise<Verification>;
   store: Store;
+  /** Failed-login throttling around `authenticate`. */
+  throttle: LoginThrottle;
 }
 
 /** Builds the parts once, with every security default pinned from the configuration. */
@@ -57,6 +64,14 @@ export function createCore(config: Config, deps: AppDeps): Core {
     ...clock,
   });
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
+  const throttle = createLoginThrottle({
+    limiter: deps.limiter ?? new MemoryFailureLimiter(deps.now),
+    logger: deps.logger,
+    windowS: config.LOGIN_WINDOW_S,
+    maxPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
+    maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    ...clock,
+  });
   return {
     logger: deps.logger,
     config,
@@ -67,5 +82,6 @@ export function createCore(config: Config, deps: AppDeps): Core {
     check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri) }),
     verifyAccess,
     store,
+    throttle,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTrustedProxies } from '../http/trusted-proxies.js';
 
 /** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */
 export interface Variable<T> {
@@ -38,6 +39,14 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or http
 const host = z
   .string()
   .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address');
+
+/** A comma-separated list of addresses and CIDR ranges, every bad entry reported by its text. */
+const trustedProxies = z.string().transform((list, ctx) => {
+  const parsed = parseTrustedProxies(list);
+  if (parsed.ok) return parsed.proxies;
+  for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
 
 /** Every environment variable tokengate reads, in the order the README documents them. */
 export const variables = {
@@ -144,7 +153,7 @@ export const variables = {
   TRUSTED_PROXIES: variable({
     doc: 'Comma-separated addresses or CIDR ranges whose `X-Real-IP` header names the client (nginx sets it). From any other peer the header is ignored; `X-Forwarded-For` is never read.',
     default: '127.0.0.0/8,::1/128',
-    schema: z.string(),
+    schema: trustedProxies,
   }),
   SHUTDOWN_TIMEOUT_MS: variable({
     doc: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before the signer closes their connections and exits.',

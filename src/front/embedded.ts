@@ -31,6 +31,7 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(assignRequestId);
+  app.use(assignRealIp);
   app.use(dropUnderscoreHeaders);
   app.use(normalizeUrl);
   app.use(loginRouter(core));
@@ -46,6 +47,15 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
 /** Like nginx's `$request_id`: always the front's own, never the client's. */
 const assignRequestId: RequestHandler = (req, _res, next) => {
   req.headers['x-request-id'] = randomBytes(16).toString('hex');
+  next();
+};
+
+/**
+ * Like nginx's `proxy_set_header X-Real-IP $remote_addr`: this front is the front door, so
+ * the client address is the socket's, whatever the client wrote in the header.
+ */
+const assignRealIp: RequestHandler = (req, _res, next) => {
+  req.headers['x-real-ip'] = req.socket.remoteAddress ?? '';
   next();
 };
 

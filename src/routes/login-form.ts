@@ -2,7 +2,7 @@ import { setCookieValues } from '../session/cookies.js';
 import type { Request, Response } from 'express';
 import type { Core } from '../core.js';
 import { field } from './body.js';
-import { credentials, startSession } from './session-start.js';
+import { authenticateThrottled, credentials, startSession, type LoginOutcome } from './session-start.js';
 import { GatewayError } from '../errors.js';
 import { isCrossSite } from '../browser/csrf.js';
 import { renderErrorPage } from '../browser/logout-page.js';
@@ -32,14 +32,18 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
   const parsed = credentials.safeParse(req.body);
   if (!parsed.success) return again(401, 'invalid_credentials');
 
-  let outcome;
+  let outcome: LoginOutcome;
   try {
-    outcome = await core.authenticate(parsed.data, req.get('x-request-id'));
+    outcome = await authenticateThrottled(core, parsed.data, req);
   } catch (err) {
     // The JSON error handler would log it; here the browser gets a page instead.
     if (!(err instanceof GatewayError)) throw err;
     core.logger.warn({ code: err.code, requestId: req.get('x-request-id') }, 'form login failed');
     return again(err.status, 'unavailable');
+  }
+  if (outcome.kind === 'throttled') {
+    res.set('Retry-After', String(outcome.retryAfterS));
+    return again(429, 'rate_limited');
   }
   if (outcome.kind === 'refused') {
     if (outcome.status === 429) {

@@ -8,7 +8,7 @@ import { renderLoginPage } from '../browser/login-page.js';
 import { safeReturnTo } from '../browser/return-to.js';
 import { sendPage } from '../browser/send-page.js';
 import type { AuthenticateOutcome } from '../upstream/authenticate.js';
-import { credentials, startSession, tokenResponse } from './session-start.js';
+import { authenticateThrottled, credentials, startSession, tokenResponse } from './session-start.js';
 import { handleFormLogin } from './login-form.js';
 
 /**
@@ -25,7 +25,11 @@ export function loginRouter(core: Core): Router {
       if (acceptsHtml(req.get('accept')) && req.is('application/x-www-form-urlencoded')) return handleFormLogin(core, req, res);
       const parsed = credentials.safeParse(req.body);
       if (!parsed.success) throw new GatewayError('invalid_request', 'Send a non-empty "username" and "password".');
-      const outcome = await core.authenticate(parsed.data, req.get('x-request-id'));
+      const outcome = await authenticateThrottled(core, parsed.data, req);
+      if (outcome.kind === 'throttled') {
+        res.set('Retry-After', String(outcome.retryAfterS));
+        throw new GatewayError('too_many_attempts');
+      }
       if (outcome.kind === 'refused') return sendRefusal(res, outcome);
       const tokens = await startSession(core, outcome.claims);
       res.set('Cache-Control', 'no-store').json(tokenResponse(tokens));

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import type { Core } from '../core.js';
 import { TokenTooLargeError } from '../tokens/sign.js';
 import type { SessionTokens } from '../session/sessions.js';
-import { UpstreamAnswerError } from '../upstream/authenticate.js';
+import { UpstreamAnswerError, type AuthenticateOutcome, type Credentials } from '../upstream/authenticate.js';
+import { clientAddress, type AddressSource } from '../http/client-address.js';
+import type { LoginAttempt } from '../throttle/login-throttle.js';
+import { StoreUnavailableError } from '../store/store.js';
+import { GatewayError } from '../errors.js';
 
 const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
 
@@ -29,4 +33,44 @@ export function tokenResponse(tokens: SessionTokens) {
     refresh_token: tokens.refresh.token,
     refresh_expires_in: tokens.refresh.expiresIn,
   };
+}
+
+/** The upstream's answer, or the throttle's refusal before the upstream was asked. */
+export type LoginOutcome = AuthenticateOutcome | { kind: 'throttled'; retryAfterS: number };
+
+/**
+ * Asks the upstream inside the failed-login throttle. Only its 401 and 403 count as failures;
+ * its other refusals, a timeout or an unreachable upstream give the attempt back. A throttle
+ * whose store is unavailable fails the login closed (503), before the upstream is asked.
+ */
+export async function authenticateThrottled(core: Core, creds: Credentials, req: AddressSource): Promise<LoginOutcome> {
+  const requestId = req.headers['x-request-id'];
+  const attempt: LoginAttempt = {
+    user: creds.username,
+    address: clientAddress(req, core.config.TRUSTED_PROXIES),
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+  };
+  const admission = await failClosed(core.throttle.check(attempt));
+  if (!admission.allowed) return { kind: 'throttled', retryAfterS: admission.retryAfterS };
+  let outcome: AuthenticateOutcome;
+  try {
+    outcome = await core.authenticate(creds, attempt.requestId);
+  } catch (err) {
+    // The upstream's failure is the answer; a throttle store failing too would only hide it.
+    await core.throttle.inconclusive(attempt).catch((cause: unknown) => {
+      core.logger.warn({ err: cause instanceof Error ? cause.name : typeof cause, requestId: attempt.requestId }, 'could not release a login attempt');
+    });
+    throw err;
+  }
+  if (outcome.kind === 'accepted') await failClosed(core.throttle.succeeded(attempt));
+  else if (outcome.status === 401 || outcome.status === 403) await failClosed(core.throttle.failed(attempt));
+  else await failClosed(core.throttle.inconclusive(attempt));
+  return outcome;
+}
+
+/** A throttle store that cannot answer refuses the login: `503 store_unavailable`, for the JSON and the form login alike. */
+function failClosed<T>(pending: Promise<T>): Promise<T> {
+  return pending.catch((err: unknown) => {
+    throw err instanceof StoreUnavailableError ? new GatewayError('store_unavailable', undefined, { cause: err }) : err;
+  });
 }

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScriptRunner } from '../../src/store/script-runner.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
+import { addressKey, userKey } from '../../src/throttle/keys.js';
+import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
+import { describeLimiterContract } from '../fixtures/limiter-contract.js';
+import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+
+const PREFIX = 'tgtest:';
+type Client = ReturnType<typeof createClient>;
+
+/** The two commands the runner needs, so any client flavour fits. */
+interface ScriptClient {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  scriptLoad(script: string): Promise<unknown>;
+}
+
+/**
+ * The smallest `ScriptRunner` over a plain client, as the Redis store will provide one:
+ * EVALSHA (loading the script on NOSCRIPT), keys prefixed, any failure `StoreUnavailableError`.
+ */
+function scriptRunner(client: ScriptClient, prefix: string): ScriptRunner {
+  return {
+    async runScript(script, keys, args) {
+      const sha = createHash('sha1').update(script).digest('hex');
+      const options = { keys: keys.map((k) => `${prefix}${k}`), arguments: args.map(String) };
+      try {
+        try {
+          return await client.evalSha(sha, options);
+        } catch (err) {
+          if (!String(err).includes('NOSCRIPT')) throw err;
+          await client.scriptLoad(script);
+          return await client.evalSha(sha, options);
+        }
+      } catch (err) {
+        throw new StoreUnavailableError('redis script failed', { cause: err });
+      }
+    },
+  };
+}
+
+describe.runIf(redisAvailable())('with a real redis-server', () => {
+  let redis: TestRedis;
+  let client: Client;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    client = createClient({ url: redis.url });
+    await client.connect();
+  }, 30_000);
+  afterAll(async () => {
+    await client?.close();
+    await redis?.cleanup();
+  });
+
+  // Each limiter gets its own connection, so parallel calls really race on the server.
+  describeLimiterContract('redis', async () => {
+    const own = createClient({ url: redis.url });
+    await own.connect();
+    return Object.assign(new RedisFailureLimiter(scriptRunner(own, PREFIX)), { close: async () => void (await own.close()) });
+  });
+
+  describe('the redis failure limiter', () => {
+    it('keeps one hashed key per rule, with the prefix, holding no username or address, expiring when drained', async () => {
+      const limiter = new RedisFailureLimiter(scriptRunner(client, PREFIX));
+      const now = Date.now();
+      const rules = [
+        { key: userKey('Mallory', '203.0.113.7'), limit: 5, windowMs: 900_000 },
+        { key: addressKey('203.0.113.7'), limit: 50, windowMs: 900_000 },
+      ];
+      await limiter.acquire(rules, now);
+      await limiter.acquire(rules, now);
+      const keys = (await client.keys(`${PREFIX}login:*`)).sort();
+      expect(keys).toHaveLength(2);
+      for (const k of keys) {
+        expect(k).toMatch(/^tgtest:login:(?:user|addr):[0-9a-f]{32}$/);
+        expect(k.toLowerCase()).not.toContain('mallory');
+        expect(k).not.toContain('203.0.113.7');
+      }
+      // Two failures: the user key drains in 2 × 180 s, the address key in 2 × 18 s.
+      const userTtl = await client.pTTL(`${PREFIX}${rules[0]!.key}`);
+      const addressTtl = await client.pTTL(`${PREFIX}${rules[1]!.key}`);
+      expect(userTtl).toBeGreaterThan(350_000);
+      expect(userTtl).toBeLessThanOrEqual(360_000);
+      expect(addressTtl).toBeGreaterThan(35_000);
+      expect(addressTtl).toBeLessThanOrEqual(36_000);
+
+      await limiter.reset(rules[0]!.key);
+      await limiter.release([rules[1]!], now);
+      await limiter.release([rules[1]!], now);
+      expect(await client.keys(`${PREFIX}login:*`)).toEqual([]);
+    });
+
+    it('lets every Redis failure reach the caller as StoreUnavailableError', async () => {
+      const broken = createClient({ url: redis.url });
+      await broken.connect();
+      await broken.close();
+      const limiter = new RedisFailureLimiter(scriptRunner(broken, PREFIX));
+      const rule = { key: 'test:down', limit: 5, windowMs: 900_000 };
+      await expect(limiter.acquire([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(limiter.release([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(limiter.reset(rule.key)).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+});
