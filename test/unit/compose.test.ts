@@ -344,3 +344,13 @@ describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
     expect(nginx.environment.SIGNER_ADDR).toMatch(/^signer:\d+$/);
   });
 });
+
+describe('docker-compose.yml and the client address', () => {
+  it("trusts X-Real-IP from the private ranges Docker networks use, where nginx's address lies, and from nowhere public", () => {
+    const signer = parseConfig(image('signer').env);
+    if (!signer.ok) expect.unreachable(JSON.stringify(signer.problems));
+    const trusted = signer.config.TRUSTED_PROXIES;
+    for (const dockerAddress of ['172.17.0.2', '172.18.0.5', '192.168.16.3', '10.0.1.4']) expect(trusted.contains(dockerAddress), dockerAddress).toBe(true);
+    for (const publicAddress of ['8.8.8.8', '203.0.113.7']) expect(trusted.contains(publicAddress), publicAddress).toBe(false);
+  });
+});
