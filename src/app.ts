@@ -3,6 +3,10 @@ import type { Config } from './config/load.js';
 import { createCore, type AppDeps } from './core.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
+import { requestId } from './log/request-id.js';
+import { requestLog } from './log/request-log.js';
+import { countLogins, noteErrorCode } from './metrics/count-logins.js';
+import { metricsRouter } from './metrics/metrics-router.js';
 import { healthRouter } from './routes/health.js';
 import { loginRouter } from './routes/login.js';
 import { logoutRouter } from './routes/logout.js';
@@ -11,6 +15,9 @@ import { verifyRouter } from './routes/verify.js';
 
 export type { AppDeps };
 
+/** `/readyz` answers within this, however long the store's own timeout (REDIS_TIMEOUT_MS) is. */
+const READY_TIMEOUT_CAP_MS = 2_000;
+
 /** The signer: wiring only. Never reads `process.env`. */
 export function createApp(config: Config, deps: AppDeps): Express {
   const core = createCore(config, deps);
@@ -18,12 +25,27 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(securityHeaders);
-  app.use(healthRouter());
+  app.use(requestId);
+  // The hot path first: /verify counts, times and logs itself, so it skips what follows.
   app.use(verifyRouter(core));
+  app.use(requestLog(deps.logger));
+  app.use(countLogins(core.metrics));
+  // The signer's own port only: nginx routes none of these three, the embedded front mounts none.
+  app.use(
+    healthRouter({
+      store: core.store,
+      secretLoaded: deps.key !== undefined,
+      // A little past the store's own timeout, so a slow store reports its own reason first.
+      timeoutMs: Math.min(config.REDIS_TIMEOUT_MS + 250, READY_TIMEOUT_CAP_MS),
+      logger: deps.logger,
+    }),
+  );
+  app.use(metricsRouter(core.metrics));
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));
   app.use(notFound);
+  app.use(noteErrorCode);
   app.use(errorHandler(deps.logger));
   return app;
 }

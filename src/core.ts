@@ -15,6 +15,9 @@ import type { SigningKey } from './tokens/keys.js';
 import type { FailureLimiter } from './throttle/limiter.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle/login-throttle.js';
 import { MemoryFailureLimiter } from './throttle/memory-limiter.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { instrumentLimiter, instrumentStore } from './metrics/instrument-store.js';
+import { countRefreshes } from './metrics/count-refreshes.js';
 
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
@@ -42,6 +45,8 @@ export interface Core {
   check: RequestChecker;
   verifyAccess: (token: string) => Promise<Verification>;
   store: Store;
+  /** Counters and histograms, in a registry of this core's own (`GET /metrics` on the signer). */
+  metrics: Metrics;
   /** Failed-login throttling around `authenticate`. */
   throttle: LoginThrottle;
 }
@@ -49,10 +54,11 @@ export interface Core {
 /** Builds the parts once, with every security default pinned from the configuration. */
 export function createCore(config: Config, deps: AppDeps): Core {
   const clock = deps.now ? { now: deps.now } : {};
-  const store = deps.store ?? new MemoryStore(deps.now ? () => Math.floor(deps.now!() / 1000) : undefined);
+  const metrics = createMetrics();
+  const store = instrumentStore(deps.store ?? new MemoryStore(deps.now ? () => Math.floor(deps.now!() / 1000) : undefined), metrics);
   const verifierOptions = { key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock };
   const verifyAccess = createTokenVerifier(verifierOptions);
-  const sessions = createSessions({
+  const sessions = countRefreshes(createSessions({
     issue: createTokenIssuer({ key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
     verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
     store,
@@ -62,10 +68,10 @@ export function createCore(config: Config, deps: AppDeps): Core {
     graceS: config.REFRESH_GRACE_S,
     clockSkewS: config.CLOCK_SKEW_S,
     ...clock,
-  });
+  }), metrics);
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
   const throttle = createLoginThrottle({
-    limiter: deps.limiter ?? new MemoryFailureLimiter(deps.now),
+    limiter: instrumentLimiter(deps.limiter ?? new MemoryFailureLimiter(deps.now), metrics),
     logger: deps.logger,
     windowS: config.LOGIN_WINDOW_S,
     maxPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
@@ -82,6 +88,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri) }),
     verifyAccess,
     store,
+    metrics,
     throttle,
   };
 }

@@ -13,7 +13,7 @@ export function createUpstreamApp(users: UsersFile): Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
 
-  app.post('/authenticate', express.json({ limit: '4kb' }), async (req, res) => {
+  app.post('/authenticate', logRequestId, express.json({ limit: '4kb' }), async (req, res) => {
     const body = loginBody.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ error: 'invalid_request' });
@@ -62,6 +62,18 @@ export function createUpstreamApp(users: UsersFile): Express {
     res.status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500).json({ error: 'invalid_request' });
   });
   return app;
+}
+
+/**
+ * One line per credential check that carries a request id (nginx's, passed on by the signer),
+ * so a login can be followed through the three logs. Never the username or the password.
+ */
+function logRequestId(req: Request, res: Response, next: () => void): void {
+  const requestId = req.get('x-request-id');
+  if (requestId !== undefined && /^[A-Za-z0-9._-]{1,128}$/.test(requestId)) {
+    res.once('finish', () => process.stdout.write(`${JSON.stringify({ msg: 'authenticate', requestId, status: res.statusCode })}\n`));
+  }
+  next();
 }
 
 function echoIdentity(req: Request, res: Response): void {

@@ -1,8 +1,12 @@
 import { setCookieValues } from '../session/cookies.js';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { ROUTING } from './routing.js';
 import { requestCredentials, type Decision } from '../auth/check-request.js';
 import type { Core } from '../core.js';
+import { toHttp } from '../errors.js';
+import { verifyFailure, verifyOutcome } from '../metrics/verify-outcome.js';
+import type { VerifyOutcome } from '../metrics/metrics.js';
+import { requestFields } from '../log/request-log.js';
 
 /**
  * Headers nginx copies with `auth_request_set`. nginx keeps only the first `Set-Cookie` of a
@@ -18,18 +22,54 @@ export const VERIFY_HEADERS = {
 export function verifyRouter(core: Core): Router {
   const router = Router(ROUTING);
   router.all('/verify', async (req, res) => {
-    const decision = await core.check(requestCredentials(req.rawHeaders, req.get('x-original-uri')));
+    const started = performance.now();
+    let decision: Decision;
+    try {
+      decision = await core.check(requestCredentials(req.rawHeaders, req.get('x-original-uri')));
+    } catch (err) {
+      observe(core, req, toHttp(err).status, verifyFailure(err), started);
+      throw err;
+    }
     res.set('Cache-Control', 'no-store');
     setCookies(res, decision);
     if (decision.status === 204) {
       res.set(decision.headers).status(204).end();
-      return;
+    } else {
+      if (decision.location !== undefined) res.set(VERIFY_HEADERS.location, decision.location);
+      res.set('WWW-Authenticate', decision.challenge).status(401).end();
     }
-    core.logger.debug({ reason: decision.reason, requestId: req.get('x-request-id') }, 'verify refused');
-    if (decision.location !== undefined) res.set(VERIFY_HEADERS.location, decision.location);
-    res.set('WWW-Authenticate', decision.challenge).status(401).end();
+    observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 401 ? decision.reason : undefined);
   });
   return router;
+}
+
+/**
+ * Counts and times the decision and, at `debug` only, writes the request's one line. This is
+ * the hot path: above `debug` nothing is built for the log at all.
+ */
+function observe(core: Core, req: Request, status: number, outcome: VerifyOutcome, started: number, reason?: string): void {
+  core.metrics.verify.inc({ outcome });
+  core.metrics.verifyDuration.observe((performance.now() - started) / 1000);
+  if (!core.logger.isLevelEnabled('debug')) return;
+  const original = req.get('x-original-uri');
+  core.logger.debug(
+    {
+      ...requestFields(req, '/verify', status, started),
+      originalMethod: req.get('x-original-method')?.slice(0, 16),
+      // Only the path: the query may hold `?jwt=<token>`.
+      originalPath: original === undefined ? undefined : pathOnly(original),
+      outcome,
+      reason,
+    },
+    status < 300 ? 'verify allowed' : status === 401 ? 'verify refused' : 'verify failed',
+  );
+}
+
+/** The path of a request URI, bounded; never its query string or fragment. */
+function pathOnly(uri: string): string {
+  const end = uri.search(/[?#]/);
+  const path = end === -1 ? uri : uri.slice(0, end);
+  return path.length > 256 ? `${path.slice(0, 256)}...` : path;
 }
 
 function setCookies(res: Response, decision: Decision): void {

@@ -1,0 +1,37 @@
+import type { Decision } from '../auth/check-request.js';
+import { GatewayError } from '../errors.js';
+import { StoreUnavailableError } from '../store/store.js';
+import type { VerifyOutcome } from './metrics.js';
+import { tokenReason } from './token-reason.js';
+
+/** The reason `check-request.ts` gives when a client sends its own `X-Auth-*` headers. */
+const FORBIDDEN_HEADER_REASON = 'client sent X-Auth-* headers';
+
+/** A `/verify` decision as a label value: a silent cookie refresh is `refreshed`, a refusal its folded reason. */
+export function verifyOutcome(decision: Decision): VerifyOutcome {
+  if (decision.status === 204) return decision.cookies === undefined ? 'ok' : 'refreshed';
+  switch (decision.reason) {
+    case 'no_token':
+    case 'revoked':
+    case 'session_ended':
+      return decision.reason;
+    case 'refresh_token_reused':
+      return 'refresh_reused';
+    case FORBIDDEN_HEADER_REASON:
+      return 'forbidden_header';
+  }
+  // The extractor's refusals are sentences (several headers, a bad scheme...); all of them,
+  // and only they, answer `invalid_request`.
+  if (decision.challenge.includes('error="invalid_request"')) return 'malformed';
+  return tokenReason(decision.reason);
+}
+
+/** A `/verify` that threw: the store could not answer, or the signer itself is broken. */
+export function verifyFailure(err: unknown): VerifyOutcome {
+  return isStoreUnavailable(err) ? 'store_unavailable' : 'error';
+}
+
+/** `StoreUnavailableError`, or the gateway error it became. */
+export function isStoreUnavailable(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || (err instanceof GatewayError && err.code === 'store_unavailable');
+}
