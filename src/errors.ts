@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from './store/store.js';
+
 /** Every error the gateway can answer with, by stable code. */
 const STATUS = {
   invalid_request: 400,
@@ -63,8 +65,13 @@ export interface HttpError {
 
 /** Turns any thrown value into the response the client sees; internals become `server_error`. */
 export function toHttp(err: unknown): HttpError {
-  const known = err instanceof GatewayError ? err : fromBodyParser(err) ?? new GatewayError('server_error');
+  const known = err instanceof GatewayError ? err : fromStore(err) ?? fromBodyParser(err) ?? new GatewayError('server_error');
   return { status: known.status, body: { error: known.code, message: known.message } };
+}
+
+/** Redis unreachable or too slow: the client may retry shortly; nothing was guessed. */
+function fromStore(err: unknown): GatewayError | undefined {
+  return err instanceof StoreUnavailableError ? new GatewayError('store_unavailable', undefined, { cause: err }) : undefined;
 }
 
 /** body-parser (used by express.json/urlencoded) reports problems as errors with a `type`. */

@@ -11,13 +11,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const detail =
         err instanceof GatewayError
           ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }
-          : { err: describe(err) };
+          : { code: http.body.error, err: describe(err) };
       logger.error({ ...detail, method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'request failed');
     }
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    // Redis outages are usually short, and a retry may reach an instance that is in sync.
+    if (http.body.error === 'store_unavailable') res.set('Retry-After', '1');
     res.status(http.status).set('Cache-Control', 'no-store').json(http.body);
   };
 }

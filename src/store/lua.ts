@@ -1,0 +1,83 @@
+// The Redis store's decisions, each one Lua script: atomic on the server, so no two signer
+// instances ever interleave a read and a write. Deadlines are unix seconds from the signer's
+// clock; keys expire with EXPIREAT on the same numbers, so signers and Redis need NTP-close clocks.
+
+/**
+ * Records a revocation: keeps the later of the old and new deadline, prunes what ended more
+ * than `margin` ago, lets the set expire `margin` after its last deadline, and tells every
+ * instance's mirror. Returns the deadline now in force.
+ */
+const REVOKE_FN = `
+local function revoke(set, member, untilS, now, margin, channel)
+  local old = tonumber(redis.call('ZSCORE', set, member))
+  if old and old > untilS then untilS = old end
+  redis.call('ZADD', set, untilS, member)
+  redis.call('ZREMRANGEBYSCORE', set, '-inf', '(' .. (now - margin))
+  local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('EXPIREAT', set, math.ceil(tonumber(last[2]) + margin)) end
+  redis.call('PUBLISH', channel, untilS .. ' ' .. member)
+  return untilS
+end
+`;
+
+/**
+ * KEYS: session hash, the user's session index. ARGV: sid, refresh jti, claims JSON, session
+ * end, dead-at (end or the refresh token's expiry), now, per-user cap, session-key prefix.
+ * Drops the user's ended sessions from the index, then the ones ending first while at the cap.
+ */
+export const CREATE_SESSION = `
+local sid, jti, claims, ends, deadAt, now, cap, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local index = KEYS[2]
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+if redis.call('ZCARD', index) >= cap then
+  for _, other in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if redis.call('EXISTS', prefix .. other) == 0 then redis.call('ZREM', index, other) end
+  end
+  local excess = redis.call('ZCARD', index) - cap + 1
+  if excess > 0 then
+    for _, other in ipairs(redis.call('ZRANGE', index, 0, excess - 1)) do redis.call('DEL', prefix .. other) end
+    redis.call('ZREMRANGEBYRANK', index, 0, excess - 1)
+  end
+end
+redis.call('HSET', KEYS[1], 'claims', claims, 'exp', ends, 'dead', deadAt, 'cur', jti, 'rot', now)
+redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(deadAt)))
+redis.call('ZADD', index, ends, sid)
+local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+redis.call('EXPIREAT', index, math.ceil(tonumber(last[2])))
+return 1
+`;
+
+/**
+ * KEYS: session hash, revoked set. ARGV: presented jti, next jti, now, grace, next token's
+ * expiry or '', reuse revocation deadline or '', the session's revoked member, margin, channel.
+ * Returns {'rotated'|'grace', claims, end}, {'reused', deadline} or {'unknown'}.
+ */
+export const ROTATE_REFRESH = `${REVOKE_FN}
+local f = redis.call('HMGET', KEYS[1], 'claims', 'exp', 'dead', 'cur', 'prev', 'rot')
+local presented, now = ARGV[1], tonumber(ARGV[3])
+if not f[1] or tonumber(f[3]) <= now then return {'unknown'} end
+local ends = tonumber(f[2])
+if presented == f[4] then
+  local deadAt = ends
+  local nextExpiry = tonumber(ARGV[5])
+  if nextExpiry and nextExpiry < deadAt then deadAt = nextExpiry end
+  redis.call('HSET', KEYS[1], 'prev', presented, 'cur', ARGV[2], 'rot', ARGV[3], 'dead', deadAt)
+  redis.call('EXPIREAT', KEYS[1], math.ceil(deadAt))
+  return {'rotated', f[1], f[2]}
+end
+if f[5] and presented == f[5] and now - tonumber(f[6]) < tonumber(ARGV[4]) then return {'grace', f[1], f[2]} end
+redis.call('DEL', KEYS[1])
+local untilS = ends
+local reuseUntil = tonumber(ARGV[6])
+if reuseUntil and reuseUntil < untilS then untilS = reuseUntil end
+return {'reused', revoke(KEYS[2], ARGV[7], untilS, now, tonumber(ARGV[8]), ARGV[9])}
+`;
+
+/**
+ * KEYS: revoked set, and for a session its hash (deleted: its refresh tokens stop at once).
+ * ARGV: member, untilS, now, margin, channel. Returns the deadline in force.
+ */
+export const REVOKE = `${REVOKE_FN}
+if KEYS[2] then redis.call('DEL', KEYS[2]) end
+return revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
+`;

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { createClient, ErrorReply, type RedisClientType } from 'redis';
+import type { Logger } from '../log/logger.js';
+import { describeRedisError, toStoreError, withTimeout } from './redis-errors.js';
+import type { ScriptRunner } from './script-runner.js';
+
+export type RedisClient = RedisClientType;
+
+/** Reconnect delays double from 50 ms up to this, plus jitter so instances do not retry in step. */
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Commands sent to a Redis that hangs (accepting bytes, answering nothing) wait in the client
+ * until it answers; past this many, new ones fail at once instead of piling up.
+ */
+const MAX_PENDING_COMMANDS = 10_000;
+
+/**
+ * A client that never queues commands while disconnected (they fail at once), connects within
+ * `timeoutMs`, and reconnects for ever with capped backoff. Nothing is sent until `connect()`.
+ */
+export function createRedisClient(url: string, timeoutMs: number): RedisClient {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+    socket: {
+      connectTimeout: timeoutMs,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_BACKOFF_MS) + Math.floor(Math.random() * 100),
+    },
+  }) as RedisClient;
+}
+
+/**
+ * Logs a Redis outage when it starts (and again only if Redis answers with a new refusal,
+ * such as a wrong password), and once when every failed connection is back; never per reconnect
+ * attempt. Its `error` listener is also what keeps a client's errors from crashing the process.
+ */
+export class OutageLog {
+  private readonly down = new Set<string>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly logger: Logger) {}
+
+  watch(name: string, client: RedisClient): void {
+    client.on('error', (err: unknown) => {
+      this.down.add(name);
+      // Closed, then refused, then timed out is one way to fail: unreachable.
+      const kind = err instanceof ErrorReply ? describeRedisError(err) : 'unreachable';
+      if (this.seen.has(kind)) return;
+      this.seen.add(kind);
+      this.logger.warn({ connection: name, err: describeRedisError(err) }, 'Redis connection failed; reconnecting in the background');
+    });
+    client.on('ready', () => {
+      if (!this.down.delete(name) || this.down.size > 0) return;
+      this.seen.clear();
+      this.logger.info('Redis connection restored');
+    });
+  }
+}
+
+/**
+ * Commands and Lua scripts on one connection, each bounded by `timeoutMs` and failing with
+ * `StoreUnavailableError` when Redis cannot answer. Keys get the prefix here.
+ */
+export class RedisCommands implements ScriptRunner {
+  private readonly shas = new Map<string, string>();
+
+  constructor(
+    private readonly client: RedisClient,
+    readonly prefix: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** One raw command; keys in `args` must already carry the prefix. */
+  send(args: string[]): Promise<unknown> {
+    return this.bounded(() => this.client.sendCommand(args, { timeout: this.timeoutMs }));
+  }
+
+  async runScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys.map((key) => this.prefix + key), ...args.map(String)];
+    return this.bounded(async () => {
+      try {
+        return await this.client.sendCommand(['EVALSHA', this.sha(script), ...tail], { timeout: this.timeoutMs });
+      } catch (err) {
+        // First use on this server (or after a restart or SCRIPT FLUSH): EVAL also caches it.
+        if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
+        return this.client.sendCommand(['EVAL', script, ...tail], { timeout: this.timeoutMs });
+      }
+    });
+  }
+
+  private bounded<T>(run: () => Promise<T>): Promise<T> {
+    return withTimeout(new Promise<T>((resolve) => resolve(run())), this.timeoutMs).catch((err: unknown) => {
+      throw toStoreError(err);
+    });
+  }
+
+  private sha(script: string): string {
+    let sha = this.shas.get(script);
+    if (sha === undefined) this.shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+    return sha;
+  }
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every name the Redis store uses, without KEY_PREFIX (the script runner adds it to keys; the
+ * channel and the session-key prefix that scripts build keys from get it here).
+ *
+ * - `session:<sid>`: hash of one login session (claims JSON, end, current and previous refresh
+ *   `jti`, rotation time), expiring when nothing could use it any more.
+ * - `user:<sha256(sub)>`: sorted set of the session ids of one user (score: session end), for
+ *   the per-user session cap; expires with that user's last session.
+ * - `revoked`: sorted set of revocations, members `t:<jti>` and `s:<sid>`, score `untilS`;
+ *   pruned on every write and expiring REVOCATION_MARGIN_S after its last deadline.
+ * - channel `revocations`: `"<untilS> <member>"` for every revocation, to every instance's mirror.
+ */
+export const KEYS = {
+  session: (sid: string) => `session:${sid}`,
+  /** Hashed: the key names a user without spelling out the identity claim. */
+  user: (sub: string) => `user:${createHash('sha256').update(sub).digest('hex').slice(0, 32)}`,
+  revoked: 'revoked',
+  sessionPrefix: 'session:',
+  channel: 'revocations',
+} as const;
+
+/** A revocation's member in the `revoked` set: token ids and session ids never collide. */
+export type RevokedKind = 't' | 's';
+
+export const member = (kind: RevokedKind, id: string) => `${kind}:${id}`;
+
+/** A revocation as published on the channel and held in the set. */
+export interface Revocation {
+  kind: RevokedKind;
+  id: string;
+  untilS: number;
+}
+
+/** Reads a `revoked` member and its score; undefined for anything this version did not write. */
+export function parseRevocation(entry: string, untilS: number): Revocation | undefined {
+  const kind = entry.slice(0, 2);
+  if ((kind !== 't:' && kind !== 's:') || !Number.isFinite(untilS)) return undefined;
+  return { kind: kind[0] as RevokedKind, id: entry.slice(2), untilS };
+}
+
+/** Reads a channel message: `"<untilS> <member>"`. */
+export function parseMessage(message: string): Revocation | undefined {
+  const space = message.indexOf(' ');
+  if (space <= 0) return undefined;
+  return parseRevocation(message.slice(space + 1), Number(message.slice(0, space)));
+}

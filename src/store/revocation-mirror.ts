@@ -1,0 +1,33 @@
+import { REVOCATION_MARGIN_S } from './memory.js';
+import type { Revocation } from './redis-keys.js';
+
+/**
+ * One instance's copy of the revocation set, so the hot-path check needs no round trip. It only
+ * ever learns (keeping the later deadline of two), and forgets an entry REVOCATION_MARGIN_S
+ * after its deadline, like the memory store: it is exactly as large as Redis's own set.
+ */
+export class RevocationMirror {
+  private readonly tokens = new Map<string, number>();
+  private readonly sessions = new Map<string, number>();
+
+  /** Learns a revocation; a shorter deadline never shortens a known one. */
+  apply({ kind, id, untilS }: Revocation): void {
+    const map = kind === 't' ? this.tokens : this.sessions;
+    if ((map.get(id) ?? -Infinity) < untilS) map.set(id, untilS);
+  }
+
+  /** Whether the token or its session is revoked at `nowS` (a deadline holds through its second). */
+  isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): boolean {
+    if (jti !== undefined && (this.tokens.get(jti) ?? -Infinity) >= nowS) return true;
+    return sid !== undefined && (this.sessions.get(sid) ?? -Infinity) >= nowS;
+  }
+
+  /** Forgets what expired more than REVOCATION_MARGIN_S ago. */
+  sweep(nowS: number): void {
+    for (const map of [this.tokens, this.sessions]) for (const [id, until] of map) if (until + REVOCATION_MARGIN_S < nowS) map.delete(id);
+  }
+
+  get size(): number {
+    return this.tokens.size + this.sessions.size;
+  }
+}
