@@ -4,8 +4,11 @@ import type { AppDeps } from './core.js';
 import { createLogger } from './log/logger.js';
 import { loadSecret, SecretError } from './secret/load-secret.js';
 import { importHmacKey } from './tokens/keys.js';
+import { openStore } from './store/open-store.js';
+import { RedisStore } from './store/redis.js';
+import { RedisFailureLimiter } from './throttle/redis-limiter.js';
 
-/** Loads the secret and logger for an entry point; a secret problem exits 2 with its reason. */
+/** Loads the secret, logger and store for an entry point; a secret problem exits 2 with its reason. */
 export async function prepareDeps(config: Config): Promise<AppDeps> {
   const logger = createLogger(config.LOG_LEVEL);
   const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {
@@ -20,5 +23,10 @@ export async function prepareDeps(config: Config): Promise<AppDeps> {
   if (!config.COOKIE_SECURE) logger.warn('COOKIE_SECURE=false: session cookies travel over plain http; use this only for a local demo');
   // Its own key, derived from the secret so every signer instance agrees on CSRF tokens.
   const csrfKey = new Uint8Array(hkdfSync('sha256', loaded.secret, new Uint8Array(0), 'tokengate csrf v1', 32));
-  return { logger, key: await importHmacKey(loaded.secret), csrfKey };
+  if (config.STORE_FAIL_OPEN && config.REDIS_URL !== undefined) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
+  // Sessions, revocations and failed-login counts: in memory, or shared by every instance in Redis.
+  const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, logger });
+  logger.info({ store: store instanceof RedisStore ? 'redis' : 'memory', ...(store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX } : {}) }, 'store opened');
+  const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
+  return { logger, key: await importHmacKey(loaded.secret), csrfKey, store, ...(limiter ? { limiter } : {}) };
 }
