@@ -4,6 +4,7 @@ import type { Core } from '../core.js';
 import { field } from './body.js';
 import { authenticateThrottled, credentials, startSession, type LoginOutcome } from './session-start.js';
 import { GatewayError } from '../errors.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { isCrossSite } from '../browser/csrf.js';
 import { renderErrorPage } from '../browser/logout-page.js';
 import { renderLoginPage, type LoginError } from '../browser/login-page.js';
@@ -53,7 +54,16 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
     // Any refusal reads the same, so the page never tells whether the user exists.
     return outcome.status >= 500 ? again(502, 'unavailable') : again(401, 'invalid_credentials');
   }
-  const tokens = await startSession(core, outcome.claims);
+  let tokens;
+  try {
+    tokens = await startSession(core, outcome.claims);
+  } catch (err) {
+    // The store failed after the app said yes: a page, not the JSON error, and nothing set.
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    core.logger.warn({ code: 'store_unavailable', requestId: req.get('x-request-id') }, 'form login failed');
+    res.set('Retry-After', '1');
+    return again(503, 'unavailable');
+  }
   res.append('Set-Cookie', setCookieValues(core.cookies.session(tokens)));
   res.set('Cache-Control', 'no-store').redirect(303, absoluteLocation(origin, returnTo));
 }

@@ -18,6 +18,8 @@ import {
 import { ALICE, useLoginSigner } from '../fixtures/login-signer.js';
 import { openRedirectPayloads, TESTDATA_DIR_VARIABLE } from '../fixtures/shared-testdata.js';
 import { answer, unusedUrl } from '../fixtures/upstream-stub.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 
 const { stub, signer } = useLoginSigner();
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -219,5 +221,22 @@ describe('return_to after a form login', () => {
       for (const payload of payloads) expect(new URL(await locationFor(signerApp, form, payload)).origin, payload).toBe(ORIGIN);
       expect(stub().received).toHaveLength(payloads.length);
     }, 60_000);
+  });
+});
+
+describe('a browser form login while the store is down', () => {
+  it('shows the sign-in page again with 503 and Retry-After, sets no session cookie, after the app said yes', async () => {
+    const store = new MemoryStore();
+    store.createSession = () => Promise.reject(new StoreUnavailableError('redis did not answer'));
+    const signerApp = signer({ PUBLIC_ORIGIN: ORIGIN }, { store });
+    const { res, cookies } = await formLogin(signerApp);
+    expect(stub().received).toHaveLength(1);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('<form');
+    expect(cookies.has(ACCESS)).toBe(false);
+    expect(cookies.has(REFRESH)).toBe(false);
+    await store.close();
   });
 });
