@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { findExecutable } from './find-executable.js';
 import { MAIN_CONF, TEMPLATE } from './paths.js';
 import { bracketHost } from './ports.js';
 
@@ -42,17 +43,7 @@ export function renderTemplate(template: string, vars: Record<string, string | s
 }
 
 /** The nginx binary: the configured one, else `nginx` on PATH, else /usr/sbin/nginx; undefined when none. */
-export function findNginx(configured?: string): string | undefined {
-  const candidates = configured ? [configured] : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nginx')), '/usr/sbin/nginx'];
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+export const findNginx = (configured?: string): string | undefined => findExecutable('nginx', '/usr/sbin/nginx', configured);
 
 /** `nginx -V` says whether auth_request is compiled in; without it the template cannot work. */
 export function checkNginx(bin: string): { version: string } {

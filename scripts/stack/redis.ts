@@ -1,23 +1,13 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { findExecutable } from './find-executable.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { ENTRY } from './paths.js';
 
 export const REDIS_INSTALL_HINT = 'install it with `npm run install-deps` (or `sudo apt-get install redis-server`)';
 
 /** The redis-server binary: `redis-server` on PATH, else /usr/bin/redis-server; undefined when none. */
-export function findRedisServer(configured?: string): string | undefined {
-  const candidates = configured ? [configured] : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'redis-server')), '/usr/bin/redis-server'];
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+export const findRedisServer = (configured?: string): string | undefined => findExecutable('redis-server', '/usr/bin/redis-server', configured);
 
 /** True once something at host:port answers a Redis PING with PONG. */
 export function answersPing(host: string, port: number, signal: AbortSignal): Promise<boolean> {

@@ -88,6 +88,20 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Waits before a request to /login, /refresh or /logout so they stay under nginx's limit_req
+ * (5 requests a second per address); other paths pass at once.
+ */
+export function loginPacer(): (path: string) => Promise<void> {
+  let last = 0;
+  return async (path) => {
+    if (!/^\/(?:login|refresh|logout)(?:\?|$)/.test(path)) return;
+    const wait = last + 220 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    last = Date.now();
+  };
+}
+
 export interface Reply {
   status: number;
   headers: Headers;

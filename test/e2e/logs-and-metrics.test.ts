@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS, BROWSER_ACCEPT, CSRF, REFRESH, definedHeaders, hiddenField, parseSetCookie, type SetCookie } from '../fixtures/browser-session.js';
-import { FRONTS, frontAvailable, http, launch, type Reply, type TestStack } from './harness.js';
+import { FRONTS, frontAvailable, http, launch, type Reply, type TestStack, loginPacer } from './harness.js';
 
 const ALICE = { username: 'alice', password: 'wonderland' };
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -92,14 +92,7 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
   });
 
   const logs = () => join(stack.workDir, 'logs');
-  // nginx allows /login, /refresh and /logout 5 requests a second per address: keep under it.
-  let lastLimited = 0;
-  const paced = async (path: string) => {
-    if (!/^\/(?:login|refresh|logout)(?:\?|$)/.test(path)) return;
-    const wait = lastLimited + 220 - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    lastLimited = Date.now();
-  };
+  const paced = loginPacer();
   const send = async (path: string, init: RequestInit & { headers?: Record<string, string | undefined> } = {}) => {
     await paced(path);
     return http(`${base}${path}`, { ...init, headers: definedHeaders(init.headers ?? {}) });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS, BROWSER_ACCEPT, CSRF, REFRESH, cookieHeader, definedHeaders, hiddenField, parseSetCookie, type SetCookie } from '../fixtures/browser-session.js';
-import { FRONTS, frontAvailable, http, launch, rawHttp, type Reply, type TestStack } from './harness.js';
+import { FRONTS, frontAvailable, http, launch, rawHttp, type Reply, type TestStack, loginPacer } from './harness.js';
 
 interface Echo {
   sub: string;
@@ -42,14 +42,7 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
     await stack?.cleanup();
   });
 
-  // nginx allows /login, /refresh and /logout 5 requests a second per address: keep under it.
-  let lastLimited = 0;
-  const paced = async (path: string) => {
-    if (!/^\/(?:login|refresh|logout)(?:\?|$)/.test(path)) return;
-    const wait = lastLimited + 220 - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    lastLimited = Date.now();
-  };
+  const paced = loginPacer();
   const sameOrigin = () => ({ Origin: base, 'Sec-Fetch-Site': 'same-origin' });
   const get = async (path: string, headers: Record<string, string | undefined>) => {
     await paced(path);

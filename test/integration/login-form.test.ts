@@ -13,7 +13,6 @@ import {
   type LoginForm,
   ORIGIN,
   SAME_ORIGIN,
-  setCookies,
 } from '../fixtures/browser-session.js';
 import { ALICE, useLoginSigner } from '../fixtures/login-signer.js';
 import { openRedirectPayloads, TESTDATA_DIR_VARIABLE } from '../fixtures/shared-testdata.js';

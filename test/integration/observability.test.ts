@@ -1,20 +1,19 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { REQUEST_ID } from '../../src/log/request-id.js';
 import { LOGIN_OUTCOMES, REFRESH_ERRORS, REFRESH_OUTCOMES, REFRESH_REFUSALS, STORE_OPERATIONS, VERIFY_OUTCOMES } from '../../src/metrics/metrics.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError, type StoreHealth } from '../../src/store/store.js';
-import type { SigningKey } from '../../src/tokens/keys.js';
 import { BROWSER_ACCEPT, ORIGIN, REFRESH, formLogin, getLoginForm, setCookies, signIn } from '../fixtures/browser-session.js';
 import { testConfig } from '../fixtures/config.js';
 import { ALICE } from '../fixtures/login-signer.js';
-import { testKey } from '../fixtures/signer.js';
+import { useTestKey } from '../fixtures/signer.js';
 import { mint, tamper } from '../fixtures/tokens.js';
-import { answer, startStubUpstream, type StubUpstream } from '../fixtures/upstream-stub.js';
+import { answer, useStubUpstream } from '../fixtures/upstream-stub.js';
 
 interface Line {
   level: number;
@@ -72,20 +71,11 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 const scrape = async (app: Express) => (await request(app).get('/metrics').expect(200)).text;
 
-let key: SigningKey;
-let stub: StubUpstream;
-beforeAll(async () => {
-  key = await testKey();
-});
-beforeEach(async () => {
-  stub = await startStubUpstream();
-});
-afterEach(async () => {
-  await stub.close();
-});
+const key = useTestKey();
+const stub = useStubUpstream();
 
 function signer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Express {
-  return createApp(testConfig({ AUTHENTICATE_URL: stub.url, PUBLIC_ORIGIN: ORIGIN, ...env }), { logger: logsAt('silent').logger, key, ...deps });
+  return createApp(testConfig({ AUTHENTICATE_URL: stub().url, PUBLIC_ORIGIN: ORIGIN, ...env }), { logger: logsAt('silent').logger, key: key(), ...deps });
 }
 
 const jsonLogin = (app: Express, creds: object = ALICE) => request(app).post('/login').send(creds);
@@ -116,9 +106,9 @@ describe('GET /metrics', () => {
     await request(app).get('/login').set('Accept', BROWSER_ACCEPT).expect(200);
     await jsonLogin(app, { username: 'alice' }).expect(400);
     await request(app).post('/login').type('json').send('{"username":').expect(400);
-    stub.respond(answer(500, 'app broke'));
+    stub().respond(answer(500, 'app broke'));
     await jsonLogin(app).expect(500);
-    stub.respond(answer(401, { error: 'invalid_credentials' }));
+    stub().respond(answer(401, { error: 'invalid_credentials' }));
     await jsonLogin(app, { username: 'mallory', password: 'guess-1' }).expect(401);
     const throttled = await jsonLogin(app, { username: 'mallory', password: 'guess-2' });
     expect(throttled.body).toMatchObject({ error: 'too_many_attempts' });
@@ -314,7 +304,7 @@ describe('request ids', () => {
     await jsonLogin(app).set('X-Request-Id', '0f3c9a7e5d1b2a4c6e8f0a1b2c3d4e5f').expect(200);
     const line = await until(() => loginLine(logs.parsed()));
     expect(line.requestId).toBe('0f3c9a7e5d1b2a4c6e8f0a1b2c3d4e5f');
-    expect(stub.received[0]?.headers['x-request-id']).toBe('0f3c9a7e5d1b2a4c6e8f0a1b2c3d4e5f');
+    expect(stub().received[0]?.headers['x-request-id']).toBe('0f3c9a7e5d1b2a4c6e8f0a1b2c3d4e5f');
   });
 
   it.each([
@@ -333,7 +323,7 @@ describe('request ids', () => {
     const line = await until(() => loginLine(logs.parsed()));
     expect(line.requestId).toMatch(REQUEST_ID);
     expect(line.requestId).not.toBe(sent);
-    expect(stub.received[0]?.headers['x-request-id']).toBe(line.requestId);
+    expect(stub().received[0]?.headers['x-request-id']).toBe(line.requestId);
   });
 
   it("puts the same id on the error handler's line as on the request's line", async () => {
@@ -413,7 +403,7 @@ describe('request log lines', () => {
     await verify(app).set('X-Original-URI', `/x?jwt=${api.token}`).expect(204);
     await request(app).post('/refresh').send({ refresh_token: api.refresh_token }).expect(200);
     await request(app).post('/refresh').send({ refresh_token: api.refresh_token }).expect(401);
-    stub.respond(answer(401, { error: 'invalid_credentials' }));
+    stub().respond(answer(401, { error: 'invalid_credentials' }));
     await jsonLogin(app, { username: 'alice', password: 'pw-wrong-19d3' }).expect(401);
     await until(() => (logs.parsed().filter((l) => l.path === '/login').length >= 2 ? true : undefined));
 

@@ -11,9 +11,9 @@ import { StoreUnavailableError } from '../../src/store/store.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { testConfig } from '../fixtures/config.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
-import { capturingLogger, silentLogger, testKey } from '../fixtures/signer.js';
+import { capturingLogger, silentLogger, useTestKey } from '../fixtures/signer.js';
 import { describeStoreContract } from '../fixtures/store-contract.js';
-import { answer, startStubUpstream, type StubUpstream } from '../fixtures/upstream-stub.js';
+import { answer, useStubUpstream } from '../fixtures/upstream-stub.js';
 
 /** Short, so the fault cases run in seconds; production defaults to 1000 ms. */
 const TIMEOUT_MS = 300;
@@ -81,24 +81,15 @@ describe.runIf(REDIS)('the Redis store', () => {
   describeStoreContract('redis', (clock) => openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, logger: silentLogger(), nowS: clock.nowS }));
 
   describe('what it keeps in Redis', () => {
-    let key: Awaited<ReturnType<typeof testKey>>;
-    let stub: StubUpstream;
-    beforeAll(async () => {
-      key = await testKey();
-    });
-    beforeEach(async () => {
-      stub = await startStubUpstream();
-    });
-    afterEach(async () => {
-      await stub.close();
-    });
+    const key = useTestKey();
+    const stub = useStubUpstream();
 
     it('writes only keys under KEY_PREFIX, each with a TTL, holding ids and claims but never a token', async () => {
       // A database of its own, so every key in it is this signer's.
       const url = `${redis.url}/3`;
       const keyPrefix = prefix();
       const store = await redisStore(url, { keyPrefix });
-      const app = createApp(testConfig({ AUTHENTICATE_URL: stub.url, REFRESH_GRACE_S: '0' }), { logger: silentLogger(), key, store, limiter: new RedisFailureLimiter(store) });
+      const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url, REFRESH_GRACE_S: '0' }), { logger: silentLogger(), key: key(), store, limiter: new RedisFailureLimiter(store) });
       const tokens: string[] = [];
       const login = async () => {
         const res = await request(app).post('/login').send(ALICE);
@@ -115,7 +106,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       const second = await login();
       expect((await request(app).post('/logout').set('Authorization', `Bearer ${second.token}`)).status).toBe(204);
       await login();
-      stub.respond(answer(401, { error: 'invalid_credentials' }));
+      stub().respond(answer(401, { error: 'invalid_credentials' }));
       expect((await request(app).post('/login').send({ username: 'mallory', password: 'guess' })).status).toBe(401);
 
       const keys = await inspect(url, async (client) => {
@@ -404,16 +395,13 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
   });
 
   describe('through the signer', () => {
-    let stub: StubUpstream;
+    const key = useTestKey();
+    const stub = useStubUpstream();
     let app: Express;
     let store: RedisStore;
     beforeEach(async () => {
-      stub = await startStubUpstream();
       store = await redisStore(redis.url, { keyPrefix: prefix(), logger: silentLogger() });
-      app = createApp(testConfig({ AUTHENTICATE_URL: stub.url }), { logger: silentLogger(), key: await testKey(), store });
-    });
-    afterEach(async () => {
-      await stub.close();
+      app = createApp(testConfig({ AUTHENTICATE_URL: stub().url }), { logger: silentLogger(), key: key(), store });
     });
 
     const verify = (token: string) => request(app).get('/verify').set('Authorization', `Bearer ${token}`);

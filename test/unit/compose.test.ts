@@ -242,7 +242,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe.each(images)('the $service image', ({ service: name, entry }) => {
-  const { build, dockerfile, stages: all, final, env } = image(name);
+  const { build, dockerfile, stages: all, final } = image(name);
 
   it('builds from a context and a Dockerfile that exist', () => {
     expect(statSync(join(ROOT, build.context)).isDirectory()).toBe(true);
