@@ -28,6 +28,11 @@ export interface AppDeps {
   csrfKey?: Uint8Array;
   /** Sessions and revocations; in memory when absent. */
   store?: Store;
+  /**
+   * Keys the hashes that name things in the store (limiter keys), derived from the secret so
+   * every instance agrees; random when absent (one instance, in memory).
+   */
+  storeKey?: Uint8Array;
   /** Failed-login counts (`RedisFailureLimiter` beside a Redis store); in memory when absent. */
   limiter?: FailureLimiter;
   /** Milliseconds since the epoch; tests freeze it. */
@@ -71,6 +76,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
   }), metrics);
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
   const throttle = createLoginThrottle({
+    hashKey: deps.storeKey ?? randomBytes(32),
     limiter: instrumentLimiter(deps.limiter ?? new MemoryFailureLimiter(deps.now), metrics),
     logger: deps.logger,
     windowS: config.LOGIN_WINDOW_S,

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { findExecutable } from './find-executable.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
@@ -9,7 +10,7 @@ export const REDIS_INSTALL_HINT = 'install it with `npm run install-deps` (or `s
 /** The redis-server binary: `redis-server` on PATH, else /usr/bin/redis-server; undefined when none. */
 export const findRedisServer = (configured?: string): string | undefined => findExecutable('redis-server', '/usr/bin/redis-server', configured);
 
-/** True once something at host:port answers a Redis PING with PONG. */
+/** True once something at host:port answers a Redis PING (with PONG, or NOAUTH when it wants a password). */
 export function answersPing(host: string, port: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
@@ -25,7 +26,8 @@ export function answersPing(host: string, port: number, signal: AbortSignal): Pr
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      // A server with a password answers NOAUTH: it is up all the same.
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
@@ -36,6 +38,12 @@ export interface RedisServerOptions {
   port: number;
   /** Its working directory (nothing is persisted: no RDB, no AOF). */
   dir: string;
+  /**
+   * Required of every client (`requirepass`), so other local users cannot read or change the
+   * store. It goes into a mode-0600 config file in `dir`, never onto the command line, where
+   * any user could read it with `ps`.
+   */
+  password?: string;
   logFile?: string;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
@@ -47,8 +55,11 @@ export interface RedisServerOptions {
  * process group (with the guard), so signalling `-pid` reaches the server itself.
  */
 export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProcess> {
-  mkdirSync(opts.dir, { recursive: true });
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  const configFile = join(opts.dir, 'redis.conf');
+  writeFileSync(configFile, opts.password === undefined ? '' : `requirepass ${opts.password}\n`, { mode: 0o600 });
   const args = [
+    configFile,
     '--bind', opts.host,
     '--port', String(opts.port),
     '--dir', opts.dir,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
@@ -38,7 +39,7 @@ export interface Stack {
   nginxVersion?: string;
   /** The signers' own addresses (base URLs), in instance order; empty for the embedded front. */
   signerUrls: string[];
-  /** The private redis-server's URL, when the stack started one. */
+  /** The private redis-server's address (without its password), when the stack started one. */
   redisUrl?: string;
   processes: Map<string, ManagedProcess>;
   stop(): Promise<void>;
@@ -81,10 +82,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     port: opts.signer.port + i,
   }));
   let redisBin: string | undefined;
+  // A password of its own each run: the private Redis listens on loopback, where other local
+  // users could otherwise reach it. The signers get it in REDIS_URL, which they never log.
+  const redisPassword = randomBytes(24).toString('base64url');
   if (opts.redis) {
     redisBin = findRedisServer();
     if (!redisBin) throw new Error(`redis-server is not installed; ${REDIS_INSTALL_HINT}`);
-    config.REDIS_URL = `redis://127.0.0.1:${opts.redis.port}`;
+    config.REDIS_URL = `redis://:${redisPassword}@127.0.0.1:${opts.redis.port}`;
   }
 
   let nginxBin: string | undefined;
@@ -135,6 +139,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         host: '127.0.0.1',
         port: opts.redis.port,
         dir: join(opts.workDir, 'redis'),
+        password: redisPassword,
         logFile: logFile('redis'),
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.onLine ? { onLine: (line: string) => opts.onLine?.('redis', line) } : {}),
@@ -170,7 +175,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
     opts.signal?.throwIfAborted();
-    const common = { url: gatewayUrl, signerUrls, processes, stop, ...(opts.redis ? { redisUrl: config.REDIS_URL! } : {}) };
+    const common = { url: gatewayUrl, signerUrls, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
     return opts.front === 'nginx' ? { ...common, front: 'nginx', nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();

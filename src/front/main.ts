@@ -1,13 +1,15 @@
 import { loadConfigOrExit } from '../config/load.js';
-import { bindErrorText, closeOnSignals, listen } from '../server/listen.js';
+import { bindErrorText, closeOnSignals, exitOnSignalsWhileStarting, listen } from '../server/listen.js';
 import { prepareDeps } from '../startup.js';
 import { createEmbeddedFront } from './embedded.js';
 
 const config = loadConfigOrExit();
+const starting = exitOnSignalsWhileStarting();
 const deps = await prepareDeps(config);
 const server = await listen(createEmbeddedFront(config, deps), config.GATEWAY_HOST, config.GATEWAY_PORT).catch((err: unknown) => {
   deps.logger.fatal(bindErrorText(err, config.GATEWAY_HOST, config.GATEWAY_PORT));
   process.exit(1);
 });
 deps.logger.info({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT, upstream: config.UPSTREAM_URL }, 'embedded front listening');
+starting();
 closeOnSignals([server], deps.logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, onClosed: () => deps.store?.close() ?? Promise.resolve() });

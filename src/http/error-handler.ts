@@ -7,7 +7,9 @@ import { UpstreamAnswerError } from '../upstream/authenticate.js';
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = toHttp(err);
-    if (http.status >= 500) {
+    // A store outage is logged once by the store itself, not once per request it fails.
+    if (http.body.error === 'store_unavailable') logger.debug({ method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'store unavailable');
+    else if (http.status >= 500) {
       const detail =
         err instanceof GatewayError
           ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }

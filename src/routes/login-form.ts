@@ -40,6 +40,7 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
     // The JSON error handler would log it; here the browser gets a page instead.
     if (!(err instanceof GatewayError)) throw err;
     core.logger.warn({ code: err.code, requestId: req.get('x-request-id') }, 'form login failed');
+    if (err.code === 'store_unavailable') res.set('Retry-After', '1');
     return again(err.status, 'unavailable');
   }
   if (outcome.kind === 'throttled') {

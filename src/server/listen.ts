@@ -93,6 +93,21 @@ export function closeOnSignals(servers: Server[], logger: Logger, opts: Shutdown
   return shutdown;
 }
 
+/**
+ * Until the server listens (opening the store may wait up to twice REDIS_TIMEOUT_MS for Redis),
+ * SIGTERM or SIGINT simply exits 0: there is nothing in flight to finish. Returns the function
+ * that removes these handlers, to call before `closeOnSignals`.
+ */
+export function exitOnSignalsWhileStarting(): () => void {
+  const exit = () => process.exit(0);
+  process.once('SIGTERM', exit);
+  process.once('SIGINT', exit);
+  return () => {
+    process.off('SIGTERM', exit);
+    process.off('SIGINT', exit);
+  };
+}
+
 /** A bind failure explained in words, for the start-up error line. */
 export function bindErrorText(err: unknown, host: string, port: number): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -1,18 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 
 /**
  * Limiter keys: `login:user:<h>` for a username at an address and `login:addr:<h>` for an
- * address, `<h>` the first 128 bits of a SHA-256 in hex. So a key never holds a username or
- * an address, and its length is fixed whatever the client sent. (The store adds KEY_PREFIX.)
+ * address, `<h>` the first 128 bits of an HMAC-SHA256 in hex, keyed with `hashKey` (derived
+ * from the signing secret, so every instance agrees). So a key never holds a username or an
+ * address, its length is fixed whatever the client sent, and reading Redis does not give the
+ * addresses back (all 2^32 IPv4 addresses could be tried against a plain hash in minutes).
+ * (The store adds KEY_PREFIX.)
  */
-export function userKey(username: string, address: string): string {
-  return `login:user:${digest(`${normalizeUsername(username)}\n${addressBucket(address)}`)}`;
+export function userKey(hashKey: Uint8Array, username: string, address: string): string {
+  return `login:user:${digest(hashKey, `${normalizeUsername(username)}\n${addressBucket(address)}`)}`;
 }
 
 /** The per-address key. */
-export function addressKey(address: string): string {
-  return `login:addr:${digest(addressBucket(address))}`;
+export function addressKey(hashKey: Uint8Array, address: string): string {
+  return `login:addr:${digest(hashKey, addressBucket(address))}`;
 }
 
 /**
@@ -38,6 +41,6 @@ export function addressBucket(address: string): string {
   return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+function digest(hashKey: Uint8Array, text: string): string {
+  return createHmac('sha256', hashKey).update(text).digest('hex').slice(0, 32);
 }

@@ -34,6 +34,8 @@ export interface LoginThrottle {
 
 export interface LoginThrottleOptions {
   limiter: FailureLimiter;
+  /** Keys the hashes in limiter keys (see keys.ts); the same on every instance sharing a store. */
+  hashKey: Uint8Array;
   logger: Logger;
   windowS: number;
   maxPerUser: number;
@@ -46,8 +48,8 @@ export interface LoginThrottleOptions {
 export function createLoginThrottle(opts: LoginThrottleOptions): LoginThrottle {
   const now = opts.now ?? Date.now;
   const windowMs = opts.windowS * 1000;
-  const userRule = (a: LoginAttempt): FailureRule => ({ key: userKey(a.user, a.address), limit: opts.maxPerUser, windowMs });
-  const addressRule = (a: LoginAttempt): FailureRule => ({ key: addressKey(a.address), limit: opts.maxPerAddress, windowMs });
+  const userRule = (a: LoginAttempt): FailureRule => ({ key: userKey(opts.hashKey, a.user, a.address), limit: opts.maxPerUser, windowMs });
+  const addressRule = (a: LoginAttempt): FailureRule => ({ key: addressKey(opts.hashKey, a.address), limit: opts.maxPerAddress, windowMs });
   return {
     async check(attempt) {
       const waitMs = await opts.limiter.acquire([userRule(attempt), addressRule(attempt)], now());

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable } from '../fixtures/redis.js';
 import { frontAvailable, http, launch, type Reply, type TestStack } from './harness.js';
@@ -45,6 +46,13 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('two signer instance
       expect(ready.status, ready.text).toBe(200);
       expect(ready.json()).toMatchObject({ store: { kind: 'redis', ok: true } });
     }
+  });
+
+  it('gives the private Redis a password, so another local user cannot read or change the store', async () => {
+    const client = createClient({ url: stack.redisUrl!, socket: { reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    await expect(client.connect().then(() => client.ping())).rejects.toThrow(/NOAUTH/);
+    if (client.isOpen) client.destroy();
   });
 
   it('logs in through one, out through the other: the token is refused by both within 1 s, and by nginx', async () => {

@@ -327,13 +327,13 @@ describe('request ids', () => {
   });
 
   it("puts the same id on the error handler's line as on the request's line", async () => {
-    const logs = logsAt('info');
+    const logs = logsAt('debug');
     const store = Object.assign(new MemoryStore(), { revokeToken: () => Promise.reject(new StoreUnavailableError('redis is down')) });
     const app = signer({}, { logger: logs.logger, store });
     const { token } = (await jsonLogin(app).expect(200)).body as { token: string };
     await request(app).post('/logout').set('Authorization', `Bearer ${token}`).set('X-Request-Id', 'not valid!').expect(503);
     const request_ = await until(() => logs.parsed().find((l) => l.msg === 'request' && l.path === '/logout'));
-    const failed = logs.parsed().find((l) => l.msg === 'request failed');
+    const failed = logs.parsed().find((l) => l.msg === 'store unavailable');
     expect(request_.status).toBe(503);
     expect(failed?.requestId).toBe(request_.requestId);
     expect(request_.requestId).toMatch(REQUEST_ID);

@@ -304,7 +304,10 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
 // --- docker-compose.redis.yml: several signers sharing one Redis ------------------------------
 
 describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
-  const overlayFile = z.object({ services: z.record(z.string(), service.extend({ deploy: z.looseObject({ replicas: z.number().optional() }).optional(), user: z.string().optional(), container_name: z.string().optional() })) });
+  const overlayFile = z.object({
+    services: z.record(z.string(), service.extend({ deploy: z.looseObject({ replicas: z.number().optional() }).optional(), user: z.string().optional(), container_name: z.string().optional(), networks: z.array(z.string()).optional() })),
+    networks: z.record(z.string(), z.looseObject({ internal: z.boolean().optional() })).default({}),
+  });
   const before = interpolated.length;
   const overlay = overlayFile.parse(unescapeDollars(parse(read('docker-compose.redis.yml'))));
   const redis = overlay.services.redis ?? expect.unreachable('no redis service');
@@ -337,6 +340,14 @@ describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
     const merged = parseConfig({ ...image('signer').env, ...signerOverlay.environment });
     if (!merged.ok) expect.unreachable(JSON.stringify(merged.problems));
     expect(merged.config.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('keeps Redis on an internal network of its own that only the signers join', () => {
+    expect(redis.networks).toEqual(['store']);
+    expect(overlay.networks.store?.internal).toBe(true);
+    // The signers keep the default network (nginx reaches them there) and join the store's.
+    expect(signerOverlay.networks).toEqual(['default', 'store']);
+    for (const name of ['nginx', 'upstream']) expect((svc(name) as { networks?: unknown }).networks, name).toBeUndefined();
   });
 
   it('lets nginx reach every replica through the one service name its template is given', () => {

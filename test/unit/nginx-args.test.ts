@@ -59,7 +59,7 @@ describe('renderTemplate', () => {
     const signers = (addr: string | string[]) => {
       const conf = renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars, SIGNER_ADDR: addr });
       const block = /upstream tokengate_signer \{([^}]*)\}/.exec(conf)?.[1] ?? '';
-      return [...block.matchAll(/^\s*server\s+(\S+);/gm)].map((m) => m[1]);
+      return [...block.matchAll(/^\s*server\s+([^\s;]+)[^;]*;/gm)].map((m) => m[1]);
     };
     expect(signers('127.0.0.1:9000')).toEqual(['127.0.0.1:9000']);
     expect(signers(['127.0.0.1:9000', '127.0.0.1:9001', '127.0.0.1:9002'])).toEqual(['127.0.0.1:9000', '127.0.0.1:9001', '127.0.0.1:9002']);

@@ -7,6 +7,7 @@ import { createLoginThrottle, type LoginAttempt } from '../../src/throttle/login
 import { MemoryFailureLimiter } from '../../src/throttle/memory-limiter.js';
 import { capturingLogger } from '../fixtures/signer.js';
 
+const HASH_KEY = new Uint8Array(32).fill(7);
 const START_MS = Date.UTC(2030, 0, 1);
 const limiters: MemoryFailureLimiter[] = [];
 afterEach(async () => {
@@ -19,7 +20,7 @@ function setup(limits: { maxPerUser?: number; maxPerAddress?: number } = {}) {
   const limiter = new MemoryFailureLimiter(() => now);
   limiters.push(limiter);
   const { logger, lines } = capturingLogger();
-  const throttle = createLoginThrottle({ limiter, logger, windowS: 900, maxPerUser: 5, maxPerAddress: 50, ...limits, now: () => now });
+  const throttle = createLoginThrottle({ limiter, logger, hashKey: HASH_KEY, windowS: 900, maxPerUser: 5, maxPerAddress: 50, ...limits, now: () => now });
   const events = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => typeof l.event === 'string');
   return { throttle, limiter, events, advance: (ms: number) => void (now += ms) };
 }
@@ -108,22 +109,22 @@ describe('the login throttle', () => {
       release: () => Promise.reject(new StoreUnavailableError('down')),
       reset: () => Promise.reject(new StoreUnavailableError('down')),
     };
-    const throttle = createLoginThrottle({ limiter: down, logger: capturingLogger().logger, windowS: 900, maxPerUser: 5, maxPerAddress: 50 });
+    const throttle = createLoginThrottle({ limiter: down, logger: capturingLogger().logger, hashKey: HASH_KEY, windowS: 900, maxPerUser: 5, maxPerAddress: 50 });
     await expect(throttle.check(ALICE)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
 
 describe('limiter keys', () => {
   it('are fixed-length hashes that hold neither the username nor the address', () => {
-    const key = userKey('alice'.repeat(50), '203.0.113.7');
+    const key = userKey(HASH_KEY, 'alice'.repeat(50), '203.0.113.7');
     expect(key).toMatch(/^login:user:[0-9a-f]{32}$/);
-    expect(addressKey('203.0.113.7')).toMatch(/^login:addr:[0-9a-f]{32}$/);
+    expect(addressKey(HASH_KEY, '203.0.113.7')).toMatch(/^login:addr:[0-9a-f]{32}$/);
   });
 
   it('differ by username and by address, and not by the spelling of a name', () => {
-    expect(userKey('alice', '203.0.113.7')).not.toBe(userKey('bob', '203.0.113.7'));
-    expect(userKey('alice', '203.0.113.7')).not.toBe(userKey('alice', '203.0.113.8'));
-    expect(userKey(' Alice', '203.0.113.7')).toBe(userKey('alice', '203.0.113.7'));
+    expect(userKey(HASH_KEY, 'alice', '203.0.113.7')).not.toBe(userKey(HASH_KEY, 'bob', '203.0.113.7'));
+    expect(userKey(HASH_KEY, 'alice', '203.0.113.7')).not.toBe(userKey(HASH_KEY, 'alice', '203.0.113.8'));
+    expect(userKey(HASH_KEY, ' Alice', '203.0.113.7')).toBe(userKey(HASH_KEY, 'alice', '203.0.113.7'));
     expect(normalizeUsername('ＡＬＩＣＥ ')).toBe('alice');
   });
 
@@ -154,5 +155,13 @@ describe('the username in the log', () => {
   it('is cut at 64 characters', () => {
     expect(sanitizeUsername('a'.repeat(300))).toBe(`${'a'.repeat(64)}...`);
     expect(sanitizeUsername('a'.repeat(64))).toBe('a'.repeat(64));
+  });
+});
+
+describe('limiter keys under another hash key', () => {
+  it('differ, so they cannot be computed without the secret-derived key', () => {
+    const other = new Uint8Array(32).fill(8);
+    expect(userKey(other, 'alice', '203.0.113.7')).not.toBe(userKey(HASH_KEY, 'alice', '203.0.113.7'));
+    expect(addressKey(other, '203.0.113.7')).not.toBe(addressKey(HASH_KEY, '203.0.113.7'));
   });
 });

@@ -8,6 +8,7 @@ import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { describeLimiterContract } from '../fixtures/limiter-contract.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
 
+const HASH_KEY = new Uint8Array(32).fill(7);
 const PREFIX = 'tgtest:';
 type Client = ReturnType<typeof createClient>;
 
@@ -67,8 +68,8 @@ describe.runIf(redisAvailable())('with a real redis-server', () => {
       const limiter = new RedisFailureLimiter(scriptRunner(client, PREFIX));
       const now = Date.now();
       const rules = [
-        { key: userKey('Mallory', '203.0.113.7'), limit: 5, windowMs: 900_000 },
-        { key: addressKey('203.0.113.7'), limit: 50, windowMs: 900_000 },
+        { key: userKey(HASH_KEY, 'Mallory', '203.0.113.7'), limit: 5, windowMs: 900_000 },
+        { key: addressKey(HASH_KEY, '203.0.113.7'), limit: 50, windowMs: 900_000 },
       ];
       await limiter.acquire(rules, now);
       await limiter.acquire(rules, now);
