@@ -22,11 +22,14 @@ export async function prepareDeps(config: Config): Promise<AppDeps> {
   }
   if (!config.COOKIE_SECURE) logger.warn('COOKIE_SECURE=false: session cookies travel over plain http; use this only for a local demo');
   // Its own key, derived from the secret so every signer instance agrees on CSRF tokens.
-  const csrfKey = new Uint8Array(hkdfSync('sha256', loaded.secret, new Uint8Array(0), 'tokengate csrf v1', 32));
+  const derive = (purpose: string) => new Uint8Array(hkdfSync('sha256', loaded.secret, new Uint8Array(0), purpose, 32));
+  const csrfKey = derive('tokengate csrf v1');
+  // Keys the hashes that name login counters in the store, so reading Redis gives no address back.
+  const storeKey = derive('tokengate store keys v1');
   if (config.STORE_FAIL_OPEN && config.REDIS_URL !== undefined) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
   // Sessions, revocations and failed-login counts: in memory, or shared by every instance in Redis.
   const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, logger });
   logger.info({ store: store instanceof RedisStore ? 'redis' : 'memory', ...(store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX } : {}) }, 'store opened');
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
-  return { logger, key: await importHmacKey(loaded.secret), csrfKey, store, ...(limiter ? { limiter } : {}) };
+  return { logger, key: await importHmacKey(loaded.secret), csrfKey, storeKey, store, ...(limiter ? { limiter } : {}) };
 }

@@ -102,6 +102,22 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('two signer instance
     expect(statuses.filter((s) => s === 401)).toHaveLength(49);
   });
 
+  it('counts failed logins across instances: the sixth wrong password, at either one, is throttled without asking the app', async () => {
+    const wrong = JSON.stringify({ username: 'bob', password: 'not-his' });
+    // From a documentation address, as nginx would say through X-Real-IP (signers trust loopback).
+    const from = { ...json, 'x-real-ip': '198.51.100.23' };
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await http(`${i % 2 === 0 ? a : b}/login`, { method: 'POST', headers: from, body: wrong })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    for (const base of [a, b]) {
+      const refused = await http(`${base}/login`, { method: 'POST', headers: from, body: wrong });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // Another address is not held back for the same user.
+    expect((await http(`${a}/login`, { method: 'POST', headers: { ...json, 'x-real-ip': '198.51.100.24' }, body: wrong })).status).toBe(401);
+  });
+
   it('stops one signer with SIGTERM in the middle of a burst through nginx without failing a request', async () => {
     const { token } = await loginAt(b);
     const signer = stack.processes.get('signer-1')!;
