@@ -26,9 +26,11 @@ export async function prepareDeps(config: Config): Promise<AppDeps> {
   const csrfKey = derive('tokengate csrf v1');
   // Keys the hashes that name login counters in the store, so reading Redis gives no address back.
   const storeKey = derive('tokengate store keys v1');
+  // Seals each session's claims in Redis, so a changed session is refused rather than signed.
+  const integrityKey = derive('tokengate redis integrity v1');
   if (config.STORE_FAIL_OPEN && config.REDIS_URL !== undefined) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
   // Sessions, revocations and failed-login counts: in memory, or shared by every instance in Redis.
-  const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, logger });
+  const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, integrityKey, logger });
   logger.info({ store: store instanceof RedisStore ? 'redis' : 'memory', ...(store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX } : {}) }, 'store opened');
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
   return { logger, key: await importHmacKey(loaded.secret), csrfKey, storeKey, store, ...(limiter ? { limiter } : {}) };

@@ -1,6 +1,9 @@
 // The Redis store's decisions, each one Lua script: atomic on the server, so no two signer
 // instances ever interleave a read and a write. Deadlines are unix seconds from the signer's
 // clock; keys expire with EXPIREAT on the same numbers, so signers and Redis need NTP-close clocks.
+// CREATE_SESSION and ROTATE_REFRESH run behind the deadline guard (script-guard.ts), so their
+// ARGV below is what they see, not what goes on the wire. Claims are stored with a MAC that only
+// the signers can compute; Redis hands it back and the signer checks it (session-integrity.ts).
 
 /**
  * Records a revocation: keeps the later of the old and new deadline, prunes what ended more
@@ -22,11 +25,11 @@ end
 
 /**
  * KEYS: session hash, the user's session index. ARGV: sid, refresh jti, claims JSON, session
- * end, dead-at (end or the refresh token's expiry), now, per-user cap, session-key prefix.
+ * end, dead-at (end or the refresh token's expiry), now, per-user cap, session-key prefix, MAC.
  * Drops the user's ended sessions from the index, then the ones ending first while at the cap.
  */
 export const CREATE_SESSION = `
-local sid, jti, claims, ends, deadAt, now, cap, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local sid, jti, claims, ends, deadAt, now, cap, prefix, mac = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local index = KEYS[2]
 redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
 if redis.call('ZCARD', index) >= cap then
@@ -39,7 +42,7 @@ if redis.call('ZCARD', index) >= cap then
     redis.call('ZREMRANGEBYRANK', index, 0, excess - 1)
   end
 end
-redis.call('HSET', KEYS[1], 'claims', claims, 'exp', ends, 'dead', deadAt, 'cur', jti, 'rot', now)
+redis.call('HSET', KEYS[1], 'claims', claims, 'exp', ends, 'mac', mac, 'dead', deadAt, 'cur', jti, 'rot', now)
 redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(deadAt)))
 redis.call('ZADD', index, ends, sid)
 local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
@@ -50,10 +53,10 @@ return 1
 /**
  * KEYS: session hash, revoked set. ARGV: presented jti, next jti, now, grace, next token's
  * expiry or '', reuse revocation deadline or '', the session's revoked member, margin, channel.
- * Returns {'rotated'|'grace', claims, end}, {'reused', deadline} or {'unknown'}.
+ * Returns {'rotated'|'grace', claims, end, MAC or nil}, {'reused', deadline} or {'unknown'}.
  */
 export const ROTATE_REFRESH = `${REVOKE_FN}
-local f = redis.call('HMGET', KEYS[1], 'claims', 'exp', 'dead', 'cur', 'prev', 'rot')
+local f = redis.call('HMGET', KEYS[1], 'claims', 'exp', 'dead', 'cur', 'prev', 'rot', 'mac')
 local presented, now = ARGV[1], tonumber(ARGV[3])
 if not f[1] or tonumber(f[3]) <= now then return {'unknown'} end
 local ends = tonumber(f[2])
@@ -63,9 +66,9 @@ if presented == f[4] then
   if nextExpiry and nextExpiry < deadAt then deadAt = nextExpiry end
   redis.call('HSET', KEYS[1], 'prev', presented, 'cur', ARGV[2], 'rot', ARGV[3], 'dead', deadAt)
   redis.call('EXPIREAT', KEYS[1], math.ceil(deadAt))
-  return {'rotated', f[1], f[2]}
+  return {'rotated', f[1], f[2], f[7]}
 end
-if f[5] and presented == f[5] and now - tonumber(f[6]) < tonumber(ARGV[4]) then return {'grace', f[1], f[2]} end
+if f[5] and presented == f[5] and now - tonumber(f[6]) < tonumber(ARGV[4]) then return {'grace', f[1], f[2], f[7]} end
 redis.call('DEL', KEYS[1])
 local untilS = ends
 local reuseUntil = tonumber(ARGV[6])
@@ -75,7 +78,8 @@ return {'reused', revoke(KEYS[2], ARGV[7], untilS, now, tonumber(ARGV[8]), ARGV[
 
 /**
  * KEYS: revoked set, and for a session its hash (deleted: its refresh tokens stop at once).
- * ARGV: member, untilS, now, margin, channel. Returns the deadline in force.
+ * ARGV: member, untilS, now, margin, channel. Returns the deadline in force. Unguarded: a
+ * revocation that Redis reaches late still applies (see `RedisStore.revoke`).
  */
 export const REVOKE = `${REVOKE_FN}
 if KEYS[2] then redis.call('DEL', KEYS[2]) end

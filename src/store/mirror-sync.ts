@@ -57,6 +57,11 @@ export class MirrorSync {
     return this.synced;
   }
 
+  /** Whether the mirror has been loaded at least once: before, it knows of no revocation at all. */
+  get loadedOnce(): boolean {
+    return this.everSynced;
+  }
+
   /** Resolves true once in sync, or false after `ms` (or at close). */
   waitUntilSynced(ms: number): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);

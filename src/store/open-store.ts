@@ -8,6 +8,8 @@ export interface OpenStoreOptions {
   keyPrefix: string;
   timeoutMs: number;
   failOpen: boolean;
+  /** Required with `redisUrl`: 32 secret bytes derived from the signing secret (`RedisStoreOptions.integrityKey`). */
+  integrityKey?: Uint8Array | undefined;
   logger: Logger;
   nowS?: () => number;
 }
@@ -19,13 +21,16 @@ export interface OpenStoreOptions {
  * revocation list to load (so a normal start is ready at once), then starts *degraded*. A signer
  * restarted during a Redis outage still comes up: `/readyz` answers 503 and every call that needs
  * the store answers `503 store_unavailable` (revocation checks fail closed unless `failOpen`)
- * until Redis answers, and then it recovers by itself. The outage is logged once here.
+ * until Redis answers, and then it recovers by itself. The outage is logged once here. Failing
+ * open needs a list to fail open on: until the first load, revocation checks fail closed anyway.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<MemoryStore | RedisStore> {
   if (opts.redisUrl === undefined) return new MemoryStore(opts.nowS);
-  const store = RedisStore.start({ ...opts, url: opts.redisUrl });
+  if (opts.integrityKey === undefined) throw new TypeError('the Redis store needs an integrityKey');
+  const store = RedisStore.start({ ...opts, url: opts.redisUrl, integrityKey: opts.integrityKey });
   if (!(await store.waitUntilSynced(2 * opts.timeoutMs))) {
-    opts.logger.warn('Redis is unreachable: starting degraded (not ready, store calls answer 503) until it answers');
+    const failOpen = opts.failOpen ? ' (STORE_FAIL_OPEN applies only once the revocation list has loaded)' : '';
+    opts.logger.warn(`Redis is unreachable: starting degraded (not ready, store calls answer 503) until it answers${failOpen}`);
   }
   return store;
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, type RedisClientType } from 'redis';
 import type { Logger } from '../log/logger.js';
 import { describeRedisError, toStoreError, withTimeout } from './redis-errors.js';
+import { RedisClock } from './redis-clock.js';
 import type { ScriptRunner } from './script-runner.js';
+import { guardScript } from './script-guard.js';
 
 export type RedisClient = RedisClientType;
 
@@ -59,33 +61,55 @@ export class OutageLog {
   }
 }
 
+/** How a script meets a Redis that reaches it late. */
+export interface ScriptOptions {
+  /**
+   * `refuse` (the default): the script runs behind the deadline guard (`script-guard.ts`) and
+   * writes nothing once the caller has stopped waiting. `apply`: it runs whenever Redis gets to
+   * it, for writes that are as good late as on time.
+   */
+  late?: 'refuse' | 'apply';
+}
+
 /**
  * Commands and Lua scripts on one connection, each bounded by `timeoutMs` and failing with
- * `StoreUnavailableError` when Redis cannot answer. Keys get the prefix here.
+ * `StoreUnavailableError` when Redis cannot answer. Keys get the prefix here. `clock` is where
+ * Redis's clock stands, for the scripts' deadlines; its owner samples it.
  */
 export class RedisCommands implements ScriptRunner {
+  readonly clock: RedisClock;
+  private readonly guarded = new Map<string, string>();
   private readonly shas = new Map<string, string>();
 
   constructor(
     private readonly client: RedisClient,
     readonly prefix: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.clock = new RedisClock(() => this.send(['TIME']));
+  }
 
   /** One raw command; keys in `args` must already carry the prefix. */
   send(args: string[]): Promise<unknown> {
     return this.bounded(() => this.client.sendCommand(args, { timeout: this.timeoutMs }));
   }
 
-  async runScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys.map((key) => this.prefix + key), ...args.map(String)];
+  /**
+   * Runs `script` on `keys` and `args`. Unless `late: 'apply'`, ARGV[1] on the wire is the
+   * deadline (Redis's clock, ms) the guard checks, and the script sees `args` as given.
+   */
+  async runScript(script: string, keys: string[], args: (string | number)[], { late = 'refuse' }: ScriptOptions = {}): Promise<unknown> {
+    const startedAt = performance.now();
     return this.bounded(async () => {
+      const source = late === 'refuse' ? this.guard(script) : script;
+      const deadline = late === 'refuse' ? [String(await this.clock.deadline(startedAt, this.timeoutMs))] : [];
+      const tail = [String(keys.length), ...keys.map((key) => this.prefix + key), ...deadline, ...args.map(String)];
       try {
-        return await this.client.sendCommand(['EVALSHA', this.sha(script), ...tail], { timeout: this.timeoutMs });
+        return await this.client.sendCommand(['EVALSHA', this.sha(source), ...tail], { timeout: this.timeoutMs });
       } catch (err) {
         // First use on this server (or after a restart or SCRIPT FLUSH): EVAL also caches it.
         if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
-        return this.client.sendCommand(['EVAL', script, ...tail], { timeout: this.timeoutMs });
+        return this.client.sendCommand(['EVAL', source, ...tail], { timeout: this.timeoutMs });
       }
     });
   }
@@ -94,6 +118,12 @@ export class RedisCommands implements ScriptRunner {
     return withTimeout(new Promise<T>((resolve) => resolve(run())), this.timeoutMs).catch((err: unknown) => {
       throw toStoreError(err);
     });
+  }
+
+  private guard(script: string): string {
+    let source = this.guarded.get(script);
+    if (source === undefined) this.guarded.set(script, (source = guardScript(script)));
+    return source;
   }
 
   private sha(script: string): string {

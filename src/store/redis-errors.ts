@@ -2,6 +2,12 @@ import { ErrorReply } from 'redis';
 import { StoreUnavailableError } from './store.js';
 
 /**
+ * The first word of the error reply a deadline-guarded script gives when Redis reaches it only
+ * after the caller stopped waiting (see `script-guard.ts`): it wrote nothing.
+ */
+export const LATE_REPLY = 'TOKENGATE_LATE';
+
+/**
  * Error replies that say Redis cannot serve now (loading, read-only replica, out of memory, a
  * password problem...), as opposed to a command this code got wrong.
  */
@@ -26,6 +32,9 @@ export function describeRedisError(err: unknown): string {
  */
 export function toStoreError(err: unknown): Error {
   if (err instanceof StoreUnavailableError) return err;
+  if (err instanceof ErrorReply && err.message.startsWith(`${LATE_REPLY} `)) {
+    return new StoreUnavailableError('Redis reached the script only after its deadline; it wrote nothing');
+  }
   if (err instanceof ErrorReply && !UNAVAILABLE_REPLY.test(err.message)) return err;
   return new StoreUnavailableError(`Redis is unavailable (${describeRedisError(err)})`);
 }

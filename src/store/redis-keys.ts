@@ -1,21 +1,25 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Every name the Redis store uses, without KEY_PREFIX (the script runner adds it to keys; the
  * channel and the session-key prefix that scripts build keys from get it here).
  *
- * - `session:<sid>`: hash of one login session (claims JSON, end, current and previous refresh
- *   `jti`, rotation time), expiring when nothing could use it any more.
- * - `user:<sha256(sub)>`: sorted set of the session ids of one user (score: session end), for
+ * - `session:<sid>`: hash of one login session (claims JSON, end, a MAC over both and the sid,
+ *   current and previous refresh `jti`, rotation time), expiring when nothing could use it any
+ *   more.
+ * - `user:<hmac(sub)>`: sorted set of the session ids of one user (score: session end), for
  *   the per-user session cap; expires with that user's last session.
  * - `revoked`: sorted set of revocations, members `t:<jti>` and `s:<sid>`, score `untilS`;
  *   pruned on every write and expiring REVOCATION_MARGIN_S after its last deadline.
  * - channel `revocations`: `"<untilS> <member>"` for every revocation, to every instance's mirror.
+ *
+ * Redis must be private to the signers (see `SessionIntegrity`). It holds no token, password or
+ * key, but the identity claims of every live session are readable there. Tampering with a
+ * session is detected (its MAC fails: the refresh is refused), but someone who can write can
+ * still delete revocations, or sessions (logging people out), and can fill memory.
  */
 export const KEYS = {
   session: (sid: string) => `session:${sid}`,
-  /** Hashed: the key names a user without spelling out the identity claim. */
-  user: (sub: string) => `user:${createHash('sha256').update(sub).digest('hex').slice(0, 32)}`,
+  /** `digest` is `SessionIntegrity.userIndex(sub)`: keyed, so the name gives no identity back. */
+  user: (digest: string) => `user:${digest}`,
   revoked: 'revoked',
   sessionPrefix: 'session:',
   channel: 'revocations',

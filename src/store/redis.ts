@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
+import { EvictionPolicyCheck } from './eviction-policy.js';
 import { CREATE_SESSION, REVOKE, ROTATE_REFRESH } from './lua.js';
 import { MAX_SESSIONS_PER_SUB, REVOCATION_MARGIN_S } from './memory.js';
 import { MirrorSync } from './mirror-sync.js';
@@ -8,6 +9,7 @@ import { withTimeout } from './redis-errors.js';
 import { KEYS, member, type RevokedKind } from './redis-keys.js';
 import { RevocationMirror } from './revocation-mirror.js';
 import type { ScriptRunner } from './script-runner.js';
+import { SessionIntegrity } from './session-integrity.js';
 import { StoreUnavailableError, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
@@ -16,12 +18,20 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Bounds every command, connection attempt and heartbeat (REDIS_TIMEOUT_MS). */
   timeoutMs: number;
-  /** STORE_FAIL_OPEN: answer revocation checks from the last known list while out of sync. */
+  /**
+   * STORE_FAIL_OPEN: answer revocation checks from the last known list while out of sync. Only
+   * once the list has been loaded: before that there is no list, and checks fail closed.
+   */
   failOpen: boolean;
+  /**
+   * At least 32 secret bytes, the same on every instance (derived from the signing secret): keys
+   * the MAC stored with each session's claims and the names of the per-user indexes.
+   */
+  integrityKey: Uint8Array;
   logger: Logger;
   nowS?: () => number;
   maxSessionsPerSub?: number;
-  /** How often the subscriber is pinged; at most a second by default. */
+  /** How often the subscriber is pinged and Redis's clock sampled; at most a second by default. */
   heartbeatMs?: number;
 }
 
@@ -36,7 +46,8 @@ const claimsJson = z.string().transform((text, ctx) => {
 });
 
 const rotateReply = z.union([
-  z.tuple([z.enum(['rotated', 'grace']), claimsJson, z.coerce.number()]),
+  // Claims, end and MAC as stored: the claims are parsed only once the MAC holds.
+  z.tuple([z.enum(['rotated', 'grace']), z.string(), z.string(), z.string().nullable()]),
   z.tuple([z.literal('reused'), z.coerce.number()]),
   z.tuple([z.literal('unknown')]),
 ]);
@@ -45,8 +56,12 @@ const rotateReply = z.union([
  * The store for several signer instances: sessions and revocations in Redis, each decision one
  * Lua script. `isRevoked` never goes to Redis: it reads a local mirror of the revocation set,
  * kept current through pub/sub (see `MirrorSync`), and fails closed while that mirror is not in
- * sync (unless `failOpen`). Every other call is bounded by `timeoutMs` and fails with
- * `StoreUnavailableError`. It also runs other parts' Lua scripts (`ScriptRunner`).
+ * sync (unless `failOpen` and it was loaded once). Every other call is bounded by `timeoutMs`
+ * and fails with `StoreUnavailableError`; a session write or rotation that Redis reaches only
+ * after that is refused there, unwritten. It also runs other parts' Lua scripts (`ScriptRunner`).
+ *
+ * Redis must be private to the signers: see `KEYS` for what it holds and what someone who can
+ * write to it can and cannot do.
  */
 export class RedisStore implements Store, ScriptRunner {
   private readonly commands: RedisCommands;
@@ -54,6 +69,8 @@ export class RedisStore implements Store, ScriptRunner {
   private readonly sync: MirrorSync;
   private readonly nowS: () => number;
   private readonly maxPerSub: number;
+  private readonly integrity: SessionIntegrity;
+  private readonly clockTimer: NodeJS.Timeout;
   private failOpenAnswers = 0;
   private failOpenLoggedAt = -Infinity;
   private closing: Promise<void> | undefined;
@@ -68,9 +85,11 @@ export class RedisStore implements Store, ScriptRunner {
     private readonly client: RedisClient,
     private readonly subscriber: RedisClient = client.duplicate(),
   ) {
+    this.integrity = new SessionIntegrity(opts.integrityKey);
     this.nowS = opts.nowS ?? (() => Math.floor(Date.now() / 1000));
     this.maxPerSub = opts.maxSessionsPerSub ?? MAX_SESSIONS_PER_SUB;
     this.commands = new RedisCommands(client, opts.keyPrefix, opts.timeoutMs);
+    const heartbeatMs = opts.heartbeatMs ?? Math.min(opts.timeoutMs, 1_000);
     const outages = new OutageLog(opts.logger);
     outages.watch('commands', client);
     outages.watch('subscriber', subscriber);
@@ -80,11 +99,21 @@ export class RedisStore implements Store, ScriptRunner {
       mirror: this.mirror,
       logger: opts.logger,
       timeoutMs: opts.timeoutMs,
-      heartbeatMs: opts.heartbeatMs ?? Math.min(opts.timeoutMs, 1_000),
+      heartbeatMs,
       nowS: this.nowS,
     });
-    // The load goes over the command connection: when that one is ready last, load then.
-    client.on('ready', () => this.sync.retry());
+    const policy = new EvictionPolicyCheck(this.commands, opts.logger);
+    const { clock } = this.commands;
+    client.on('ready', () => {
+      // Maybe another server (a failover): its clock and its config are measured afresh.
+      clock.reset();
+      void clock.sample();
+      void policy.run();
+      // The load goes over the command connection: when that one is ready last, load then.
+      this.sync.retry();
+    });
+    this.clockTimer = setInterval(() => void clock.sample(), heartbeatMs);
+    this.clockTimer.unref();
     // Both retry for ever in the background; close() ends them.
     for (const c of [client, subscriber]) c.connect().catch(() => {});
   }
@@ -94,18 +123,25 @@ export class RedisStore implements Store, ScriptRunner {
     return this.sync.waitUntilSynced(ms);
   }
 
+  /** Refused unwritten when Redis reaches it late: it would take a place under the per-user cap for tokens nobody got. */
   async createSession(sid: string, refreshJti: string, record: SessionRecord, refreshExpiresAt?: number): Promise<void> {
     const deadAt = Math.min(record.expiresAt, refreshExpiresAt ?? Infinity);
-    await this.runScript(
+    const [claims, end] = [JSON.stringify(record.claims), String(record.expiresAt)];
+    await this.commands.runScript(
       CREATE_SESSION,
-      [KEYS.session(sid), KEYS.user(String(record.claims.sub))],
-      [sid, refreshJti, JSON.stringify(record.claims), record.expiresAt, deadAt, this.nowS(), this.maxPerSub, this.opts.keyPrefix + KEYS.sessionPrefix],
+      [KEYS.session(sid), KEYS.user(this.integrity.userIndex(String(record.claims.sub)))],
+      [sid, refreshJti, claims, end, deadAt, this.nowS(), this.maxPerSub, this.opts.keyPrefix + KEYS.sessionPrefix, this.integrity.seal(sid, end, claims)],
     );
   }
 
+  /**
+   * Refused unwritten when Redis reaches it late: applied after the client was told 503, it
+   * would make the client's retry with the same token look like reuse and end the session.
+   * The claims are handed back only if their MAC holds; otherwise the session counts as gone.
+   */
   async rotateRefresh(sid: string, presentedJti: string, nextJti: string, at: RotateOptions): Promise<RotateResult> {
     const reply = rotateReply.parse(
-      await this.runScript(
+      await this.commands.runScript(
         ROTATE_REFRESH,
         [KEYS.session(sid), KEYS.revoked],
         [presentedJti, nextJti, at.nowS, at.graceS, at.nextExpiresAt ?? '', at.reuseRevokesUntil ?? '', member('s', sid), REVOCATION_MARGIN_S, this.channel],
@@ -113,8 +149,10 @@ export class RedisStore implements Store, ScriptRunner {
     );
     switch (reply[0]) {
       case 'rotated':
-      case 'grace':
-        return { kind: reply[0], session: { claims: reply[1], expiresAt: reply[2] } };
+      case 'grace': {
+        const session = this.openSession(sid, reply[1], reply[2], reply[3], at.nowS);
+        return session ? { kind: reply[0], session } : { kind: 'unknown' };
+      }
       case 'reused':
         this.mirror.apply({ kind: 's', id: sid, untilS: reply[1] });
         return { kind: 'reused' };
@@ -131,15 +169,22 @@ export class RedisStore implements Store, ScriptRunner {
     return this.revoke('t', jti, untilS, [KEYS.revoked]);
   }
 
-  /** This instance refuses at once, without waiting for its own message; the others hear it on the channel. */
+  /**
+   * This instance refuses at once, without waiting for its own message; the others hear it on
+   * the channel. Applied even when Redis reaches it late, unlike session writes: a logout the
+   * client was told failed (503) and that takes effect later did what was asked, and a
+   * revocation only ever refuses more. Every mirror, this one too, hears of it then.
+   */
   private async revoke(kind: RevokedKind, id: string, untilS: number, keys: string[]): Promise<void> {
-    const inForce = Number(await this.runScript(REVOKE, keys, [member(kind, id), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel]));
+    const args = [member(kind, id), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
+    const inForce = Number(await this.commands.runScript(REVOKE, keys, args, { late: 'apply' }));
     if (Number.isFinite(inForce)) this.mirror.apply({ kind, id, untilS: inForce });
   }
 
   async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {
     if (!this.sync.inSync) {
-      if (!this.opts.failOpen) throw new StoreUnavailableError('the revocation list is not in sync with Redis');
+      // Failing open on a list never loaded (started during an outage) would accept every revoked token.
+      if (!this.opts.failOpen || !this.sync.loadedOnce) throw new StoreUnavailableError('the revocation list is not in sync with Redis');
       this.noteFailOpen();
     }
     return this.mirror.isRevoked(jti, sid, nowS);
@@ -156,6 +201,7 @@ export class RedisStore implements Store, ScriptRunner {
     return { kind: 'redis', ok: true };
   }
 
+  /** Behind the deadline guard, like every script of other parts (see `ScriptRunner`). */
   runScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     return this.commands.runScript(script, keys, args);
   }
@@ -163,6 +209,7 @@ export class RedisStore implements Store, ScriptRunner {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.sync.close();
+      clearInterval(this.clockTimer);
       await Promise.all([this.client, this.subscriber].map((c) => quit(c, this.opts.timeoutMs)));
     })();
     return this.closing;
@@ -170,6 +217,18 @@ export class RedisStore implements Store, ScriptRunner {
 
   private get channel(): string {
     return this.opts.keyPrefix + KEYS.channel;
+  }
+
+  /** The stored session if its MAC holds; a failure is logged with the sid only (the claims may be anyone's). */
+  private openSession(sid: string, claims: string, end: string, mac: string | null, nowS: number): SessionRecord | undefined {
+    const expiresAt = Number(end);
+    if (!this.integrity.verify(sid, end, claims, mac)) {
+      this.opts.logger.error({ sid }, 'a session in Redis failed its integrity check (tampered with, or written without the same key); its refresh is refused');
+      return undefined;
+    }
+    // Sealed by us, so well-formed; a session copied back after its end is refused all the same.
+    if (!(expiresAt > nowS)) return undefined;
+    return { claims: claimsJson.parse(claims), expiresAt };
   }
 
   private noteFailOpen(): void {

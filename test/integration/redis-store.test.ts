@@ -19,6 +19,8 @@ import { answer, useStubUpstream } from '../fixtures/upstream-stub.js';
 const TIMEOUT_MS = 300;
 const FAULT_TEST_MS = 30_000;
 const ALICE = { username: 'alice', password: 'wonderland' };
+/** Shared by every store here: instances on one prefix must agree on it, as signers on one secret do. */
+const INTEGRITY_KEY = new Uint8Array(32).fill(9);
 
 // Once: without redis-server it warns (or, under CI, fails) a single time.
 const REDIS = redisAvailable();
@@ -34,7 +36,7 @@ afterEach(async () => {
 
 /** A Redis store with the short timeout, in sync before it is handed out; closed after the test. */
 async function redisStore(url: string, opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: 'tokengate:', timeoutMs: TIMEOUT_MS, failOpen: false, logger: silentLogger(), heartbeatMs: 100, ...opts });
+  const store = RedisStore.start({ url, keyPrefix: 'tokengate:', timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), heartbeatMs: 100, ...opts });
   stores.push(store);
   expect(await store.waitUntilSynced(5_000)).toBe(true);
   return store;
@@ -78,7 +80,7 @@ describe.runIf(REDIS)('the Redis store', () => {
     await redis?.cleanup();
   });
 
-  describeStoreContract('redis', (clock) => openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, logger: silentLogger(), nowS: clock.nowS }));
+  describeStoreContract('redis', (clock) => openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }));
 
   describe('what it keeps in Redis', () => {
     const key = useTestKey();
@@ -350,7 +352,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       await redis.stop();
       const { logger, lines } = capturingLogger();
       const start = performance.now();
-      const store = await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, logger });
+      const store = await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger });
       stores.push(store as RedisStore);
       expect(performance.now() - start).toBeLessThan(2 * TIMEOUT_MS + 500);
       expect(lines.filter((line) => line.includes('starting degraded'))).toHaveLength(1);
@@ -369,7 +371,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       const { logger, lines } = capturingLogger();
       const url = `redis://tokengate:hunter2-secret@127.0.0.1:${redis.port}`;
       await redis.stop();
-      const store = await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, logger });
+      const store = await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger });
       stores.push(store as RedisStore);
       await sleep(2_000);
       await redis.start();

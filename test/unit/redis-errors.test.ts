@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHttp } from '../../src/errors.js';
 import { errorHandler } from '../../src/http/error-handler.js';
-import { describeRedisError, toStoreError, withTimeout } from '../../src/store/redis-errors.js';
+import { describeRedisError, LATE_REPLY, toStoreError, withTimeout } from '../../src/store/redis-errors.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { capturingLogger } from '../fixtures/signer.js';
 
@@ -29,6 +29,12 @@ describe('Redis errors', () => {
     expect(mapped).toBeInstanceOf(StoreUnavailableError);
     expect(mapped.message).not.toContain('hunter2');
     expect(mapped.message).not.toContain('10.0.0.7');
+  });
+
+  it('turn a guarded script that Redis reached after its deadline into StoreUnavailableError: nothing was written', () => {
+    const late = new ErrorReply(`${LATE_REPLY} the deadline passed before the script ran; nothing was written`);
+    expect(toStoreError(late)).toBeInstanceOf(StoreUnavailableError);
+    expect(toStoreError(new ErrorReply(`ERR user_script:1: ${LATE_REPLY}`))).not.toBeInstanceOf(StoreUnavailableError);
   });
 
   it('leave a script error as it is: a bug must not read as an outage', () => {

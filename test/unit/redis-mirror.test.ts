@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REVOCATION_MARGIN_S } from '../../src/store/memory.js';
 import { KEYS, member, parseMessage, parseRevocation } from '../../src/store/redis-keys.js';
 import { RevocationMirror } from '../../src/store/revocation-mirror.js';
+import { SessionIntegrity } from '../../src/store/session-integrity.js';
 
 const T = 1_900_000_000;
 
@@ -27,12 +29,18 @@ describe('revocation messages and members', () => {
     expect(parseRevocation('t:abc', Number.NaN)).toBeUndefined();
   });
 
-  it('names a user\'s session index by a hash, never by the identity itself', () => {
-    const key = KEYS.user('alice@example.org');
-    expect(key).toMatch(/^user:[0-9a-f]{32}$/);
+  it('names a user\'s session index by a keyed hash, never by the identity itself', () => {
+    const integrity = new SessionIntegrity(new Uint8Array(32).fill(1));
+    const key = KEYS.user(integrity.userIndex('alice@example.org'));
+    expect(key).toMatch(/^user:[\w-]{32}$/);
     expect(key).not.toContain('alice');
-    expect(KEYS.user('alice@example.org')).toBe(key);
-    expect(KEYS.user('bob@example.org')).not.toBe(key);
+    expect(KEYS.user(integrity.userIndex('alice@example.org'))).toBe(key);
+    expect(KEYS.user(integrity.userIndex('bob@example.org'))).not.toBe(key);
+    // Keyed: whoever lacks the key cannot confirm a guessed sub by hashing it.
+    const plain = createHash('sha256').update('alice@example.org').digest();
+    expect(key).not.toContain(plain.toString('hex').slice(0, 32));
+    expect(key).not.toContain(plain.toString('base64url').slice(0, 32));
+    expect(KEYS.user(new SessionIntegrity(new Uint8Array(32).fill(2)).userIndex('alice@example.org'))).not.toBe(key);
   });
 });
 

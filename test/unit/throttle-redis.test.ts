@@ -1,71 +1,50 @@
-import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScriptRunner } from '../../src/store/script-runner.js';
+import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { addressKey, userKey } from '../../src/throttle/keys.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { describeLimiterContract } from '../fixtures/limiter-contract.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+import { silentLogger } from '../fixtures/signer.js';
 
 const HASH_KEY = new Uint8Array(32).fill(7);
 const PREFIX = 'tgtest:';
 type Client = ReturnType<typeof createClient>;
 
-/** The two commands the runner needs, so any client flavour fits. */
-interface ScriptClient {
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  scriptLoad(script: string): Promise<unknown>;
-}
-
-/**
- * The smallest `ScriptRunner` over a plain client, as the Redis store will provide one:
- * EVALSHA (loading the script on NOSCRIPT), keys prefixed, any failure `StoreUnavailableError`.
- */
-function scriptRunner(client: ScriptClient, prefix: string): ScriptRunner {
-  return {
-    async runScript(script, keys, args) {
-      const sha = createHash('sha1').update(script).digest('hex');
-      const options = { keys: keys.map((k) => `${prefix}${k}`), arguments: args.map(String) };
-      try {
-        try {
-          return await client.evalSha(sha, options);
-        } catch (err) {
-          if (!String(err).includes('NOSCRIPT')) throw err;
-          await client.scriptLoad(script);
-          return await client.evalSha(sha, options);
-        }
-      } catch (err) {
-        throw new StoreUnavailableError('redis script failed', { cause: err });
-      }
-    },
-  };
+/** The production runner: a RedisStore (EVALSHA with NOSCRIPT fallback, prefix, timeout, late-write guard). */
+async function storeRunner(url: string): Promise<RedisStore> {
+  const store = RedisStore.start({ url, keyPrefix: PREFIX, timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(32).fill(9), logger: silentLogger() });
+  expect(await store.waitUntilSynced(5_000)).toBe(true);
+  return store;
 }
 
 describe.runIf(redisAvailable())('with a real redis-server', () => {
   let redis: TestRedis;
   let client: Client;
+  let store: RedisStore;
 
   beforeAll(async () => {
     redis = await startTestRedis();
     client = createClient({ url: redis.url });
     await client.connect();
+    store = await storeRunner(redis.url);
   }, 30_000);
   afterAll(async () => {
+    await store?.close();
     await client?.close();
     await redis?.cleanup();
   });
 
-  // Each limiter gets its own connection, so parallel calls really race on the server.
+  // Each limiter gets a store of its own (its own connections), so parallel calls really race on the server.
   describeLimiterContract('redis', async () => {
-    const own = createClient({ url: redis.url });
-    await own.connect();
-    return Object.assign(new RedisFailureLimiter(scriptRunner(own, PREFIX)), { close: async () => void (await own.close()) });
+    const own = await storeRunner(redis.url);
+    return Object.assign(new RedisFailureLimiter(own), { close: () => own.close() });
   });
 
   describe('the redis failure limiter', () => {
     it('keeps one hashed key per rule, with the prefix, holding no username or address, expiring when drained', async () => {
-      const limiter = new RedisFailureLimiter(scriptRunner(client, PREFIX));
+      const limiter = new RedisFailureLimiter(store);
       const now = Date.now();
       const rules = [
         { key: userKey(HASH_KEY, 'Mallory', '203.0.113.7'), limit: 5, windowMs: 900_000 },
@@ -95,14 +74,20 @@ describe.runIf(redisAvailable())('with a real redis-server', () => {
     });
 
     it('lets every Redis failure reach the caller as StoreUnavailableError', async () => {
-      const broken = createClient({ url: redis.url });
-      await broken.connect();
-      await broken.close();
-      const limiter = new RedisFailureLimiter(scriptRunner(broken, PREFIX));
-      const rule = { key: 'test:down', limit: 5, windowMs: 900_000 };
-      await expect(limiter.acquire([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(limiter.release([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(limiter.reset(rule.key)).rejects.toBeInstanceOf(StoreUnavailableError);
+      // A Redis of its own, stopped under a connected store: what the signer sees in an outage.
+      const own = await startTestRedis();
+      const runner = await storeRunner(own.url);
+      try {
+        await own.stop();
+        const limiter = new RedisFailureLimiter(runner);
+        const rule = { key: 'test:down', limit: 5, windowMs: 900_000 };
+        await expect(limiter.acquire([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(limiter.release([rule], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(limiter.reset(rule.key)).rejects.toBeInstanceOf(StoreUnavailableError);
+      } finally {
+        await runner.close();
+        await own.cleanup();
+      }
     });
   });
 });
