@@ -1,49 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
+import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { RedisStore, type RedisStoreOptions } from '../../src/store/redis.js';
+import { RedisStore } from '../../src/store/redis.js';
 import { SessionIntegrity } from '../../src/store/session-integrity.js';
 import { testConfig } from '../fixtures/config.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+import { id, INTEGRITY_KEY, nowS, prefix, type RawClient, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
 import { capturingLogger, silentLogger, useTestKey } from '../fixtures/signer.js';
 import { useStubUpstream } from '../fixtures/upstream-stub.js';
 
 // Someone who can write to Redis must not be able to have the signer sign claims of their choosing.
 
-const INTEGRITY_KEY = new Uint8Array(32).fill(9);
 const REDIS = redisAvailable();
 
-const prefix = () => `tg${randomBytes(4).toString('hex')}:`;
-const nowS = () => Math.floor(Date.now() / 1000);
-const id = (label: string) => `${label}-${randomBytes(8).toString('base64url')}`;
-
-const stores: RedisStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-
-async function redisStore(url: string, opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), heartbeatMs: 100, ...opts });
-  stores.push(store);
-  expect(await store.waitUntilSynced(5_000)).toBe(true);
-  return store;
-}
-
-const rawClient = (url: string) => createClient({ url });
-type RawClient = ReturnType<typeof rawClient>;
-
-async function withRaw<T>(url: string, use: (client: RawClient) => Promise<T>): Promise<T> {
-  const client = rawClient(url);
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    client.destroy();
-  }
-}
+const { redisStore } = useRedisStores({ timeoutMs: 1_000 });
 
 const ADMIN = JSON.stringify({ sub: 'alice', roles: ['admin'] });
 

@@ -1,65 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore, type RedisStoreOptions } from '../../src/store/redis.js';
+import type { RedisStore } from '../../src/store/redis.js';
 import { SessionIntegrity } from '../../src/store/session-integrity.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
-import { silentLogger } from '../fixtures/signer.js';
+import { eventually, healthy, id, INTEGRITY_KEY, nowS, prefix, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
 
 // A write the caller gave up on (503) must not happen later, when a paused Redis catches up.
 
 const TIMEOUT_MS = 300;
 const FAULT_TEST_MS = 30_000;
-const INTEGRITY_KEY = new Uint8Array(32).fill(9);
 const REDIS = redisAvailable();
 
-const prefix = () => `tg${randomBytes(4).toString('hex')}:`;
-const nowS = () => Math.floor(Date.now() / 1000);
-const id = (label: string) => `${label}-${randomBytes(8).toString('base64url')}`;
-
-const stores: RedisStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-
-async function redisStore(url: string, opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), heartbeatMs: 100, ...opts });
-  stores.push(store);
-  expect(await store.waitUntilSynced(5_000)).toBe(true);
-  return store;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
+const { redisStore } = useRedisStores({ timeoutMs: TIMEOUT_MS });
 
 /**
  * Healthy again: its PING went over the command connection after the call that timed out, and
  * Redis answers one connection in order, so whatever that call left queued has run by now.
  */
-const caughtUp = (store: RedisStore) => eventually('health ok', async () => ((await store.health()).ok ? true : undefined));
-
-const rawClient = (url: string) => createClient({ url });
-
-async function inspect<T>(url: string, look: (client: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
-  const client = rawClient(url);
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await look(client);
-  } finally {
-    client.destroy();
-  }
-}
+const caughtUp = healthy;
 
 describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up', () => {
   let redis: TestRedis;
@@ -100,8 +60,8 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
       const [sid, jti] = [id('sid'), id('jti')];
       await store.createSession(sid, jti, session());
       await whilePaused(store, () => store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 0 }));
-      expect(await inspect(redis.url, (c) => c.hGet(key(sid), 'cur'))).toBe(jti);
-      expect(await inspect(redis.url, (c) => c.hExists(key(sid), 'prev'))).toBe(0);
+      expect(await withRaw(redis.url, (c) => c.hGet(key(sid), 'cur'))).toBe(jti);
+      expect(await withRaw(redis.url, (c) => c.hExists(key(sid), 'prev'))).toBe(0);
       // Past any grace window: had the late rotation happened, this would be reuse and end the session.
       const retried = await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS() + 5, graceS: 0 });
       expect(retried.kind).toBe('rotated');
@@ -116,11 +76,11 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
       const store = await redisStore(redis.url, { keyPrefix });
       const [sid, jti] = [id('sid'), id('jti')];
       await store.createSession(sid, jti, session());
-      await inspect(redis.url, (c) => c.scriptFlush());
+      await withRaw(redis.url, (c) => c.scriptFlush());
       await whilePaused(store, () => store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 0 }));
       // The EVAL went after the NOSCRIPT answer, after the resume, well past the deadline.
       await sleep(100);
-      expect(await inspect(redis.url, (c) => c.hGet(`${keyPrefix}session:${sid}`, 'cur'))).toBe(jti);
+      expect(await withRaw(redis.url, (c) => c.hGet(`${keyPrefix}session:${sid}`, 'cur'))).toBe(jti);
       expect((await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 0 })).kind).toBe('rotated');
     },
     FAULT_TEST_MS,
@@ -134,9 +94,9 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
       await store.createSession(id('sid'), id('jti'), session('bob'));
       const sid = id('sid');
       await whilePaused(store, () => store.createSession(sid, id('jti'), session('alice')));
-      expect(await inspect(redis.url, (c) => c.exists(`${keyPrefix}session:${sid}`))).toBe(0);
+      expect(await withRaw(redis.url, (c) => c.exists(`${keyPrefix}session:${sid}`))).toBe(0);
       const index = `${keyPrefix}user:${new SessionIntegrity(INTEGRITY_KEY).userIndex('alice')}`;
-      expect(await inspect(redis.url, (c) => c.exists(index))).toBe(0);
+      expect(await withRaw(redis.url, (c) => c.exists(index))).toBe(0);
     },
     FAULT_TEST_MS,
   );
@@ -151,10 +111,10 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
       // Cached, as above.
       await limiter.acquire([{ ...rule, key: id('warm') }], Date.now());
       await whilePaused(store, () => limiter.acquire([rule], Date.now()));
-      expect(await inspect(redis.url, (c) => c.exists(`${keyPrefix}${rule.key}`))).toBe(0);
+      expect(await withRaw(redis.url, (c) => c.exists(`${keyPrefix}${rule.key}`))).toBe(0);
       // ...and once Redis answers, the same script counts as before.
       expect(await limiter.acquire([rule], Date.now())).toBe(0);
-      expect(await inspect(redis.url, (c) => c.exists(`${keyPrefix}${rule.key}`))).toBe(1);
+      expect(await withRaw(redis.url, (c) => c.exists(`${keyPrefix}${rule.key}`))).toBe(1);
     },
     FAULT_TEST_MS,
   );
@@ -179,7 +139,7 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
       }
       await whilePaused(a, () => a.revokeSession(sid, nowS() + 60));
       await eventually('the late session revocation is heard', async () => ((await b.isRevoked(undefined, sid, nowS())) ? true : undefined));
-      expect(await inspect(redis.url, (c) => c.exists(`${keyPrefix}session:${sid}`))).toBe(0);
+      expect(await withRaw(redis.url, (c) => c.exists(`${keyPrefix}session:${sid}`))).toBe(0);
     },
     FAULT_TEST_MS,
   );

@@ -1,56 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { RedisStore, type RedisStoreOptions } from '../../src/store/redis.js';
+import type { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
-import { capturingLogger, silentLogger } from '../fixtures/signer.js';
+import { eventually, id, INTEGRITY_KEY, nowS, prefix, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
+import { capturingLogger } from '../fixtures/signer.js';
 
 const TIMEOUT_MS = 300;
 const FAULT_TEST_MS = 30_000;
-const INTEGRITY_KEY = new Uint8Array(32).fill(9);
 const REDIS = redisAvailable();
 
-const prefix = () => `tg${randomBytes(4).toString('hex')}:`;
-const nowS = () => Math.floor(Date.now() / 1000);
-const id = (label: string) => `${label}-${randomBytes(8).toString('base64url')}`;
-
-const stores: RedisStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-
-async function redisStore(url: string, opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), heartbeatMs: 100, ...opts });
-  stores.push(store);
-  expect(await store.waitUntilSynced(5_000)).toBe(true);
-  return store;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
-
-const rawClient = (url: string) => createClient({ url });
-
-async function withRaw<T>(url: string, use: (client: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
-  const client = rawClient(url);
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    client.destroy();
-  }
-}
+const { redisStore, closeAfterTest } = useRedisStores({ timeoutMs: TIMEOUT_MS });
 
 interface Line {
   level: number;
@@ -74,8 +34,7 @@ describe.runIf(REDIS)('STORE_FAIL_OPEN before the revocation list was ever loade
     async () => {
       await redis.stop();
       const { logger, lines } = capturingLogger();
-      const store = (await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: true, integrityKey: INTEGRITY_KEY, logger })) as RedisStore;
-      stores.push(store);
+      const store = closeAfterTest((await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: true, integrityKey: INTEGRITY_KEY, logger })) as RedisStore);
       expect(found(lines, 'STORE_FAIL_OPEN applies only once the revocation list has loaded')).toHaveLength(1);
       for (let i = 0; i < 3; i++) await expect(store.isRevoked(id('jti'), id('sid'), nowS())).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(found(lines, 'STORE_FAIL_OPEN: revocation checks answered')).toEqual([]);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
 import { createClient } from 'redis';
@@ -6,11 +5,12 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openStore } from '../../src/store/open-store.js';
-import { RedisStore, type RedisStoreOptions } from '../../src/store/redis.js';
+import type { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { testConfig } from '../fixtures/config.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+import { eventually, healthy, id, INTEGRITY_KEY, nowS, prefix, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
 import { capturingLogger, silentLogger, useTestKey } from '../fixtures/signer.js';
 import { describeStoreContract } from '../fixtures/store-contract.js';
 import { answer, useStubUpstream } from '../fixtures/upstream-stub.js';
@@ -19,57 +19,15 @@ import { answer, useStubUpstream } from '../fixtures/upstream-stub.js';
 const TIMEOUT_MS = 300;
 const FAULT_TEST_MS = 30_000;
 const ALICE = { username: 'alice', password: 'wonderland' };
-/** Shared by every store here: instances on one prefix must agree on it, as signers on one secret do. */
-const INTEGRITY_KEY = new Uint8Array(32).fill(9);
 
 // Once: without redis-server it warns (or, under CI, fails) a single time.
 const REDIS = redisAvailable();
 
-const prefix = () => `tg${randomBytes(4).toString('hex')}:`;
-const nowS = () => Math.floor(Date.now() / 1000);
-const id = (label: string) => `${label}-${randomBytes(8).toString('base64url')}`;
-
-const stores: RedisStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
-
-/** A Redis store with the short timeout, in sync before it is handed out; closed after the test. */
-async function redisStore(url: string, opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: 'tokengate:', timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), heartbeatMs: 100, ...opts });
-  stores.push(store);
-  expect(await store.waitUntilSynced(5_000)).toBe(true);
-  return store;
-}
-
-/** Polls `probe` until it returns something other than undefined, for at most `ms`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
+/** Stores with the short timeout, on one fixed prefix unless a test gives its own. */
+const { redisStore, closeAfterTest } = useRedisStores({ keyPrefix: 'tokengate:', timeoutMs: TIMEOUT_MS });
 
 const outOfSync = (store: RedisStore) =>
   eventually('isRevoked fails closed', () => store.isRevoked('x', undefined, nowS()).then(() => undefined, (err: unknown) => err));
-const healthy = (store: RedisStore) => eventually('health ok', async () => ((await store.health()).ok ? true : undefined));
-
-const rawClient = (url: string) => createClient({ url });
-
-/** A raw connection for looking at what the store wrote. */
-async function inspect<T>(url: string, look: (client: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
-  const client = rawClient(url);
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await look(client);
-  } finally {
-    client.destroy();
-  }
-}
 
 describe.runIf(REDIS)('the Redis store', () => {
   let redis: TestRedis;
@@ -111,7 +69,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       stub().respond(answer(401, { error: 'invalid_credentials' }));
       expect((await request(app).post('/login').send({ username: 'mallory', password: 'guess' })).status).toBe(401);
 
-      const keys = await inspect(url, async (client) => {
+      const keys = await withRaw(url, async (client) => {
         const found: { name: string; type: string; ttl: number; value: string }[] = [];
         for await (const batch of client.scanIterator({ COUNT: 100 })) {
           for (const name of batch) {
@@ -143,7 +101,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       await store.revokeToken('old', clock + 10);
       clock += 10 + 301;
       await store.revokeToken('new', clock + 60);
-      const [members, ttl] = await inspect(redis.url, async (client) => [
+      const [members, ttl] = await withRaw(redis.url, async (client) => [
         await client.sendCommand(['ZRANGE', `${keyPrefix}revoked`, '0', '-1']),
         Number(await client.sendCommand(['TTL', `${keyPrefix}revoked`])),
       ]);
@@ -243,7 +201,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis.url, { keyPrefix });
       expect(await store.runScript("redis.call('SET', KEYS[1], ARGV[1], 'EX', 60) return redis.call('GET', KEYS[1])", ['probe'], [42])).toBe('42');
-      expect(await inspect(redis.url, (client) => client.get(`${keyPrefix}probe`))).toBe('42');
+      expect(await withRaw(redis.url, (client) => client.get(`${keyPrefix}probe`))).toBe('42');
     });
   });
 });
@@ -352,8 +310,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       await redis.stop();
       const { logger, lines } = capturingLogger();
       const start = performance.now();
-      const store = await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger });
-      stores.push(store as RedisStore);
+      const store = closeAfterTest(await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
       expect(performance.now() - start).toBeLessThan(2 * TIMEOUT_MS + 500);
       expect(lines.filter((line) => line.includes('starting degraded'))).toHaveLength(1);
       expect((await store.health()).ok).toBe(false);
@@ -371,8 +328,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       const { logger, lines } = capturingLogger();
       const url = `redis://tokengate:hunter2-secret@127.0.0.1:${redis.port}`;
       await redis.stop();
-      const store = await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger });
-      stores.push(store as RedisStore);
+      const store = closeAfterTest(await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
       await sleep(2_000);
       await redis.start();
       // This Redis has no such user: AUTH fails on every attempt, a different outage.

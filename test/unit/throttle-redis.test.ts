@@ -1,23 +1,19 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/store/redis.js';
+import type { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { addressKey, userKey } from '../../src/throttle/keys.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { describeLimiterContract } from '../fixtures/limiter-contract.js';
 import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
-import { silentLogger } from '../fixtures/signer.js';
+import { startRedisStore } from '../fixtures/redis-stores.js';
 
 const HASH_KEY = new Uint8Array(32).fill(7);
 const PREFIX = 'tgtest:';
 type Client = ReturnType<typeof createClient>;
 
 /** The production runner: a RedisStore (EVALSHA with NOSCRIPT fallback, prefix, timeout, late-write guard). */
-async function storeRunner(url: string): Promise<RedisStore> {
-  const store = RedisStore.start({ url, keyPrefix: PREFIX, timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(32).fill(9), logger: silentLogger() });
-  expect(await store.waitUntilSynced(5_000)).toBe(true);
-  return store;
-}
+const storeRunner = (url: string): Promise<RedisStore> => startRedisStore(url, { keyPrefix: PREFIX, timeoutMs: 1_000 });
 
 describe.runIf(redisAvailable())('with a real redis-server', () => {
   let redis: TestRedis;
