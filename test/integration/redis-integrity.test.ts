@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { SessionIntegrity } from '../../src/store/session-integrity.js';
 import { testConfig } from '../fixtures/config.js';
-import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+import { redisAvailable, useTestRedis } from '../fixtures/redis.js';
 import { id, INTEGRITY_KEY, nowS, prefix, type RawClient, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
 import { capturingLogger, silentLogger, useTestKey } from '../fixtures/signer.js';
 import { useStubUpstream } from '../fixtures/upstream-stub.js';
@@ -19,19 +19,13 @@ const { redisStore } = useRedisStores({ timeoutMs: 1_000 });
 const ADMIN = JSON.stringify({ sub: 'alice', roles: ['admin'] });
 
 describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  }, 30_000);
-  afterAll(async () => {
-    await redis?.cleanup();
-  });
+  const redis = useTestRedis(30_000);
 
   /** A store with a capturing logger, and a live session of alice's with role `user`. */
   async function setUp() {
     const { logger, lines } = capturingLogger();
     const keyPrefix = prefix();
-    const store = await redisStore(redis.url, { keyPrefix, logger });
+    const store = await redisStore(redis().url, { keyPrefix, logger });
     const [sid, jti] = [id('sid'), id('jti')];
     await store.createSession(sid, jti, { claims: { sub: 'alice', roles: ['user'] }, expiresAt: nowS() + 3600 });
     const hash = `${keyPrefix}session:${sid}`;
@@ -58,7 +52,7 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
     }],
   ])('refuses the refresh when %s: the session counts as gone, logged with its id only', async (_case, tamper) => {
     const { store, sid, jti, hash, lines, refusals } = await setUp();
-    await withRaw(redis.url, (c) => tamper(c, hash));
+    await withRaw(redis().url, (c) => tamper(c, hash));
     expect(await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).toEqual({ kind: 'unknown' });
     expect(refusals()).toEqual([expect.objectContaining({ level: 50, sid })]);
     expect(lines.join('')).not.toContain('admin');
@@ -69,7 +63,7 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
   it('refuses a tampered session within the grace window too, once per refusal', async () => {
     const { store, sid, jti, hash, refusals } = await setUp();
     expect((await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).kind).toBe('rotated');
-    await withRaw(redis.url, (c) => c.hSet(hash, 'claims', ADMIN));
+    await withRaw(redis().url, (c) => c.hSet(hash, 'claims', ADMIN));
     expect(await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).toEqual({ kind: 'unknown' });
     expect(await store.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).toEqual({ kind: 'unknown' });
     expect(refusals()).toHaveLength(2);
@@ -77,19 +71,19 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
 
   it('refuses sessions written under another integrity key: every instance must be given the same', async () => {
     const { sid, jti, keyPrefix } = await setUp();
-    const other = await redisStore(redis.url, { keyPrefix, integrityKey: new Uint8Array(32).fill(10) });
+    const other = await redisStore(redis().url, { keyPrefix, integrityKey: new Uint8Array(32).fill(10) });
     expect(await other.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).toEqual({ kind: 'unknown' });
   });
 
   it('names the user\'s session index by a keyed hash: hashing a guessed sub does not find it', async () => {
     const { keyPrefix } = await setUp();
-    const names = await withRaw(redis.url, (c) => c.keys(`${keyPrefix}user:*`));
+    const names = await withRaw(redis().url, (c) => c.keys(`${keyPrefix}user:*`));
     expect(names).toEqual([`${keyPrefix}user:${new SessionIntegrity(INTEGRITY_KEY).userIndex('alice')}`]);
     expect(names[0]).not.toContain(createHash('sha256').update('alice').digest('hex').slice(0, 32));
   });
 
   it('refuses the key when it is too short', () => {
-    expect(() => RedisStore.start({ url: redis.url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(16), logger: silentLogger() })).toThrow(TypeError);
+    expect(() => RedisStore.start({ url: redis().url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(16), logger: silentLogger() })).toThrow(TypeError);
   });
 
   describe('through the signer', () => {
@@ -98,11 +92,11 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
 
     it('signs no token for claims someone wrote into Redis: POST /refresh answers 401', async () => {
       const keyPrefix = prefix();
-      const store = await redisStore(redis.url, { keyPrefix });
+      const store = await redisStore(redis().url, { keyPrefix });
       const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url }), { logger: silentLogger(), key: key(), store });
       const login = await request(app).post('/login').send({ username: 'alice', password: 'wonderland' });
       expect(login.status, login.text).toBe(200);
-      await withRaw(redis.url, async (c) => {
+      await withRaw(redis().url, async (c) => {
         const [hash] = await c.keys(`${keyPrefix}session:*`);
         const claims = JSON.parse((await c.hGet(hash!, 'claims'))!) as Record<string, unknown>;
         await c.hSet(hash!, 'claims', JSON.stringify({ ...claims, roles: ['admin'] }));

@@ -2,14 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
 import { createClient } from 'redis';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { RedisFailureLimiter } from '../../src/throttle/redis-limiter.js';
 import { testConfig } from '../fixtures/config.js';
-import { redisAvailable, startTestRedis, type TestRedis } from '../fixtures/redis.js';
+import { redisAvailable, useTestRedis, type TestRedis } from '../fixtures/redis.js';
 import { eventually, healthy, id, INTEGRITY_KEY, nowS, prefix, useRedisStores, withRaw } from '../fixtures/redis-stores.js';
 import { capturingLogger, silentLogger, useTestKey } from '../fixtures/signer.js';
 import { describeStoreContract } from '../fixtures/store-contract.js';
@@ -30,15 +30,9 @@ const outOfSync = (store: RedisStore) =>
   eventually('isRevoked fails closed', () => store.isRevoked('x', undefined, nowS()).then(() => undefined, (err: unknown) => err));
 
 describe.runIf(REDIS)('the Redis store', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  }, FAULT_TEST_MS);
-  afterAll(async () => {
-    await redis?.cleanup();
-  });
+  const redis = useTestRedis(FAULT_TEST_MS);
 
-  describeStoreContract('redis', (clock) => openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }));
+  describeStoreContract('redis', (clock) => openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }));
 
   describe('what it keeps in Redis', () => {
     const key = useTestKey();
@@ -46,7 +40,7 @@ describe.runIf(REDIS)('the Redis store', () => {
 
     it('writes only keys under KEY_PREFIX, each with a TTL, holding ids and claims but never a token', async () => {
       // A database of its own, so every key in it is this signer's.
-      const url = `${redis.url}/3`;
+      const url = `${redis().url}/3`;
       const keyPrefix = prefix();
       const store = await redisStore(url, { keyPrefix });
       const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url, REFRESH_GRACE_S: '0' }), { logger: silentLogger(), key: key(), store, limiter: new RedisFailureLimiter(store) });
@@ -97,11 +91,11 @@ describe.runIf(REDIS)('the Redis store', () => {
     it('prunes revocations that ended more than the margin ago, and lets the set expire after the last one', async () => {
       let clock = nowS();
       const keyPrefix = prefix();
-      const store = await redisStore(redis.url, { keyPrefix, nowS: () => clock });
+      const store = await redisStore(redis().url, { keyPrefix, nowS: () => clock });
       await store.revokeToken('old', clock + 10);
       clock += 10 + 301;
       await store.revokeToken('new', clock + 60);
-      const [members, ttl] = await withRaw(redis.url, async (client) => [
+      const [members, ttl] = await withRaw(redis().url, async (client) => [
         await client.sendCommand(['ZRANGE', `${keyPrefix}revoked`, '0', '-1']),
         Number(await client.sendCommand(['TTL', `${keyPrefix}revoked`])),
       ]);
@@ -117,7 +111,7 @@ describe.runIf(REDIS)('the Redis store', () => {
     const rotate = (store: RedisStore, sid: string, jti: string) => store.rotateRefresh(sid, jti, id('next'), { nowS: nowS(), graceS: 10 }).then((r) => r.kind);
 
     it('holds at most maxSessionsPerSub per user, forgetting the one that ends first, and only that user\'s', async () => {
-      const store = await redisStore(redis.url, { keyPrefix: prefix(), maxSessionsPerSub: 2 });
+      const store = await redisStore(redis().url, { keyPrefix: prefix(), maxSessionsPerSub: 2 });
       const t = nowS();
       await store.createSession('bob-1', 'b1', { claims: { sub: 'bob' }, expiresAt: t + 3600 });
       for (const i of [1, 2, 3]) await store.createSession(`alice-${i}`, `a${i}`, { claims: { sub: 'alice' }, expiresAt: t + 3600 + i });
@@ -128,7 +122,7 @@ describe.runIf(REDIS)('the Redis store', () => {
     });
 
     it('does not count a session that already ended', async () => {
-      const store = await redisStore(redis.url, { keyPrefix: prefix(), maxSessionsPerSub: 2 });
+      const store = await redisStore(redis().url, { keyPrefix: prefix(), maxSessionsPerSub: 2 });
       const t = nowS();
       for (const i of [1, 2]) await store.createSession(`alice-${i}`, `a${i}`, { claims: { sub: 'alice' }, expiresAt: t + 3600 + i });
       await store.revokeSession('alice-2', t + 60);
@@ -141,7 +135,7 @@ describe.runIf(REDIS)('the Redis store', () => {
   describe('several instances on one Redis', () => {
     it('tells the other instance of a revocation within a second, through pub/sub', async () => {
       const keyPrefix = prefix();
-      const [a, b] = [await redisStore(redis.url, { keyPrefix }), await redisStore(redis.url, { keyPrefix })];
+      const [a, b] = [await redisStore(redis().url, { keyPrefix }), await redisStore(redis().url, { keyPrefix })];
       const jti = id('jti');
       expect(await b.isRevoked(jti, undefined, nowS())).toBe(false);
       const start = performance.now();
@@ -162,7 +156,7 @@ describe.runIf(REDIS)('the Redis store', () => {
 
     it('rotates exactly once among 50 callers split across two instances', async () => {
       const keyPrefix = prefix();
-      const [a, b] = [await redisStore(redis.url, { keyPrefix }), await redisStore(redis.url, { keyPrefix })];
+      const [a, b] = [await redisStore(redis().url, { keyPrefix }), await redisStore(redis().url, { keyPrefix })];
       const [sid, jti] = [id('sid'), id('jti')];
       await a.createSession(sid, jti, { claims: { sub: 'alice' }, expiresAt: nowS() + 3600 });
       const results = await Promise.all(
@@ -175,7 +169,7 @@ describe.runIf(REDIS)('the Redis store', () => {
 
     it('detects reuse on one instance and refuses the session on the other', async () => {
       const keyPrefix = prefix();
-      const [a, b] = [await redisStore(redis.url, { keyPrefix }), await redisStore(redis.url, { keyPrefix })];
+      const [a, b] = [await redisStore(redis().url, { keyPrefix }), await redisStore(redis().url, { keyPrefix })];
       const [sid, first, second] = [id('sid'), id('jti'), id('jti')];
       await a.createSession(sid, first, { claims: { sub: 'alice' }, expiresAt: nowS() + 3600 });
       expect((await a.rotateRefresh(sid, first, second, { nowS: nowS(), graceS: 0 })).kind).toBe('rotated');
@@ -187,11 +181,11 @@ describe.runIf(REDIS)('the Redis store', () => {
 
     it('loads the revocations made before it started', async () => {
       const keyPrefix = prefix();
-      const a = await redisStore(redis.url, { keyPrefix });
+      const a = await redisStore(redis().url, { keyPrefix });
       const [jti, sid] = [id('jti'), id('sid')];
       await a.revokeToken(jti, nowS() + 60);
       await a.revokeSession(sid, nowS() + 60);
-      const fresh = await redisStore(redis.url, { keyPrefix });
+      const fresh = await redisStore(redis().url, { keyPrefix });
       expect(await fresh.isRevoked(jti, undefined, nowS())).toBe(true);
       expect(await fresh.isRevoked(undefined, sid, nowS())).toBe(true);
       expect(await fresh.isRevoked(id('jti'), id('sid'), nowS())).toBe(false);
@@ -199,35 +193,29 @@ describe.runIf(REDIS)('the Redis store', () => {
 
     it('runs other parts\' scripts with their keys prefixed (ScriptRunner)', async () => {
       const keyPrefix = prefix();
-      const store = await redisStore(redis.url, { keyPrefix });
+      const store = await redisStore(redis().url, { keyPrefix });
       expect(await store.runScript("redis.call('SET', KEYS[1], ARGV[1], 'EX', 60) return redis.call('GET', KEYS[1])", ['probe'], [42])).toBe('42');
-      expect(await withRaw(redis.url, (client) => client.get(`${keyPrefix}probe`))).toBe('42');
+      expect(await withRaw(redis().url, (client) => client.get(`${keyPrefix}probe`))).toBe('42');
     });
   });
 });
 
 describe.runIf(REDIS)('the Redis store when Redis fails', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  }, FAULT_TEST_MS);
+  const redis = useTestRedis(FAULT_TEST_MS);
   afterEach(async () => {
     // Whatever a test did to it, the next one gets a running Redis.
-    redis.resume();
-    if (!(await redisUp(redis))) await redis.start();
+    redis().resume();
+    if (!(await redisUp(redis()))) await redis().start();
   }, FAULT_TEST_MS);
-  afterAll(async () => {
-    await redis?.cleanup();
-  });
 
   it(
     'fails closed while Redis hangs (SIGSTOP), within about the timeout, and recovers by itself',
     async () => {
       const keyPrefix = prefix();
-      const [a, b] = [await redisStore(redis.url, { keyPrefix }), await redisStore(redis.url, { keyPrefix })];
+      const [a, b] = [await redisStore(redis().url, { keyPrefix }), await redisStore(redis().url, { keyPrefix })];
       const known = id('jti');
       await a.revokeToken(known, nowS() + 600);
-      redis.pause();
+      redis().pause();
 
       const start = performance.now();
       await expect(a.createSession(id('sid'), id('jti'), { claims: { sub: 'alice' }, expiresAt: nowS() + 60 })).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -238,7 +226,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       expect(await outOfSync(a)).toBeInstanceOf(StoreUnavailableError);
       expect(await a.health()).toMatchObject({ kind: 'redis', ok: false, detail: expect.any(String) });
 
-      redis.resume();
+      redis().resume();
       await healthy(a);
       await healthy(b);
       expect(await a.isRevoked(known, undefined, nowS())).toBe(true);
@@ -254,11 +242,11 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
     async () => {
       const { logger, lines } = capturingLogger();
       const keyPrefix = prefix();
-      const [a, b] = [await redisStore(redis.url, { keyPrefix, logger }), await redisStore(redis.url, { keyPrefix })];
+      const [a, b] = [await redisStore(redis().url, { keyPrefix, logger }), await redisStore(redis().url, { keyPrefix })];
       const known = id('jti');
       await a.revokeToken(known, nowS() + 600);
       await eventually('b knows', async () => ((await b.isRevoked(known, undefined, nowS())) ? true : undefined), 1_000);
-      await redis.stop();
+      await redis().stop();
 
       expect(await outOfSync(a)).toBeInstanceOf(StoreUnavailableError);
       await expect(a.revokeSession(id('sid'), nowS() + 60)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -266,7 +254,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       // Several reconnect attempts go by.
       await sleep(1_500);
 
-      await redis.start();
+      await redis().start();
       await healthy(a);
       await healthy(b);
       // The restarted Redis is empty; the mirrors still refuse what they had learnt.
@@ -288,10 +276,10 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
     'with failOpen, answers revocation checks from the last known list while Redis is down, warning once',
     async () => {
       const { logger, lines } = capturingLogger();
-      const store = await redisStore(redis.url, { keyPrefix: prefix(), failOpen: true, logger });
+      const store = await redisStore(redis().url, { keyPrefix: prefix(), failOpen: true, logger });
       const revoked = id('jti');
       await store.revokeToken(revoked, nowS() + 600);
-      await redis.stop();
+      await redis().stop();
       await eventually('the mirror is out of sync', async () => (lines.some((line) => line.includes('out of sync')) ? true : undefined));
       expect((await store.health()).ok).toBe(false);
       for (let i = 0; i < 100; i++) {
@@ -307,15 +295,15 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
   it(
     'starts degraded when Redis is down, within a bounded time, and becomes ready when it comes',
     async () => {
-      await redis.stop();
+      await redis().stop();
       const { logger, lines } = capturingLogger();
       const start = performance.now();
-      const store = closeAfterTest(await openStore({ redisUrl: redis.url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
+      const store = closeAfterTest(await openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
       expect(performance.now() - start).toBeLessThan(2 * TIMEOUT_MS + 500);
       expect(lines.filter((line) => line.includes('starting degraded'))).toHaveLength(1);
       expect((await store.health()).ok).toBe(false);
       await expect(store.isRevoked('x', undefined, nowS())).rejects.toBeInstanceOf(StoreUnavailableError);
-      await redis.start();
+      await redis().start();
       await healthy(store as RedisStore);
       expect(await store.isRevoked('x', undefined, nowS())).toBe(false);
     },
@@ -326,11 +314,11 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
     'never logs the URL or its password, and logs each way an outage fails once, not per retry',
     async () => {
       const { logger, lines } = capturingLogger();
-      const url = `redis://tokengate:hunter2-secret@127.0.0.1:${redis.port}`;
-      await redis.stop();
+      const url = `redis://tokengate:hunter2-secret@127.0.0.1:${redis().port}`;
+      await redis().stop();
       const store = closeAfterTest(await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
       await sleep(2_000);
-      await redis.start();
+      await redis().start();
       // This Redis has no such user: AUTH fails on every attempt, a different outage.
       await sleep(1_000);
       await store.close();
@@ -344,7 +332,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
   );
 
   it('closes twice without complaint, and refuses afterwards', async () => {
-    const store = await redisStore(redis.url, { keyPrefix: prefix() });
+    const store = await redisStore(redis().url, { keyPrefix: prefix() });
     await Promise.all([store.close(), store.close()]);
     await store.close();
     expect((await store.health()).ok).toBe(false);
@@ -358,7 +346,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
     let app: Express;
     let store: RedisStore;
     beforeEach(async () => {
-      store = await redisStore(redis.url, { keyPrefix: prefix(), logger: silentLogger() });
+      store = await redisStore(redis().url, { keyPrefix: prefix(), logger: silentLogger() });
       app = createApp(testConfig({ AUTHENTICATE_URL: stub().url }), { logger: silentLogger(), key: key(), store });
     });
 
@@ -371,7 +359,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
         expect(login.status, login.text).toBe(200);
         expect((await verify(login.body.token)).status).toBe(204);
 
-        await redis.stop();
+        await redis().stop();
         const refused = await eventually('verify refuses', async () => {
           const res = await verify(login.body.token);
           expect([204, 503], res.text).toContain(res.status);
@@ -386,7 +374,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
         const logoutDown = await request(app).post('/logout').set('Authorization', `Bearer ${login.body.token}`);
         expect(logoutDown.status, logoutDown.text).toBe(503);
 
-        await redis.start();
+        await redis().start();
         await eventually('verify accepts again', async () => ((await verify(login.body.token)).status === 204 ? true : undefined));
         const loginUp = await request(app).post('/login').send(ALICE);
         expect(loginUp.status, loginUp.text).toBe(200);
