@@ -1,6 +1,5 @@
 import type { Decision } from '../auth/check-request.js';
-import { GatewayError } from '../errors.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { toHttp } from '../errors.js';
 import type { VerifyOutcome } from './metrics.js';
 import { tokenReason } from './token-reason.js';
 
@@ -31,7 +30,7 @@ export function verifyFailure(err: unknown): VerifyOutcome {
   return isStoreUnavailable(err) ? 'store_unavailable' : 'error';
 }
 
-/** `StoreUnavailableError`, or the gateway error it became. */
+/** The store could not answer: what `toHttp` answers as `503 store_unavailable`. */
 export function isStoreUnavailable(err: unknown): boolean {
-  return err instanceof StoreUnavailableError || (err instanceof GatewayError && err.code === 'store_unavailable');
+  return toHttp(err).body.error === 'store_unavailable';
 }

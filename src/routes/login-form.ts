@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { Core } from '../core.js';
 import { field } from './body.js';
 import { authenticateThrottled, credentials, startSession, type LoginOutcome } from './session-start.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, toHttp } from '../errors.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { isCrossSite } from '../browser/csrf.js';
 import { renderErrorPage } from '../browser/logout-page.js';
@@ -27,6 +27,13 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
     res.append('Set-Cookie', core.cookies.csrf(csrfToken));
     sendPage(res, status, renderLoginPage({ returnTo, csrfToken, error, username }));
   };
+  // What the JSON error handler would answer and log, as a page. A store outage may be over soon.
+  const unavailable = (err: GatewayError | StoreUnavailableError) => {
+    const { status, body } = toHttp(err);
+    core.logger.warn({ code: body.error, requestId: req.get('x-request-id') }, 'form login failed');
+    if (body.error === 'store_unavailable') res.set('Retry-After', '1');
+    again(status, 'unavailable');
+  };
 
   const cookieToken = core.cookies.read(req.get('cookie')).csrf;
   if (!core.csrf.verify(field(req.body, 'csrf'), cookieToken)) return again(403, 'csrf');
@@ -37,11 +44,8 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
   try {
     outcome = await authenticateThrottled(core, parsed.data, req);
   } catch (err) {
-    // The JSON error handler would log it; here the browser gets a page instead.
-    if (!(err instanceof GatewayError)) throw err;
-    core.logger.warn({ code: err.code, requestId: req.get('x-request-id') }, 'form login failed');
-    if (err.code === 'store_unavailable') res.set('Retry-After', '1');
-    return again(err.status, 'unavailable');
+    if (!(err instanceof GatewayError || err instanceof StoreUnavailableError)) throw err;
+    return unavailable(err);
   }
   if (outcome.kind === 'throttled') {
     res.set('Retry-After', String(outcome.retryAfterS));
@@ -59,11 +63,9 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
   try {
     tokens = await startSession(core, outcome.claims);
   } catch (err) {
-    // The store failed after the app said yes: a page, not the JSON error, and nothing set.
+    // The store failed after the app said yes: a page, and no cookie set.
     if (!(err instanceof StoreUnavailableError)) throw err;
-    core.logger.warn({ code: 'store_unavailable', requestId: req.get('x-request-id') }, 'form login failed');
-    res.set('Retry-After', '1');
-    return again(503, 'unavailable');
+    return unavailable(err);
   }
   res.append('Set-Cookie', setCookieValues(core.cookies.session(tokens)));
   res.set('Cache-Control', 'no-store').redirect(303, absoluteLocation(origin, returnTo));

@@ -5,8 +5,6 @@ import type { SessionTokens } from '../session/sessions.js';
 import { UpstreamAnswerError, type AuthenticateOutcome, type Credentials } from '../upstream/authenticate.js';
 import { clientAddress, type AddressSource } from '../http/client-address.js';
 import type { LoginAttempt } from '../throttle/login-throttle.js';
-import { StoreUnavailableError } from '../store/store.js';
-import { GatewayError } from '../errors.js';
 
 const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
 
@@ -41,7 +39,8 @@ export type LoginOutcome = AuthenticateOutcome | { kind: 'throttled'; retryAfter
 /**
  * Asks the upstream inside the failed-login throttle. Only its 401 and 403 count as failures;
  * its other refusals, a timeout or an unreachable upstream give the attempt back. A throttle
- * whose store is unavailable fails the login closed (503), before the upstream is asked.
+ * whose store is unavailable rejects with `StoreUnavailableError` before the upstream is asked:
+ * the login fails closed (503, see `toHttp`).
  */
 export async function authenticateThrottled(core: Core, creds: Credentials, req: AddressSource): Promise<LoginOutcome> {
   const requestId = req.headers['x-request-id'];
@@ -50,7 +49,7 @@ export async function authenticateThrottled(core: Core, creds: Credentials, req:
     address: clientAddress(req, core.config.TRUSTED_PROXIES),
     requestId: typeof requestId === 'string' ? requestId : undefined,
   };
-  const admission = await failClosed(core.throttle.check(attempt));
+  const admission = await core.throttle.check(attempt);
   if (!admission.allowed) return { kind: 'throttled', retryAfterS: admission.retryAfterS };
   let outcome: AuthenticateOutcome;
   try {
@@ -62,15 +61,9 @@ export async function authenticateThrottled(core: Core, creds: Credentials, req:
     });
     throw err;
   }
-  if (outcome.kind === 'accepted') await failClosed(core.throttle.succeeded(attempt));
-  else if (outcome.status === 401 || outcome.status === 403) await failClosed(core.throttle.failed(attempt));
-  else await failClosed(core.throttle.inconclusive(attempt));
+  if (outcome.kind === 'accepted') await core.throttle.succeeded(attempt);
+  else if (outcome.status === 401 || outcome.status === 403) await core.throttle.failed(attempt);
+  else await core.throttle.inconclusive(attempt);
   return outcome;
 }
 
-/** A throttle store that cannot answer refuses the login: `503 store_unavailable`, for the JSON and the form login alike. */
-function failClosed<T>(pending: Promise<T>): Promise<T> {
-  return pending.catch((err: unknown) => {
-    throw err instanceof StoreUnavailableError ? new GatewayError('store_unavailable', undefined, { cause: err }) : err;
-  });
-}
