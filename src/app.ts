@@ -8,6 +8,7 @@ import { requestLog } from './log/request-log.js';
 import { countLogins, noteErrorCode } from './metrics/count-logins.js';
 import { metricsRouter } from './metrics/metrics-router.js';
 import { healthRouter } from './routes/health.js';
+import { jwksRouter } from './routes/jwks.js';
 import { loginRouter } from './routes/login.js';
 import { logoutRouter } from './routes/logout.js';
 import { refreshRouter } from './routes/refresh.js';
@@ -41,6 +42,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
     }),
   );
   app.use(metricsRouter(core.metrics));
+  app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));

@@ -12,6 +12,7 @@ import { createTokenIssuer } from './tokens/sign.js';
 import { createAuthenticateClient } from './upstream/authenticate.js';
 import type { Logger } from './log/logger.js';
 import type { SigningKey } from './tokens/keys.js';
+import { secretKeys, type KeysSource } from './keys/token-keys.js';
 import type { FailureLimiter } from './throttle/limiter.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle/login-throttle.js';
 import { MemoryFailureLimiter } from './throttle/memory-limiter.js';
@@ -22,8 +23,10 @@ import { countRefreshes } from './metrics/count-refreshes.js';
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
   logger: Logger;
-  /** The HS256 key, imported once (see `importHmacKey`). */
+  /** The HS256 secret, imported once (see `importHmacKey`). */
   key: SigningKey;
+  /** The signing and verification keys of the moment (a reloaded key ring); the secret alone when absent. */
+  keys?: KeysSource;
   /** Key for CSRF form tokens, derived from the secret so every instance agrees; random when absent. */
   csrfKey?: Uint8Array;
   /** Sessions and revocations; in memory when absent. */
@@ -50,6 +53,8 @@ export interface Core {
   check: RequestChecker;
   verifyAccess: (token: string) => Promise<Verification>;
   store: Store;
+  /** The keys of the moment: the issuer signs with them, the verifiers and `/.well-known/jwks.json` read them. */
+  keys: KeysSource;
   /** Counters and histograms, in a registry of this core's own (`GET /metrics` on the signer). */
   metrics: Metrics;
   /** Failed-login throttling around `authenticate`. */
@@ -61,10 +66,11 @@ export function createCore(config: Config, deps: AppDeps): Core {
   const clock = deps.now ? { now: deps.now } : {};
   const metrics = createMetrics();
   const store = instrumentStore(deps.store ?? new MemoryStore(deps.now ? () => Math.floor(deps.now!() / 1000) : undefined), metrics);
-  const verifierOptions = { key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock };
+  const keys = deps.keys ?? constant(secretKeys(deps.key));
+  const verifierOptions = { keys, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock };
   const verifyAccess = createTokenVerifier(verifierOptions);
   const sessions = countRefreshes(createSessions({
-    issue: createTokenIssuer({ key: deps.key, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
+    issue: createTokenIssuer({ keys, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
     verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
     store,
     accessTtlS: config.TOKEN_TTL_S,
@@ -94,7 +100,10 @@ export function createCore(config: Config, deps: AppDeps): Core {
     check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri) }),
     verifyAccess,
     store,
+    keys,
     metrics,
     throttle,
   };
 }
+
+const constant = <T>(value: T) => (): T => value;

@@ -1,6 +1,11 @@
 import { hkdfSync } from 'node:crypto';
 import type { Config } from './config/load.js';
 import type { AppDeps } from './core.js';
+import { KeyRingError } from './keys/errors.js';
+import { startKeyReloader, type KeyReloader } from './keys/key-reloader.js';
+import { openKeys } from './keys/open-keys.js';
+import type { Logger } from './log/logger.js';
+import type { SigningKey } from './tokens/keys.js';
 import { createLogger } from './log/logger.js';
 import { loadSecret, SecretError } from './secret/load-secret.js';
 import { importHmacKey } from './tokens/keys.js';
@@ -8,8 +13,11 @@ import { openStore } from './store/open-store.js';
 import { RedisStore } from './store/redis.js';
 import { RedisFailureLimiter } from './throttle/redis-limiter.js';
 
-/** Loads the secret, logger and store for an entry point; a secret problem exits 2 with its reason. */
-export async function prepareDeps(config: Config): Promise<AppDeps> {
+/** What an entry point builds its app from, plus the key reloader it drives with SIGHUP and stops at the end. */
+export type PreparedDeps = AppDeps & { keyReloader: KeyReloader };
+
+/** Loads the secret, keys, logger and store for an entry point; a secret or key ring problem exits 2 with its reasons. */
+export async function prepareDeps(config: Config): Promise<PreparedDeps> {
   const logger = createLogger(config.LOG_LEVEL);
   const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {
     if (!(err instanceof SecretError)) throw err;
@@ -33,5 +41,22 @@ export async function prepareDeps(config: Config): Promise<AppDeps> {
   const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, integrityKey, logger });
   logger.info({ store: store instanceof RedisStore ? 'redis' : 'memory', ...(store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX } : {}) }, 'store opened');
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
-  return { logger, key: await importHmacKey(loaded.secret), csrfKey, storeKey, store, ...(limiter ? { limiter } : {}) };
+  const key = await importHmacKey(loaded.secret);
+  const keyReloader = await prepareKeys(config, key, logger);
+  return { logger, key, keys: keyReloader.keys, keyReloader, csrfKey, storeKey, store, ...(limiter ? { limiter } : {}) };
+}
+
+/** Opens the key ring (generating a first key for an asymmetric JWT_ALG) and starts following KEYS_DIR. */
+async function prepareKeys(config: Config, secretKey: SigningKey, logger: Logger): Promise<KeyReloader> {
+  const open = (generate: boolean) => openKeys({ dir: config.KEYS_DIR, alg: config.JWT_ALG, secretKey, generate });
+  const opened = await open(true).catch((err: unknown) => {
+    if (!(err instanceof KeyRingError)) throw err;
+    logger.fatal({ dir: config.KEYS_DIR, problems: err.problems }, `the key ring in ${config.KEYS_DIR} cannot be used`);
+    process.exit(2);
+  });
+  if (opened.generated !== undefined) logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');
+  for (const w of opened.warnings) logger.warn({ file: w.file }, `key ring: ${w.reason}`);
+  const keys = opened.keys;
+  logger.info({ source: keys.source, active: keys.signer.kid, alg: keys.signer.alg, kids: keys.kids }, keys.source === 'ring' ? 'signing with the key ring' : 'signing with the secret (HS256, no key ring)');
+  return startKeyReloader({ dir: config.KEYS_DIR, initial: keys, load: () => open(false), logger, intervalMs: config.KEYS_CHECK_INTERVAL_S * 1000 });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustedProxies } from '../http/trusted-proxies.js';
+import { KEY_ALGS } from '../keys/algorithms.js';
 
 /** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */
 export interface Variable<T> {
@@ -95,7 +96,7 @@ export const variables = {
   }),
   CLOCK_SKEW_S: variable({ doc: 'Leeway for `exp`, `nbf` and `iat` checks, in seconds.', default: '30', schema: int(0, 300) }),
   JWT_SECRET: variable({
-    doc: 'The HS256 signing secret itself (at least 32 bytes). Prefer `JWT_SECRET_FILE`.',
+    doc: 'The secret itself (at least 32 bytes). Prefer `JWT_SECRET_FILE`. It signs tokens under `HS256` while there is no key ring, and the signer derives its other keys from it (CSRF tokens, store key names, session seals), so every instance needs the same one whatever `JWT_ALG` is.',
     secret: true,
     schema: z
       .string()
@@ -106,6 +107,26 @@ export const variables = {
     doc: 'File holding the signing secret. Created with 32 random bytes (mode 0600) on first start when absent and `JWT_SECRET` is unset.',
     default: 'secrets/jwt-secret',
     schema: z.string().min(1),
+  }),
+  JWT_ALG: variable({
+    doc: 'Algorithm of new signing keys: `HS256`, `RS256`, `ES256` or `EdDSA` (Ed25519). With `HS256` and no key ring in `KEYS_DIR`, the secret itself signs (tokens without `kid`). With another one, the first start generates a key ring (mode 0600) when there is none. Tokens without `kid` verify with the secret only under `HS256`.',
+    default: 'HS256',
+    schema: z.enum(KEY_ALGS, { error: `must be one of ${KEY_ALGS.join(', ')}` }),
+  }),
+  KEYS_DIR: variable({
+    doc: 'The key ring: one `<kid>.jwk.json` per key and an `active` file naming the signing key; every key in it verifies. Managed with `tokengate keygen`, `rotate` and `retire`; every signer instance must see the same directory.',
+    default: 'secrets/keys',
+    schema: z.string().min(1),
+  }),
+  KEYS_CHECK_INTERVAL_S: variable({
+    doc: 'How often the signer looks for changes in `KEYS_DIR` and reloads the key ring, in seconds (`0`: only on SIGHUP). A ring that fails to load is logged and the previous one kept.',
+    default: '5',
+    schema: int(0, 3600),
+  }),
+  JWKS_MAX_AGE_S: variable({
+    doc: '`Cache-Control: max-age` of `/.well-known/jwks.json`, in seconds. Services that verify with the JWKS may see a new key this late, so `tokengate rotate --wait` should be at least this.',
+    default: '300',
+    schema: int(0, 86400),
   }),
   LOG_LEVEL: variable({
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',

@@ -9,6 +9,7 @@ import type { Config } from '../config/load.js';
 import { createCore, type AppDeps, type Core } from '../core.js';
 import { GatewayError, toHttp } from '../errors.js';
 import { errorHandler } from '../http/error-handler.js';
+import { jwksRouter } from '../routes/jwks.js';
 import { loginRouter } from '../routes/login.js';
 import { logoutRouter } from '../routes/logout.js';
 import { refreshRouter } from '../routes/refresh.js';
@@ -34,6 +35,7 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.use(assignRealIp);
   app.use(dropUnderscoreHeaders);
   app.use(normalizeUrl);
+  app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));

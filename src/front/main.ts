@@ -12,4 +12,12 @@ const server = await listen(createEmbeddedFront(config, deps), config.GATEWAY_HO
 });
 deps.logger.info({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT, upstream: config.UPSTREAM_URL }, 'embedded front listening');
 starting();
-closeOnSignals([server], deps.logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, onClosed: () => deps.store?.close() ?? Promise.resolve() });
+// SIGHUP reloads the key ring (as nginx -s reload does its config); a ring that fails to load is logged and the old one kept.
+process.on('SIGHUP', () => void deps.keyReloader.reload('SIGHUP'));
+closeOnSignals([server], deps.logger, {
+  timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  onClosed: () => {
+    deps.keyReloader.stop();
+    return deps.store?.close() ?? Promise.resolve();
+  },
+});

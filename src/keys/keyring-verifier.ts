@@ -28,7 +28,7 @@ export interface KeySelectorOptions {
 export type KeySelection = { ok: true; key: CryptoKey; alg: KeyAlg; kid: string | undefined } | { ok: false; reason: KeyRejection };
 
 /** Chooses the key for a token header from the ring in memory: by kid only, with the alg pinned to the key's. */
-export function selectVerifyKey(ring: KeyRing, header: CompactJWSHeaderParameters, opts: KeySelectorOptions = {}): KeySelection {
+export function selectVerifyKey(ring: Pick<KeyRing, 'byKid'>, header: CompactJWSHeaderParameters, opts: KeySelectorOptions = {}): KeySelection {
   if (KEY_CARRYING_HEADERS.some((name) => Object.hasOwn(header, name))) return { ok: false, reason: 'untrusted_header' };
   if (!Object.hasOwn(header, 'kid') || header.kid === undefined) {
     if (!opts.legacyKey) return { ok: false, reason: 'missing_kid' };
@@ -41,15 +41,20 @@ export function selectVerifyKey(ring: KeyRing, header: CompactJWSHeaderParameter
   return { ok: true, key: entry.verifyKey, alg: entry.alg, kid: header.kid };
 }
 
+/** Turns a key choice into jose's key function: a refusal throws KeySelectionError, so `jwtVerify` rejects with it. */
+export function keyFunction(select: (header: CompactJWSHeaderParameters) => KeySelection): (header: CompactJWSHeaderParameters) => CryptoKey {
+  return (header) => {
+    const selected = select(header);
+    if (!selected.ok) throw new KeySelectionError(selected.reason);
+    return selected.key;
+  };
+}
+
 /**
  * A key function for `jwtVerify(token, keyRingVerifier(ring), { algorithms: [...RING_ALGORITHMS] })`.
  * Pass a getter to follow a ring that is reloaded; it throws KeySelectionError when no key fits.
  */
 export function keyRingVerifier(ring: KeyRing | (() => KeyRing), opts: KeySelectorOptions = {}): (header: CompactJWSHeaderParameters) => CryptoKey {
   const current = typeof ring === 'function' ? ring : () => ring;
-  return (header) => {
-    const selected = selectVerifyKey(current(), header, opts);
-    if (!selected.ok) throw new KeySelectionError(selected.reason);
-    return selected.key;
-  };
+  return keyFunction((header) => selectVerifyKey(current(), header, opts));
 }

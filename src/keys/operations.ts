@@ -82,6 +82,15 @@ function checkKid(kid: string): void {
   if (!isKid(kid)) throw new KeyRingError('invalid_kid', [{ file: 'kid', reason: 'a kid is 1 to 64 letters, digits, "_" or "-"' }]);
 }
 
+/** Whether `dir` holds a key ring at all (an `active` file or any key file); a missing directory holds none. */
+export async function ringExists(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch((err: unknown): string[] => {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  });
+  return names.includes(ACTIVE_FILE) || names.some((n) => n.endsWith(KEY_FILE_SUFFIX));
+}
+
 async function ringState(dir: string): Promise<'empty' | 'active' | 'keys-without-active'> {
   const names = await readdir(dir);
   if (names.includes(ACTIVE_FILE)) return 'active';

@@ -5,7 +5,7 @@ export const LOGIN_OUTCOMES = ['success', 'failed', 'throttled', 'upstream_error
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 
 /** Why a token was refused, folded from the verifier's reasons into a fixed set (see `token-reason.ts`). */
-export const TOKEN_REASONS = ['expired', 'bad_signature', 'malformed', 'invalid_claims', 'invalid'] as const;
+export const TOKEN_REASONS = ['expired', 'bad_signature', 'unknown_key', 'malformed', 'invalid_claims', 'invalid'] as const;
 export type TokenReason = (typeof TOKEN_REASONS)[number];
 
 /** What a `/verify` decided; one per request. */

@@ -16,6 +16,12 @@ const REASONS: Record<string, TokenReason> = {
   iat_in_future: 'invalid_claims',
   unsafe_claims: 'invalid_claims',
   bad_session_claims: 'invalid_claims',
+  // The key ring's refusals (`keys/keyring-verifier.ts`): no key of ours signed it.
+  unknown_kid: 'unknown_key',
+  missing_kid: 'unknown_key',
+  bad_kid: 'malformed',
+  untrusted_header: 'bad_signature',
+  alg_mismatch: 'bad_signature',
 };
 
 /** A verifier reason as a label value; anything unforeseen is `invalid`, never the reason itself. */

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { SigningKey } from './keys.js';
+import type { KeysSource } from '../keys/token-keys.js';
 import { GATEWAY_CLAIMS } from './claims.js';
 import { TOKEN_TYPES, type TokenKind } from './types.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
 
 export interface IssuerOptions {
-  key: SigningKey;
+  /** The keys of the moment; the active one signs (read per token, so a reload applies at once). */
+  keys: KeysSource;
   issuer: string;
   audience?: string | undefined;
   ttlSeconds: number;
@@ -46,7 +47,7 @@ export const newJti = (): string => randomBytes(16).toString('base64url');
 
 export type TokenIssuer = (claims: Record<string, unknown>, options?: IssueOptions) => Promise<IssuedToken>;
 
-/** Builds the HS256 signer; `alg`, `iss`, `aud` and lifetime are pinned here, not per call. */
+/** Builds the signer; `alg` comes from the active key, and `iss`, `aud` and lifetime are pinned here, not per call. */
 export function createTokenIssuer(opts: IssuerOptions): TokenIssuer {
   const now = opts.now ?? Date.now;
   return async (claims, options = {}) => {
@@ -56,14 +57,16 @@ export function createTokenIssuer(opts: IssuerOptions): TokenIssuer {
     const iat = Math.floor(now() / 1000);
     const exp = Math.min(iat + (options.ttlSeconds ?? opts.ttlSeconds), options.notAfter ?? Infinity);
     const jti = options.jti ?? newJti();
+    const signer = opts.keys().signer;
+    const header = { alg: signer.alg, typ: TOKEN_TYPES[options.kind ?? 'access'], ...(signer.kid !== undefined ? { kid: signer.kid } : {}) };
     const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg: 'HS256', typ: TOKEN_TYPES[options.kind ?? 'access'] })
+      .setProtectedHeader(header)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
       .setJti(jti)
       .setIssuer(opts.issuer);
     if (opts.audience !== undefined) jwt.setAudience(opts.audience);
-    const token = await jwt.sign(opts.key);
+    const token = await jwt.sign(signer.key);
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new TokenTooLargeError(`the claims make a ${token.length}-character token; the limit is ${MAX_TOKEN_LENGTH}`);
     }

@@ -1,12 +1,14 @@
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { SigningKey } from './keys.js';
+import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../keys/keyring-verifier.js';
+import type { KeysSource } from '../keys/token-keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
 import { typFits, type TokenKind } from './types.js';
 
 export interface VerifierOptions {
-  key: SigningKey;
+  /** The keys of the moment (read per token, so a reload applies at once). */
+  keys: KeysSource;
   /** Which kind of token this verifier accepts (default access); the `typ` header must fit it. */
   kind?: TokenKind;
   issuer: string;
@@ -26,24 +28,29 @@ const sessionClaims = z.object({ jti: z.string().min(1).max(128).optional(), sid
 /** Three base64url segments; anything else is refused before any crypto. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** Builds the verifier with HS256, issuer, audience and leeway pinned; it never throws. */
+/**
+ * Builds the verifier with issuer, audience and leeway pinned; the key is chosen by `kid` and the
+ * algorithm pinned to that key's, never to what the token claims. It never throws.
+ */
 export function createTokenVerifier(opts: VerifierOptions): (token: string) => Promise<Verification> {
   const now = opts.now ?? Date.now;
   const kind = opts.kind ?? 'access';
   const options = {
-    algorithms: ['HS256'],
+    // Only a cap: the key function below refuses any alg other than the chosen key's own.
+    algorithms: [...RING_ALGORITHMS],
     issuer: opts.issuer,
     clockTolerance: opts.clockSkewSeconds,
     // A refresh token is useless without the session it belongs to and its own id.
     requiredClaims: kind === 'refresh' ? ['exp', 'jti', 'sid'] : ['exp'],
     ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
   };
+  const selectKey = keyFunction((header) => opts.keys().select(header));
   return async (token) => {
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'token_too_long' };
     if (!COMPACT_JWS.test(token)) return { ok: false, reason: 'malformed' };
     try {
       const at = now();
-      const { payload, protectedHeader } = await jwtVerify(token, opts.key, { ...options, currentDate: new Date(at) });
+      const { payload, protectedHeader } = await jwtVerify(token, selectKey, { ...options, currentDate: new Date(at) });
       if (!typFits(kind, protectedHeader.typ)) return { ok: false, reason: 'wrong_token_type' };
       // jose checks that iat is a number but not when it is; a token from the future is refused.
       if (typeof payload.iat === 'number' && payload.iat > at / 1000 + opts.clockSkewSeconds) return { ok: false, reason: 'iat_in_future' };
@@ -52,6 +59,7 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
       if (!sessionClaims.safeParse(payload).success) return { ok: false, reason: 'bad_session_claims' };
       return { ok: true, claims: identity.data as VerifiedClaims };
     } catch (err) {
+      if (err instanceof KeySelectionError) return { ok: false, reason: err.code };
       return { ok: false, reason: err instanceof errors.JOSEError ? err.code : 'invalid' };
     }
   };

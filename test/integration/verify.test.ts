@@ -7,7 +7,7 @@ import { createTokenIssuer } from '../../src/tokens/sign.js';
 import { testConfig } from '../fixtures/config.js';
 import { decodePayload, signRaw } from '../fixtures/jws.js';
 import { rawRequest } from '../fixtures/raw-request.js';
-import { silentLogger, testKey } from '../fixtures/signer.js';
+import { silentLogger, testKey, secretSource } from '../fixtures/signer.js';
 import { mint, rawSegments, rs256Token, tamper, unsignedToken } from '../fixtures/tokens.js';
 
 /** 2030-01-01T00:00:00Z: the signer's frozen clock. */
@@ -37,7 +37,7 @@ function signer(env: Record<string, string> = {}, now: () => number = () => NOW_
 /** A token as the signer itself issues it, at `atMs` (default: the frozen now). */
 async function issue(claims: Record<string, unknown>, opts: { atMs?: number; audience?: string } = {}): Promise<string> {
   const at = opts.atMs ?? NOW_MS;
-  const issuer = createTokenIssuer({ key, issuer: 'tokengate', ttlSeconds: TTL_S, audience: opts.audience, now: () => at });
+  const issuer = createTokenIssuer({ keys: secretSource(key), issuer: 'tokengate', ttlSeconds: TTL_S, audience: opts.audience, now: () => at });
   return (await issuer(claims)).token;
 }
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_COOKIE_NAMES, createCookieJar, CSRF_COOKIE_TTL_S } from '../../src/session/cookies.js';
 import type { SessionTokens } from '../../src/session/sessions.js';
 import { createTokenIssuer } from '../../src/tokens/sign.js';
-import { testKey } from '../fixtures/signer.js';
+import { testKey, secretSource } from '../fixtures/signer.js';
 
 const NOW_MS = Date.UTC(2030, 0, 1);
 const ACCESS_TTL_S = 900;
@@ -11,7 +11,7 @@ const CSRF = 'csrf-nonce.1893456000.mac';
 
 let tokens: SessionTokens;
 beforeAll(async () => {
-  const issue = createTokenIssuer({ key: await testKey(), issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now: () => NOW_MS });
+  const issue = createTokenIssuer({ keys: secretSource(await testKey()), issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now: () => NOW_MS });
   const own = { sid: 'session-1' };
   tokens = {
     sid: 'session-1',

@@ -33,6 +33,11 @@ describe('tokenReason folds the verifier reasons into a fixed set', () => {
     ['iat_in_future', 'invalid_claims'],
     ['unsafe_claims', 'invalid_claims'],
     ['bad_session_claims', 'invalid_claims'],
+    ['unknown_kid', 'unknown_key'],
+    ['missing_kid', 'unknown_key'],
+    ['bad_kid', 'malformed'],
+    ['untrusted_header', 'bad_signature'],
+    ['alg_mismatch', 'bad_signature'],
     ['invalid', 'invalid'],
   ])('%s is %s', (reason, label) => {
     expect(tokenReason(reason)).toBe(label);

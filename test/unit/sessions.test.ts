@@ -6,7 +6,7 @@ import type { SigningKey } from '../../src/tokens/keys.js';
 import { createTokenIssuer } from '../../src/tokens/sign.js';
 import { createTokenVerifier, type VerifiedClaims } from '../../src/tokens/verify.js';
 import { decodePayload, signRaw } from '../fixtures/jws.js';
-import { testKey } from '../fixtures/signer.js';
+import { testKey, secretSource } from '../fixtures/signer.js';
 
 /** 2030-01-01T00:00:00Z: the login time of every test here. */
 const LOGIN_MS = Date.UTC(2030, 0, 1);
@@ -35,10 +35,10 @@ function setup(opts: { graceS?: number; refreshTtlS?: number } = {}) {
   const now = () => at;
   const store = new MemoryStore(() => Math.floor(at / 1000));
   stores.push(store);
-  const verifierOptions = { key, issuer: 'tokengate', clockSkewSeconds: SKEW_S, now };
+  const verifierOptions = { keys: secretSource(key), issuer: 'tokengate', clockSkewSeconds: SKEW_S, now };
   const verifyAccess = createTokenVerifier(verifierOptions);
   const verifyRefresh = createTokenVerifier({ ...verifierOptions, kind: 'refresh' });
-  const issue = createTokenIssuer({ key, issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now });
+  const issue = createTokenIssuer({ keys: secretSource(key), issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now });
   const sessions = createSessions({
     issue,
     verifyRefresh,
