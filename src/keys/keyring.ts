@@ -18,15 +18,23 @@ export interface RingKey {
 }
 
 /** The keys in memory: one active for signing, every one (active included) for verifying. */
-export interface KeyRing {
+export interface KeyRing extends VerifyRing {
   readonly active: ActiveKey;
+}
+
+/**
+ * A ring that may have no active key yet: under HS256, keys added before the first `rotate` only
+ * verify, and the secret keeps signing (see `loadVerifyRing`).
+ */
+export interface VerifyRing {
+  readonly active?: ActiveKey | undefined;
   readonly byKid: ReadonlyMap<string, RingKey>;
   /** Public keys for a JWKS, sorted by kid: never a private member, never a shared secret. */
   publicJwks(): JWK[];
 }
 
-export interface LoadedKeyRing {
-  ring: KeyRing;
+export interface LoadedKeyRing<R extends VerifyRing = KeyRing> {
+  ring: R;
   /** Problems that do not stop the start, such as a key file others can read. */
   warnings: KeyProblem[];
 }
@@ -36,6 +44,16 @@ export interface LoadedKeyRing {
  * returns the ring; any problem throws a KeyRingError listing all of them, file by file.
  */
 export async function loadKeyRing(dir: string): Promise<LoadedKeyRing> {
+  const { ring, warnings } = await readRing(dir, true);
+  return { ring: ring as KeyRing, warnings };
+}
+
+/** As loadKeyRing, but a ring without an `active` file loads too, for verifying only. */
+export function loadVerifyRing(dir: string): Promise<LoadedKeyRing<VerifyRing>> {
+  return readRing(dir, false);
+}
+
+async function readRing(dir: string, requireActive: boolean): Promise<LoadedKeyRing<VerifyRing>> {
   const problems: KeyProblem[] = [];
   const warnings: KeyProblem[] = [];
   const names = await listDir(dir);
@@ -64,18 +82,18 @@ export async function loadKeyRing(dir: string): Promise<LoadedKeyRing> {
   }
   if (keys.size === 0 && problems.length === 0) problems.push({ file: dir, reason: 'holds no <kid>.jwk.json key file' });
 
-  const activeKid = await readActive(dir, problems);
+  const activeKid = await readActive(dir, problems, requireActive);
   const active = activeKid === undefined ? undefined : keys.get(activeKid);
   if (activeKid !== undefined && !active && !problems.some((p) => p.file === `${activeKid}${KEY_FILE_SUFFIX}`)) {
     problems.push({ file: ACTIVE_FILE, reason: `names kid "${activeKid}", but there is no valid ${activeKid}${KEY_FILE_SUFFIX}` });
   }
-  if (problems.length > 0 || !active) throw new KeyRingError('invalid_key_ring', problems);
+  if (problems.length > 0 || (requireActive && !active)) throw new KeyRingError('invalid_key_ring', problems);
 
   const byKid = new Map<string, RingKey>();
   for (const [kid, key] of keys) byKid.set(kid, Object.freeze({ alg: key.alg, verifyKey: key.verifyKey }));
   const jwks = [...keys.values()].flatMap((k) => (k.publicJwk ? [Object.freeze(k.publicJwk)] : []));
-  const ring: KeyRing = Object.freeze({
-    active: Object.freeze({ kid: active.kid, alg: active.alg, signingKey: active.signingKey }),
+  const ring: VerifyRing = Object.freeze({
+    active: active ? Object.freeze({ kid: active.kid, alg: active.alg, signingKey: active.signingKey }) : undefined,
     byKid,
     publicJwks: () => jwks.map((jwk) => ({ ...jwk })),
   });
@@ -92,14 +110,15 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** The kid in `active` (one line); a missing or malformed file is a problem. */
-async function readActive(dir: string, problems: KeyProblem[]): Promise<string | undefined> {
+/** The kid in `active` (one line); a malformed file is a problem, and so is a missing one when `required`. */
+async function readActive(dir: string, problems: KeyProblem[], required: boolean): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(join(dir, ACTIVE_FILE), 'utf8');
   } catch (err) {
     const code = errnoCode(err);
-    problems.push({ file: ACTIVE_FILE, reason: code === 'ENOENT' ? 'is missing: it must name the kid used for signing' : `cannot be read (${code ?? 'error'})` });
+    if (code === 'ENOENT' && !required) return undefined;
+    problems.push({ file: ACTIVE_FILE, reason: code === 'ENOENT' ? 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' : `cannot be read (${code ?? 'error'})` });
     return undefined;
   }
   const kid = text.trim();

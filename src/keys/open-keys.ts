@@ -1,6 +1,6 @@
 import type { KeyAlg } from './algorithms.js';
 import type { CryptoKey } from './import-key.js';
-import { loadKeyRing } from './keyring.js';
+import { loadKeyRing, loadVerifyRing } from './keyring.js';
 import { ensureKeyRing, ringExists } from './operations.js';
 import { ringKeys, secretKeys, type TokenKeys } from './token-keys.js';
 import type { KeyProblem } from './errors.js';
@@ -35,8 +35,9 @@ export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
     if (result.generated) generated = result.kid;
   }
   if (opts.alg === 'HS256' && !(await ringExists(opts.dir))) return { keys: secretKeys(opts.secretKey), warnings: [] };
-  const { ring, warnings } = await loadKeyRing(opts.dir);
-  if (ring.active.alg !== opts.alg) {
+  // Under HS256, keys added before the first activation only verify and the secret signs; any other alg needs `active`.
+  const { ring, warnings } = opts.alg === 'HS256' ? await loadVerifyRing(opts.dir) : await loadKeyRing(opts.dir);
+  if (ring.active && ring.active.alg !== opts.alg) {
     warnings.push({ file: 'active', reason: `the active key ${ring.active.kid} is ${ring.active.alg}, but JWT_ALG is ${opts.alg}: tokens are signed with ${ring.active.alg}; keys made by keygen and rotate are ${opts.alg}` });
   }
   // Tokens without kid are the secret's: only under HS256, so an RS256 gateway never takes an HMAC token.

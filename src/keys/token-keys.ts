@@ -1,7 +1,8 @@
 import type { CompactJWSHeaderParameters, JWK } from 'jose';
 import type { KeyAlg } from './algorithms.js';
 import type { CryptoKey } from './import-key.js';
-import type { KeyRing } from './keyring.js';
+import type { KeyRing, VerifyRing } from './keyring.js';
+import { KeyRingError } from './errors.js';
 import { selectVerifyKey, type KeySelection } from './keyring-verifier.js';
 
 /** The key new tokens are signed with; `kid` goes into their header when the key has one. */
@@ -45,12 +46,19 @@ export function secretKeys(secretKey: CryptoKey): TokenKeys {
 
 /**
  * A key ring: its active key signs with `kid`; each of its keys verifies. With `legacyKey` (the
- * HS256 secret), tokens without `kid` from before the ring still verify.
+ * HS256 secret), tokens without `kid` from before the ring still verify, and while the ring has
+ * no active key yet, the secret signs them as before.
  */
-export function ringKeys(ring: KeyRing, legacyKey?: CryptoKey): TokenKeys {
+export function ringKeys(ring: VerifyRing, legacyKey?: CryptoKey): TokenKeys {
+  const signer = ring.active
+    ? { alg: ring.active.alg, kid: ring.active.kid, key: ring.active.signingKey }
+    : legacyKey
+      ? { alg: 'HS256' as const, kid: undefined, key: legacyKey }
+      : undefined;
+  if (!signer) throw new KeyRingError('invalid_key_ring', [{ file: 'active', reason: 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' }]);
   return Object.freeze({
     source: 'ring' as const,
-    signer: Object.freeze({ alg: ring.active.alg, kid: ring.active.kid, key: ring.active.signingKey }),
+    signer: Object.freeze(signer),
     select: (header: CompactJWSHeaderParameters) => selectVerifyKey(ring, header, { legacyKey }),
     publicJwks: () => ring.publicJwks(),
     kids: Object.freeze([...ring.byKid.keys()].sort()),
