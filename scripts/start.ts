@@ -26,6 +26,17 @@ const shutdown = async (code: number) => {
 };
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// `kill -HUP <npm start's pid>` reloads the key ring of every signer (and of the embedded front).
+process.on('SIGHUP', () => {
+  for (const p of stack?.processes.values() ?? []) {
+    if (!/^(?:signer(?:-\d+)?|front)$/.test(p.name)) continue;
+    try {
+      process.kill(p.pid, 'SIGHUP');
+    } catch {
+      // It exited; the exit handler below stops the stack.
+    }
+  }
+});
 
 const config = loadConfigOrExit();
 const upstream = new URL(config.UPSTREAM_URL);
@@ -71,7 +82,7 @@ try {
     ...(privateRedis ? { redis: { port: await freePort() } } : {}),
     upstream: { host: upstream.hostname, port: Number(upstream.port || 80) },
     // PUBLIC_ORIGIN defaults to the front door's address unless set.
-    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE, ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}) },
+    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE, KEYS_DIR: config.KEYS_DIR, ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}) },
     inheritEnv: true,
     nginxBin: config.NGINX_BIN,
     onLine: print,

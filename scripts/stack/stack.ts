@@ -11,7 +11,7 @@ export type FrontKind = 'nginx' | 'embedded';
 
 export interface StackOptions {
   front: FrontKind;
-  /** Logs, the nginx prefix (except as root, see createPrefix) and (unless JWT_SECRET_FILE is given) the secret go here. */
+  /** Logs, the nginx prefix (except as root, see createPrefix) and (unless JWT_SECRET_FILE / KEYS_DIR are given) the secret and key ring go here. */
   workDir: string;
   gateway: { host: string; port: number };
   signer: { host: string; port: number };
@@ -69,6 +69,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     GATEWAY_HOST: opts.gateway.host,
     GATEWAY_PORT: String(opts.gateway.port),
     JWT_SECRET_FILE: join(opts.workDir, 'secrets', 'jwt-secret'),
+    KEYS_DIR: join(opts.workDir, 'secrets', 'keys'),
     // Redirects and form checks need the address browsers use: the front door's own.
     PUBLIC_ORIGIN: gatewayUrl,
     ...opts.env,

@@ -48,7 +48,7 @@ const runners: Runner[] = [];
 
 /**
  * Starts `node dist/scripts/start.js`, or the real `npm start`, with a clean environment plus
- * `env`: free ports (unless given), RUN_DIR and the secret in a temporary directory.
+ * `env`: free ports (unless given), RUN_DIR, the secret and the key ring in a temporary directory.
  */
 export async function spawnRunner(env: Record<string, string>, opts: { npm?: boolean; ports?: RunnerPorts } = {}): Promise<Runner> {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-runner-'));
@@ -66,6 +66,7 @@ export async function spawnRunner(env: Record<string, string>, opts: { npm?: boo
       UPSTREAM_URL: `http://127.0.0.1:${ports.upstream}`,
       RUN_DIR: join(dir, 'run'),
       JWT_SECRET_FILE: join(dir, 'jwt-secret'),
+      KEYS_DIR: join(dir, 'keys'),
       ...env,
     },
   });

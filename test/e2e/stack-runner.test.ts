@@ -7,6 +7,7 @@ import { startStack } from '../../scripts/stack/stack.js';
 import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './harness.js';
 import { cleanupRunners, freePorts, portIsClosed, spawnRunner } from './runner-harness.js';
 import { alive } from '../fixtures/alive.js';
+import { addKey } from '../../src/keys/operations.js';
 
 const dirs: string[] = [];
 const servers: Server[] = [];
@@ -98,6 +99,25 @@ describe.each(FRONTS)('start.js SIGKILLed after the banner, with the %s front', 
     runner.child.kill('SIGKILL');
     expect(await runner.exited).toBe('SIGKILL');
     for (const port of Object.values(runner.ports)) await expect.poll(() => portIsClosed(port), { timeout: 10_000 }).toBe(true);
+  });
+});
+
+describe.each(FRONTS)('kill -HUP to start.js, with the %s front', (front) => {
+  it.skipIf(!frontAvailable(front))('reloads the key ring: a key added since the start is published through the gateway', async () => {
+    const runner = await spawnRunner({ FRONT: front, JWT_ALG: 'ES256', KEYS_CHECK_INTERVAL_S: '0' });
+    await runner.waitFor(runner.banner);
+    const jwksKids = async () => {
+      const res = await http(`http://127.0.0.1:${runner.ports.gateway}/.well-known/jwks.json`);
+      return (res.json() as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    };
+    const before = await jwksKids();
+    expect(before).toHaveLength(1);
+    const { kid } = await addKey(join(runner.dir, 'keys'), 'ES256');
+    expect(await jwksKids()).toEqual(before);
+    runner.child.kill('SIGHUP');
+    await expect.poll(jwksKids, { timeout: 10_000 }).toEqual([...before, kid].sort());
+    expect(runner.output()).toMatch(/"reason":"SIGHUP"/);
+    expect(runner.child.exitCode).toBeNull();
   });
 });
 
