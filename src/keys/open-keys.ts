@@ -3,7 +3,7 @@ import type { CryptoKey } from './import-key.js';
 import { loadKeyRing, loadVerifyRing } from './keyring.js';
 import { ensureKeyRing, ringExists } from './operations.js';
 import { ringKeys, secretKeys, type TokenKeys } from './token-keys.js';
-import type { KeyProblem } from './errors.js';
+import { errnoCode, KeyRingError, type KeyProblem } from './errors.js';
 
 export interface OpenKeysOptions {
   /** KEYS_DIR. */
@@ -31,7 +31,10 @@ export interface OpenedKeys {
 export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
   let generated: string | undefined;
   if (opts.alg !== 'HS256' && opts.generate) {
-    const result = await ensureKeyRing(opts.dir, opts.alg);
+    const result = await ensureKeyRing(opts.dir, opts.alg).catch((err: unknown) => {
+      // A read-only mount or a directory of another user: say where and why, not a stack trace.
+      throw new KeyRingError('invalid_key_ring', [{ file: opts.dir, reason: `a first ${opts.alg} key cannot be written here (${errnoCode(err) ?? 'error'})` }]);
+    });
     if (result.generated) generated = result.kid;
   }
   if (opts.alg === 'HS256' && !(await ringExists(opts.dir))) return { keys: secretKeys(opts.secretKey), warnings: [] };

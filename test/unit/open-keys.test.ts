@@ -65,6 +65,15 @@ describe('the keys a signer starts with', () => {
     await expect(open(dir, 'ES256', false)).rejects.toMatchObject({ code: 'invalid_key_ring' });
   });
 
+  it('says where and why when a first key cannot be written, with no stack trace', async () => {
+    // A path under a regular file fails for root too (ENOTDIR), as a read-only mount would (EROFS).
+    const file = freshDir();
+    await writeFile(file, 'not a directory');
+    const err = await open(join(file, 'keys'), 'ES256').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeyRingError);
+    expect((err as KeyRingError).problems).toEqual([{ file: join(file, 'keys'), reason: 'a first ES256 key cannot be written here (ENOTDIR)' }]);
+  });
+
   it('refuses a broken ring rather than falling back to the secret', async () => {
     const dir = freshDir();
     await ensureKeyRing(dir, 'HS256');
