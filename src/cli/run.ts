@@ -1,46 +1,42 @@
-import { parseArgs } from 'node:util';
+import { errnoCode } from '../keys/errors.js';
+import { parseCommand } from './args.js';
 import { checkConfig } from './check-config.js';
-import { decode } from './decode.js';
+import { decodeCommand } from './decode.js';
+import { EXIT, type CliIo, type Command } from './io.js';
+import { keygenCommand } from './keygen.js';
+import { keysCommand } from './keys.js';
+import { mintCommand } from './mint.js';
+import { retireCommand } from './retire.js';
+import { rotateCommand } from './rotate.js';
+import { verifyCommand } from './verify.js';
 
-/** Where a command writes, and what it reads; tests pass their own. */
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out: { write(text: string): unknown };
-  err: { write(text: string): unknown };
-}
-
-/** Exit codes: 0 done, 1 the check or the token failed, 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-interface Command {
-  usage: string;
-  summary: string;
-  run(args: string[], io: CliIo): Promise<number> | number;
-}
+export { EXIT, type CliIo } from './io.js';
 
 const COMMANDS: Record<string, Command> = {
   'check-config': {
     usage: 'tokengate check-config',
-    summary: 'load and validate the configuration (environment variables) and say what is wrong, without starting',
-    run: (args, io) => (takesNoArguments('check-config', args, io) ? checkConfig(io) : EXIT.usage),
+    summary: 'validate the configuration (environment) and the key ring, and say what is wrong, without starting',
+    run: (args, io) => (parseCommand('check-config', io, { args, options: {}, strict: true, allowPositionals: false }) ? checkConfig(io) : EXIT.usage),
   },
-  decode: {
-    usage: 'tokengate decode <token>',
-    summary: 'print the header and claims of a token WITHOUT verifying it',
-    run: (args, io) => decode(args, io),
-  },
+  keys: keysCommand,
+  keygen: keygenCommand,
+  rotate: rotateCommand,
+  retire: retireCommand,
+  mint: mintCommand,
+  verify: verifyCommand,
+  decode: decodeCommand,
 };
 
 function help(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
   return [
     'usage: tokengate <command> [arguments]',
     '',
     'commands:',
-    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`),
     '',
     'Configuration comes from the environment, as for the signer (see the README).',
-    'Exit status: 0 done, 1 the check or the token failed, 2 a wrong command line.',
+    'tokengate <command> --help says more about a command.',
+    'Exit status: 0 done, 1 the check, the key ring or the token failed, 2 a wrong command line.',
     '',
   ].join('\n');
 }
@@ -58,19 +54,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    io.out.write(`usage: ${command.usage}\n\n${command.summary}\n${command.details ? `\n${command.details.join('\n')}\n` : ''}`);
     return EXIT.ok;
   }
-  return command.run(rest, io);
-}
-
-/** True when `args` is empty; otherwise says so and the caller exits 2. */
-function takesNoArguments(name: string, args: string[], io: CliIo): boolean {
   try {
-    parseArgs({ args, options: {}, strict: true, allowPositionals: false });
-    return true;
+    return await command.run(rest, io);
   } catch (err) {
-    io.err.write(`tokengate ${name}: ${(err as Error).message}\n`);
-    return false;
+    // A system call's failure (EACCES, ENOSPC...) names its path; nothing else is echoed, as it could quote a key.
+    const system = err instanceof Error && 'syscall' in err && errnoCode(err) !== undefined;
+    io.err.write(`tokengate ${name}: failed: ${system ? err.message : 'unexpected error'}\n`);
+    return EXIT.failed;
   }
 }

@@ -10,8 +10,8 @@ export interface OpenKeysOptions {
   dir: string;
   /** JWT_ALG: the algorithm of a generated key, and whether the secret still verifies tokens without kid. */
   alg: KeyAlg;
-  /** The HS256 secret, imported. */
-  secretKey: CryptoKey;
+  /** The HS256 secret, imported; needed under HS256 only (it signs without a ring, and verifies tokens without kid). */
+  secretKey?: CryptoKey | undefined;
   /** Generate a first key when the algorithm needs one and there is no ring (the signer's start; never the CLI). */
   generate: boolean;
 }
@@ -37,7 +37,8 @@ export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
     });
     if (result.generated) generated = result.kid;
   }
-  if (opts.alg === 'HS256' && !(await ringExists(opts.dir))) return { keys: secretKeys(opts.secretKey), warnings: [] };
+  if (opts.alg === 'HS256' && !opts.secretKey) throw new Error('openKeys: JWT_ALG=HS256 needs the secret');
+  if (opts.alg === 'HS256' && !(await ringExists(opts.dir))) return { keys: secretKeys(opts.secretKey!), warnings: [] };
   // Under HS256, keys added before the first activation only verify and the secret signs; any other alg needs `active`.
   const { ring, warnings } = opts.alg === 'HS256' ? await loadVerifyRing(opts.dir) : await loadKeyRing(opts.dir);
   if (ring.active && ring.active.alg !== opts.alg) {
