@@ -17,7 +17,8 @@ export interface ValidKey {
   jwk: JWK;
 }
 
-export type KeyFileResult = { ok: true; key: ValidKey; mode: number } | { ok: false; reason: string };
+/** `missing`: the file does not exist (any more), which a directory listing of a moment ago cannot tell. */
+export type KeyFileResult = { ok: true; key: ValidKey; mode: number } | { ok: false; reason: string; missing?: true };
 
 const B64U = /^[A-Za-z0-9_-]+$/;
 const member = (name: string) =>
@@ -111,7 +112,8 @@ export async function readKeyFile(path: string, expectedKid: string): Promise<Ke
     mode = info.mode & 0o777;
     text = await readFile(path, 'utf8');
   } catch (err) {
-    return { ok: false, reason: errnoCode(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(err) ?? 'error'})` };
+    if (errnoCode(err) === 'ENOENT') return { ok: false, reason: 'does not exist', missing: true };
+    return { ok: false, reason: `cannot be read (${errnoCode(err) ?? 'error'})` };
   }
   const parsed = parseKeyFile(text, expectedKid);
   return parsed.ok ? { ...parsed, mode } : parsed;

@@ -31,9 +31,11 @@ export interface KeyReloader {
  * `active` pointer) and reloads on a change, or when asked. A ring that fails to load is logged, file
  * by file, and the previous keys stay in use: a half-written rotation never takes the signer down.
  */
-export async function startKeyReloader(opts: KeyReloaderOptions): Promise<KeyReloader> {
+export function startKeyReloader(opts: KeyReloaderOptions): KeyReloader {
   let current = opts.initial;
-  let seen = await fingerprint(opts.dir);
+  // Unknown at first: the ring may have changed while the signer was opening it (another starter's
+  // key that lost the race for `active` and was removed), so the first poll loads it once more.
+  let seen = '';
   let running: Promise<boolean> | undefined;
 
   const load = async (reason: string): Promise<boolean> => {
@@ -44,7 +46,8 @@ export async function startKeyReloader(opts: KeyReloaderOptions): Promise<KeyRel
       const changed = describe(opened.keys) !== describe(current);
       current = opened.keys;
       seen = before;
-      opts.logger.info({ reason, source: current.source, active: current.signer.kid, alg: current.signer.alg, kids: current.kids, changed }, 'keys loaded');
+      const level = changed || reason === 'SIGHUP' ? 'info' : 'debug';
+      opts.logger[level]({ reason, source: current.source, active: current.signer.kid, alg: current.signer.alg, kids: current.kids, changed }, 'keys loaded');
       return true;
     } catch (err) {
       if (!(err instanceof KeyRingError)) throw err;
@@ -53,9 +56,18 @@ export async function startKeyReloader(opts: KeyReloaderOptions): Promise<KeyRel
       return false;
     }
   };
-  // One load at a time; a request during a load waits for it rather than racing it.
+  // One load at a time. A request during a load gets one more load after it (shared by every request
+  // meanwhile): the running one may have read KEYS_DIR before the change this request is about.
+  let queued: Promise<boolean> | undefined;
   const reload = (reason: string): Promise<boolean> => {
-    running ??= load(reason)
+    if (running) {
+      queued ??= running.then(() => {
+        queued = undefined;
+        return reload(reason);
+      });
+      return queued;
+    }
+    running = load(reason)
       .catch((err: unknown) => {
         opts.logger.error({ reason, err: errnoCode(err) ?? String(err) }, 'the key ring did not load; the previous keys stay in use');
         return false;

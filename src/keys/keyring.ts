@@ -68,6 +68,9 @@ async function readRing(dir: string, requireActive: boolean): Promise<LoadedKeyR
       continue;
     }
     const read = await readKeyFile(join(dir, name), kid);
+    // Listed a moment ago, gone now: retired, or the key of a starter that lost the race for `active`.
+    // Not a problem of the ring (if `active` names it, that is reported below).
+    if (!read.ok && read.missing) continue;
     if (!read.ok) {
       problems.push({ file: name, reason: read.reason });
       continue;

@@ -53,7 +53,7 @@ export async function addKey(dir: string, alg: KeyAlg, kid: string = newKid()): 
 export async function setActive(dir: string, kid: string): Promise<void> {
   checkKid(kid);
   const read = await readKeyFile(join(dir, keyFileName(kid)), kid);
-  if (!read.ok) throw new KeyRingError(read.reason === 'does not exist' ? 'unknown_kid' : 'invalid_key_ring', [{ file: keyFileName(kid), reason: read.reason }]);
+  if (!read.ok) throw new KeyRingError(read.missing ? 'unknown_kid' : 'invalid_key_ring', [{ file: keyFileName(kid), reason: read.reason }]);
   try {
     await importKey(read.key);
   } catch {

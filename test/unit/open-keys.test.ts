@@ -131,7 +131,7 @@ describe('reloading the keys while the signer runs', () => {
   async function follow(dir: string, alg: KeyAlg, intervalMs = 0) {
     const { logger, lines } = capturingLogger();
     const initial = (await open(dir, alg)).keys;
-    const reloader = await startKeyReloader({ dir, initial, load: () => open(dir, alg, false), logger, intervalMs });
+    const reloader = startKeyReloader({ dir, initial, load: () => open(dir, alg, false), logger, intervalMs });
     reloaders.push(reloader);
     const logged = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; problems?: unknown });
     return { reloader, logged, ...tokensOver(reloader.keys) };
@@ -189,11 +189,32 @@ describe('reloading the keys while the signer runs', () => {
     await expect.poll(() => reloader.keys().signer.kid, { timeout: 2000, interval: 10 }).toBe(kid);
   });
 
-  it('runs one load at a time: concurrent SIGHUPs share it', async () => {
+  it('gives a SIGHUP that arrives during a load a load of its own after it, so no change is missed', async () => {
     const dir = freshDir();
-    const { reloader } = await follow(dir, 'HS256');
-    const [a, b] = [reloader.reload('SIGHUP'), reloader.reload('SIGHUP')];
-    expect(a).toBe(b);
-    expect(await a).toBe(true);
+    const { reloader } = await follow(dir, 'ES256');
+    const { kid } = await addKey(dir, 'ES256');
+    const first = reloader.reload('SIGHUP');
+    // The first load may already have read `active`; this change must not depend on it.
+    await setActive(dir, kid);
+    const second = reloader.reload('SIGHUP');
+    const third = reloader.reload('SIGHUP');
+    expect(second).not.toBe(first);
+    expect(third).toBe(second);
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(reloader.keys().signer.kid).toBe(kid);
+  });
+});
+
+describe('several signers starting at once on an empty KEYS_DIR', () => {
+  it('all start and sign with the one key that won the race for active', async () => {
+    for (let round = 0; round < 40; round++) {
+      const dir = freshDir();
+      const opened = await Promise.all([1, 2, 3].map(() => open(dir, 'ES256')));
+      const kids = new Set(opened.map((o) => o.keys.signer.kid));
+      expect(kids.size).toBe(1);
+      expect(opened.filter((o) => o.generated !== undefined)).toHaveLength(1);
+      // A starter may have caught a loser's key before it was removed; the ring on disk has one.
+      expect(await readdir(dir)).toEqual([`${[...kids][0]}.jwk.json`, 'active'].sort());
+    }
   });
 });
