@@ -1,6 +1,26 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_ALGS } from '../../src/keys/algorithms.js';
+import {
+  activeSigner,
+  foreignSigner,
+  headerOf,
+  hmacToken,
+  publicKeyAsSecrets,
+  secretSigner,
+  signToken,
+  type TestSigner,
+} from '../fixtures/ring-tokens.js';
 import { mint, rs256Token, tamper, unsignedToken } from '../fixtures/tokens.js';
-import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './harness.js';
+import { FRONTS, frontAvailable, http, launch, login, rawHttp, type TestStack } from './harness.js';
+
+/** Header members that would let a token name its own key (RFC 8725 §3.10): never trusted. */
+const KEY_HEADERS = {
+  jwk: { jwk: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' } },
+  jku: { jku: 'https://attacker.example/jwks.json' },
+  x5u: { x5u: 'https://attacker.example/cert.pem' },
+  x5c: { x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] },
+} as const;
 
 interface Echo {
   sub: string;
@@ -9,17 +29,33 @@ interface Echo {
   request: { url: string; authorization: boolean; auth_headers: Record<string, string> };
 }
 
-describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
+/** Members a JWK uses for private or secret key material: none may ever be published. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+// Every front with every algorithm: HS256 signs with the secret (no kid, empty JWKS); the others
+// with the key ring the first start generates (a kid, and the public key in the JWKS).
+const CASES = FRONTS.flatMap((front) => KEY_ALGS.map((alg) => [front, alg] as const));
+
+describe.each(CASES)('the gateway contract through the %s front, signing %s', (front, alg) => {
   const available = frontAvailable(front);
   let stack: TestStack;
   let base: string;
+  /** What the gateway signs with: the ring's active key, or the secret under HS256. */
+  let signer: TestSigner;
   const postLogin = (body: string, type = 'application/json') =>
     http(`${base}/login`, { method: 'POST', headers: { 'content-type': type }, body });
+  const check = (token: string) => http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } });
+  const fetchJwks = async (): Promise<JSONWebKeySet> => {
+    const res = await http(`${base}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    return res.json() as JSONWebKeySet;
+  };
 
   beforeAll(async () => {
     if (!available) return;
-    stack = await launch(front);
+    stack = await launch(front, { JWT_ALG: alg });
     base = stack.url;
+    signer = alg === 'HS256' ? secretSigner(stack.secret()) : await activeSigner(stack.keysDir);
   });
   afterAll(async () => {
     await stack?.cleanup();
@@ -138,25 +174,28 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
       expect(res.json()).toMatchObject({ error: 'unauthorized' });
     });
 
-    it.each<[string, (secret: string) => Promise<string>]>([
-      ['an expired token', (secret) => mint({ sub: 'alice' }, { secret, expiresIn: -3600 })],
-      ['an HS512 token with the right secret', (secret) => mint({ sub: 'alice' }, { secret, alg: 'HS512' })],
-      ['a token without exp', (secret) => mint({ sub: 'alice' }, { secret, expiresIn: null })],
-      ['a token from another issuer', (secret) => mint({ sub: 'alice' }, { secret, issuer: 'someone-else' })],
-      ['a token not valid yet', (secret) => mint({ sub: 'alice' }, { secret, notBeforeIn: 3600 })],
-      ['a token whose sub would inject a header', (secret) => mint({ sub: 'alice\r\nX-Auth-Roles: admin' }, { secret })],
-      ['a token whose role holds a comma', (secret) => mint({ sub: 'bob', roles: ['user,admin'] }, { secret })],
+    it.each<[string, (signer: TestSigner, secret: string) => Promise<string>]>([
+      ['an expired token', (key) => signToken(key, { sub: 'alice' }, { expiresIn: -3600 })],
+      ['an HS512 token with the right secret', (_key, secret) => mint({ sub: 'alice' }, { secret, alg: 'HS512' })],
+      ['a token without exp', (key) => signToken(key, { sub: 'alice' }, { expiresIn: null })],
+      ['a token from another issuer', (key) => signToken(key, { sub: 'alice' }, { issuer: 'someone-else' })],
+      ['a token not valid yet', (key) => signToken(key, { sub: 'alice' }, { notBeforeIn: 3600 })],
+      ['a token whose sub would inject a header', (key) => signToken(key, { sub: 'alice\r\nX-Auth-Roles: admin' })],
+      ['a token whose role holds a comma', (key) => signToken(key, { sub: 'bob', roles: ['user,admin'] })],
       ['a token signed with another secret', () => mint({ sub: 'alice' }, { secret: 'another-secret-another-secret-123456' })],
+      ['a token naming a kid the ring does not hold', (key) => signToken({ ...key, kid: 'no-such-kid' }, { sub: 'alice' })],
+      ...(['jwk', 'jku', 'x5u', 'x5c'] as const).map((name): [string, (key: TestSigner) => Promise<string>] => [
+        `a correctly signed token that names its own key in a "${name}" header`,
+        (key) => signToken(key, { sub: 'alice' }, { header: KEY_HEADERS[name] }),
+      ]),
     ])('refuses %s with 401 invalid_token', async (_name, make) => {
-      const token = await make(stack.secret());
-      const res = await http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await check(await make(signer, stack.secret()));
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
     });
 
-    it('accepts a token minted with the signing secret (the control for the table above)', async () => {
-      const token = await mint({ sub: 'carol', roles: ['user'] }, { secret: stack.secret() });
-      const res = await http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } });
+    it(`accepts a token minted with the signing key, ${alg === 'HS256' ? 'the secret' : 'the active key of the ring'} (the control for the table above)`, async () => {
+      const res = await check(await signToken(signer, { sub: 'carol', roles: ['user'] }));
       expect(res.status).toBe(200);
       expect((res.json() as Echo).sub).toBe('carol');
     });
@@ -203,5 +242,82 @@ describe.each(FRONTS)('the gateway contract through the %s front', (front) => {
         expect(res.text).not.toContain('Alice');
       },
     );
+  });
+
+  describe.skipIf(!available)(`keys and the JWKS (${alg})`, () => {
+    let alice: string;
+    let jwks: JSONWebKeySet;
+    beforeAll(async () => {
+      alice = await login(base, 'alice', 'wonderland');
+      jwks = await fetchJwks();
+    });
+
+    if (alg === 'HS256') {
+      it('signs with the secret: HS256, no kid, and publishes an empty JWKS', () => {
+        expect(headerOf(alice)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+        expect(jwks).toEqual({ keys: [] });
+      });
+    } else {
+      it(`signs ${alg} under the kid of the one key the JWKS publishes`, () => {
+        const header = headerOf(alice);
+        expect(header).toMatchObject({ alg, typ: 'at+jwt', kid: signer.kid });
+        expect(jwks.keys.map((k) => ({ kid: k.kid, alg: k.alg, use: k.use }))).toEqual([{ kid: header.kid, alg, use: 'sig' }]);
+      });
+
+      it('lets a service outside the gateway verify the token with nothing but the JWKS fetched through it', async () => {
+        const { payload, protectedHeader } = await jwtVerify(alice, createLocalJWKSet(jwks), { issuer: 'tokengate', algorithms: [alg] });
+        expect(payload).toMatchObject({ sub: 'alice', roles: ['admin', 'user'] });
+        expect(protectedHeader.kid).toBe(signer.kid);
+      });
+
+      it('refuses a token signed by another key of the same algorithm under the same kid', async () => {
+        const impostor = await foreignSigner(alg, signer.kid!);
+        const res = await check(await signToken(impostor, { sub: 'alice', roles: ['admin', 'user'] }));
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      });
+
+      it('refuses a token signed by a key of its own that it carries in a "jwk" header, under the ring\'s kid', async () => {
+        const impostor = await foreignSigner(alg, signer.kid!);
+        const res = await check(await signToken(impostor, { sub: 'alice', roles: ['admin', 'user'] }, { header: { jwk: impostor.publicJwk } }));
+        expect(res.status).toBe(401);
+      });
+
+      it('refuses a kid-less HS256 token signed with the secret: only an HS256 gateway trusts the secret', async () => {
+        const res = await check(await signToken(secretSigner(stack.secret()), { sub: 'alice', roles: ['admin', 'user'] }));
+        expect(res.status).toBe(401);
+      });
+
+      it.each(['PEM text', 'DER bytes', 'JWK JSON'] as const)(
+        `refuses an HS256 token under the ${alg} kid whose HMAC key is the public key's %s: no algorithm confusion`,
+        async (form) => {
+          const res = await check(hmacToken(signer.kid!, publicKeyAsSecrets(jwks.keys[0]!)[form]));
+          expect(res.status).toBe(401);
+          expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+        },
+      );
+    }
+
+    it('publishes no private or secret member of any key', async () => {
+      const text = (await http(`${base}/.well-known/jwks.json`)).text;
+      for (const key of (JSON.parse(text) as JSONWebKeySet).keys) for (const member of PRIVATE_MEMBERS) expect(key).not.toHaveProperty(member);
+    });
+
+    it('serves the JWKS cacheable for JWKS_MAX_AGE_S with an ETag, and answers 304 without a body when it is unchanged', async () => {
+      const first = await http(`${base}/.well-known/jwks.json`);
+      expect(first.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+      const etag = first.headers.get('etag');
+      expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
+      // Raw requests: fetch adds `Cache-Control: no-cache` to a conditional request, which asks for the full answer.
+      const revalidate = (tag: string) => rawHttp(base, `GET /.well-known/jwks.json HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: ${tag}\r\nConnection: close\r\n\r\n`);
+      const again = await revalidate(etag!);
+      expect(again.status).toBe(304);
+      expect(again.body).toBe('');
+      expect(again.head.toLowerCase().split('\r\n')).toContain(`etag: ${etag!.toLowerCase()}`);
+      const stale = await revalidate('"something-else"');
+      expect(stale.status).toBe(200);
+      expect(JSON.parse(stale.body)).toEqual(jwks);
+    });
   });
 });

@@ -20,6 +20,8 @@ export function frontAvailable(front: FrontKind): boolean {
 
 export interface TestStack extends Stack {
   workDir: string;
+  /** KEYS_DIR of the signers: `env.KEYS_DIR`, else `keys/` in workDir (never the repository's secrets/keys). */
+  keysDir: string;
   /** The signing secret the signer generated on first start. */
   secret(): string;
   cleanup(): Promise<void>;
@@ -37,6 +39,8 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
   const instances = opts.signerInstances ?? 1;
   const [gateway, signer, upstream, redis] = await Promise.all([freePort(), freePorts(instances), freePort(), freePort()]);
+  // The signers run in the repository root, where the default KEYS_DIR would be shared by every stack.
+  const keysDir = env.KEYS_DIR ?? join(workDir, 'keys');
   let stack: Stack;
   try {
     stack = await startStack({
@@ -47,7 +51,7 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
       signerInstances: instances,
       ...(opts.redis ? { redis: { port: redis } } : {}),
       upstream: { host: '127.0.0.1', port: upstream },
-      env: { LOG_LEVEL: 'info', ...env },
+      env: { LOG_LEVEL: 'info', ...env, KEYS_DIR: keysDir },
       nginxBin: process.env.NGINX_BIN,
     });
   } catch (err) {
@@ -59,6 +63,7 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
   return {
     ...stack,
     workDir,
+    keysDir,
     secret: () => readFileSync(join(workDir, 'secrets', 'jwt-secret'), 'utf8').trim(),
     cleanup: async () => {
       try {
