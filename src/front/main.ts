@@ -1,23 +1,9 @@
-import { loadConfigOrExit } from '../config/load.js';
-import { bindErrorText, closeOnSignals, exitOnSignalsWhileStarting, listen } from '../server/listen.js';
-import { prepareDeps } from '../startup.js';
+import { serve } from '../server/serve.js';
 import { createEmbeddedFront } from './embedded.js';
 
-const config = loadConfigOrExit();
-const starting = exitOnSignalsWhileStarting();
-const deps = await prepareDeps(config);
-const server = await listen(createEmbeddedFront(config, deps), config.GATEWAY_HOST, config.GATEWAY_PORT).catch((err: unknown) => {
-  deps.logger.fatal(bindErrorText(err, config.GATEWAY_HOST, config.GATEWAY_PORT));
-  process.exit(1);
-});
-deps.logger.info({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT, upstream: config.UPSTREAM_URL }, 'embedded front listening');
-starting();
-// SIGHUP reloads the key ring (as nginx -s reload does its config); a ring that fails to load is logged and the old one kept.
-process.on('SIGHUP', () => void deps.keyReloader.reload('SIGHUP'));
-closeOnSignals([server], deps.logger, {
-  timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  onClosed: () => {
-    deps.keyReloader.stop();
-    return deps.store?.close() ?? Promise.resolve();
-  },
+await serve({
+  name: 'embedded front',
+  build: createEmbeddedFront,
+  address: (config) => ({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT }),
+  describe: (config) => ({ upstream: config.UPSTREAM_URL }),
 });
