@@ -97,7 +97,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     sessions,
     cookies,
     csrf: createCsrf({ key: deps.csrfKey ?? randomBytes(32), ...clock }),
-    check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri) }),
+    check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri), claimHeaders: config.CLAIM_HEADERS }),
     verifyAccess,
     store,
     keys,

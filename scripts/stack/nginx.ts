@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { findExecutable } from './find-executable.js';
 import { MAIN_CONF, TEMPLATE } from './paths.js';
 import { bracketHost } from './ports.js';
+import { nginxClaimLines, type ClaimHeader } from '../../src/auth/claim-headers.js';
 
 /** The template's variables: addresses and ports only. */
 export interface TemplateVars {
@@ -78,10 +79,14 @@ export function createPrefix(workDir: string): { dir: string; temporary: boolean
   return { dir, temporary: true };
 }
 
-/** Writes nginx.conf and the rendered tokengate.conf into the prefix (from createPrefix), so nginx runs without /etc. */
-export function preparePrefix(prefix: string, vars: TemplateVars): void {
+/**
+ * Writes nginx.conf and the rendered tokengate.conf into the prefix (from createPrefix), so nginx
+ * runs without /etc, and the claim header lines (CLAIM_HEADERS) the template includes, if any.
+ */
+export function preparePrefix(prefix: string, vars: TemplateVars, claimHeaders: readonly ClaimHeader[] = []): void {
   writeFileSync(join(prefix, 'nginx.conf'), readFileSync(MAIN_CONF, 'utf8'));
   writeFileSync(join(prefix, 'tokengate.conf'), renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars }));
+  if (claimHeaders.length > 0) writeFileSync(join(prefix, 'tokengate-claims.conf'), nginxClaimLines(claimHeaders));
 }
 
 /** True when dotted version `a` is `b` or later, compared part by part as numbers (1.19.10 > 1.19.5). */

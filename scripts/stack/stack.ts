@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
 import { DEMO_USERS, ENTRY, ROOT } from './paths.js';
+import { parseClaimHeaders, type ClaimHeader } from '../../src/auth/claim-headers.js';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
 import { assertAddressesFree, bracketHost, type Bind } from './ports.js';
 
@@ -170,7 +171,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         GATEWAY_PORT: String(opts.gateway.port),
         SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
         UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
-      });
+      }, claimHeadersOf(signerEnv.CLAIM_HEADERS));
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
       const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
@@ -189,4 +190,10 @@ async function allStarted(starts: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(starts);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** CLAIM_HEADERS as the signers read it; the signers refuse to start on a bad one, so none is needed here. */
+function claimHeadersOf(value: string | undefined): ClaimHeader[] {
+  const parsed = parseClaimHeaders(value ?? '');
+  return parsed.ok ? parsed.headers : [];
 }

@@ -5,13 +5,14 @@ import type { CookieJar, SessionCookies } from '../session/cookies.js';
 import { identityClaims } from '../tokens/claims.js';
 import { acceptsHtml } from '../http/accepts-html.js';
 import { identityHeaders, type IdentityHeaders } from './identity-headers.js';
+import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
 
 /**
  * What `/verify` answers: 204 with identity, or 401 with the `WWW-Authenticate` challenge, a
  * login URL for browsers, and cookies to set (a silent refresh) or to clear (a dead session).
  */
 export type Decision =
-  | { status: 204; headers: IdentityHeaders; sub: string; cookies?: SessionCookies | undefined }
+  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; cookies?: SessionCookies | undefined }
   | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined };
 
 export interface CheckerParts {
@@ -20,6 +21,8 @@ export interface CheckerParts {
   cookies: CookieJar;
   /** The absolute login URL that brings a browser back to `originalUri` afterwards. */
   loginLocation: (originalUri: string | undefined) => string;
+  /** CLAIM_HEADERS: claims sent as headers of their own. */
+  claimHeaders?: readonly ClaimHeader[];
 }
 
 const REALM = 'realm="tokengate"';
@@ -30,12 +33,12 @@ const challenge = (error?: 'invalid_token' | 'invalid_request') =>
 
 /** The whole `/verify` decision, shared by the signer route and the embedded front. */
 export function createRequestChecker(parts: CheckerParts) {
-  const allow = (claims: Parameters<typeof identityHeaders>[0], cookies?: SessionCookies): Decision => ({
-    status: 204,
-    headers: identityHeaders(claims),
-    sub: claims.sub,
-    cookies,
-  });
+  const allow = (claims: Parameters<typeof identityHeaders>[0], cookies?: SessionCookies): Decision => {
+    const extra = claimHeaderValues(claims, parts.claimHeaders ?? []);
+    // A claim that cannot be written raw is never written: refused, and no login page (it would loop).
+    if (!extra.ok) return { status: 401, challenge: challenge('invalid_token'), reason: 'unsafe_claim_header', cookies };
+    return { status: 204, headers: { ...extra.values, ...identityHeaders(claims) }, sub: claims.sub, cookies };
+  };
 
   /** The access token's verdict: its claims when valid and not revoked, else why not. */
   async function access(token: string) {

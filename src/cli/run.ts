@@ -6,6 +6,7 @@ import { EXIT, type CliIo, type Command } from './io.js';
 import { keygenCommand } from './keygen.js';
 import { keysCommand } from './keys.js';
 import { mintCommand } from './mint.js';
+import { nginxClaimsCommand } from './nginx-claims.js';
 import { retireCommand } from './retire.js';
 import { rotateCommand } from './rotate.js';
 import { verifyCommand } from './verify.js';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   mint: mintCommand,
   verify: verifyCommand,
   decode: decodeCommand,
+  'nginx-claims': nginxClaimsCommand,
 };
 
 function help(): string {

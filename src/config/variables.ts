@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustedProxies } from '../http/trusted-proxies.js';
+import { parseClaimHeaders } from '../auth/claim-headers.js';
 import { KEY_ALGS } from '../keys/algorithms.js';
 
 /** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */
@@ -45,6 +46,14 @@ const host = z
 const trustedProxies = z.string().transform((list, ctx) => {
   const parsed = parseTrustedProxies(list);
   if (parsed.ok) return parsed.proxies;
+  for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
+
+/** `claim:X-Auth-Name,...`, every bad entry reported by its text. */
+const claimHeaders = z.string().transform((list, ctx) => {
+  const parsed = parseClaimHeaders(list);
+  if (parsed.ok) return parsed.headers;
   for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 });
@@ -95,6 +104,11 @@ export const variables = {
     schema: z.string().min(1).max(256).optional(),
   }),
   CLOCK_SKEW_S: variable({ doc: 'Leeway for `exp`, `nbf` and `iat` checks, in seconds.', default: '30', schema: int(0, 300) }),
+  CLAIM_HEADERS: variable({
+    doc: 'Claims the app receives as headers of their own, besides `X-Auth-Sub`, `X-Auth-Roles` and `X-Auth-Claims`: `claim:X-Auth-Name` pairs, comma-separated (e.g. `email:X-Auth-Email,tenant:X-Auth-Tenant`). A value that is not printable ASCII (control characters, CR, LF, non-ASCII) is never written: the request is refused with 401. nginx needs the matching lines: `tokengate nginx-claims`.',
+    default: '',
+    schema: claimHeaders,
+  }),
   JWT_SECRET: variable({
     doc: 'The secret itself (at least 32 bytes). Prefer `JWT_SECRET_FILE`. It signs tokens under `HS256` while there is no key ring, and the signer derives its other keys from it (CSRF tokens, store key names, session seals), so every instance needs the same one whatever `JWT_ALG` is.',
     secret: true,

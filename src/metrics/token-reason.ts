@@ -16,6 +16,7 @@ const REASONS: Record<string, TokenReason> = {
   iat_in_future: 'invalid_claims',
   unsafe_claims: 'invalid_claims',
   bad_session_claims: 'invalid_claims',
+  unsafe_claim_header: 'invalid_claims',
   // The key ring's refusals (`keys/keyring-verifier.ts`): no key of ours signed it.
   unknown_kid: 'unknown_key',
   missing_kid: 'unknown_key',
