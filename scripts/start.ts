@@ -108,6 +108,7 @@ process.stdout.write(
     `  browser:    open ${running.url}/ and sign in`,
     `  API log in: ${login}`,
     `  then:       curl -s ${running.url}/check -H "Authorization: Bearer <token>"`,
+    `  keys:       kill -HUP ${process.pid} reloads every signer's key ring (not npm's pid: npm does not pass SIGHUP on)`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n'),

@@ -18,14 +18,16 @@ export const retireCommand: Command = {
     '--force   retire it even though tokens it signed may still be alive: their sessions are signed out',
     '',
     'The active key is never retired. Without --force, a key is kept until every token it may have',
-    'signed has expired: the last activation + max(TOKEN_TTL_S, REFRESH_TTL_S) + CLOCK_SKEW_S.',
+    'signed has expired: the last activation + KEYS_CHECK_INTERVAL_S + max(TOKEN_TTL_S, REFRESH_TTL_S)',
+    '+ CLOCK_SKEW_S. Tokens made with tokengate mint --ttl may live longer: retire only past their expiry.',
   ],
   run: retire,
 };
 
 /** Seconds after a key stops signing until no token it signed can still be accepted. */
 export function retireAfter(config: Config): number {
-  return Math.max(config.TOKEN_TTL_S, config.REFRESH_TTL_S) + config.CLOCK_SKEW_S;
+  // Signers go on signing with the old key until their next reload: up to KEYS_CHECK_INTERVAL_S later.
+  return Math.max(config.TOKEN_TTL_S, config.REFRESH_TTL_S) + config.CLOCK_SKEW_S + config.KEYS_CHECK_INTERVAL_S;
 }
 
 async function retire(args: string[], io: CliIo): Promise<number> {
@@ -50,7 +52,7 @@ async function retire(args: string[], io: CliIo): Promise<number> {
     return failure(
       io,
       NAME,
-      `tokens signed by ${kid} may be alive until ${formatInstant(aliveUntil)} (in ${formatDuration(aliveUntil - now)}: the active key changed at ${formatInstant(changedAt)}, and tokens live up to max(TOKEN_TTL_S, REFRESH_TTL_S) + CLOCK_SKEW_S). Retire it then, or now with --force, which signs those sessions out`,
+      `tokens signed by ${kid} may be alive until ${formatInstant(aliveUntil)} (in ${formatDuration(aliveUntil - now)}: the active key changed at ${formatInstant(changedAt)}, and signers take up to KEYS_CHECK_INTERVAL_S to switch, and tokens live up to max(TOKEN_TTL_S, REFRESH_TTL_S) + CLOCK_SKEW_S). Retire it then, or now with --force, which signs those sessions out`,
     );
   }
   try {

@@ -38,7 +38,7 @@ export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
     if (result.generated) generated = result.kid;
   }
   if (opts.alg === 'HS256' && !opts.secretKey) throw new Error('openKeys: JWT_ALG=HS256 needs the secret');
-  if (opts.alg === 'HS256' && !(await ringExists(opts.dir))) return { keys: secretKeys(opts.secretKey!), warnings: [] };
+  if (opts.alg === 'HS256' && !(await ringExistsOrExplain(opts.dir))) return { keys: secretKeys(opts.secretKey!), warnings: [] };
   // Under HS256, keys added before the first activation only verify and the secret signs; any other alg needs `active`.
   const { ring, warnings } = opts.alg === 'HS256' ? await loadVerifyRing(opts.dir) : await loadKeyRing(opts.dir);
   if (ring.active && ring.active.alg !== opts.alg) {
@@ -47,4 +47,13 @@ export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
   // Tokens without kid are the secret's: only under HS256, so an RS256 gateway never takes an HMAC token.
   const keys = ringKeys(ring, opts.alg === 'HS256' ? opts.secretKey : undefined);
   return { keys, warnings, ...(generated !== undefined ? { generated } : {}) };
+}
+
+/** ringExists, with an unreadable KEYS_DIR (not a directory, no permission) as a key ring problem, not a crash. */
+async function ringExistsOrExplain(dir: string): Promise<boolean> {
+  try {
+    return await ringExists(dir);
+  } catch (err) {
+    throw new KeyRingError('invalid_key_ring', [{ file: dir, reason: `the key ring directory cannot be read (${errnoCode(err) ?? 'error'})` }]);
+  }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 
 /** Creates the key ring directory (mode 0700) if it is missing; an existing one keeps its mode. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -18,6 +18,7 @@ export async function writePrivateFile(file: string, data: string, mode: 'replac
   try {
     const handle = await open(tmp, 'wx', 0o600);
     try {
+      await giveToDirOwner(handle, dirname(file));
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -41,4 +42,14 @@ async function syncDir(dir: string): Promise<void> {
   if (!handle) return;
   await handle.sync().catch(() => undefined);
   await handle.close();
+}
+
+/**
+ * Run as root (sudo tokengate keygen), a new file would belong to root and, mode 0600, be unreadable
+ * by the signer's own user: it gets the owner of the key ring directory instead.
+ */
+async function giveToDirOwner(handle: FileHandle, dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const owner = await stat(dir);
+  if (owner.uid !== 0) await handle.chown(owner.uid, owner.gid);
 }

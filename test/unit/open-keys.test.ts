@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -72,6 +72,23 @@ describe('the keys a signer starts with', () => {
     const err = await open(join(file, 'keys'), 'ES256').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyRingError);
     expect((err as KeyRingError).problems).toEqual([{ file: join(file, 'keys'), reason: 'a first ES256 key cannot be written here (ENOTDIR)' }]);
+  });
+
+  it('under HS256, a KEYS_DIR that cannot be read is a key ring problem, not a crash', async () => {
+    const file = freshDir();
+    await writeFile(file, 'not a directory');
+    const err = await open(file, 'HS256').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeyRingError);
+    expect((err as KeyRingError).problems).toEqual([{ file, reason: 'the key ring directory cannot be read (ENOTDIR)' }]);
+  });
+
+  it.runIf(process.getuid?.() === 0)('run as root, gives new key files to the owner of the key ring directory, so the signer can read them', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, 65534, 65534);
+    const { kid } = await addKey(dir, 'ES256');
+    await setActive(dir, kid);
+    for (const name of [`${kid}.jwk.json`, 'active']) expect(await stat(join(dir, name))).toMatchObject({ uid: 65534, gid: 65534 });
   });
 
   it('refuses a broken ring rather than falling back to the secret', async () => {
@@ -165,11 +182,18 @@ describe('reloading the keys while the signer runs', () => {
     const token = (await issue({ sub: 'alice' })).token;
     const before = reloader.keys();
     await writeFile(join(dir, 'active'), 'ghost\n');
+    // A damaged key file beside it: its reason is named, its content never quoted.
+    const kid = reloader.keys().signer.kid!;
+    const keyText = await readFile(join(dir, `${kid}.jwk.json`), 'utf8');
+    const privatePart = (JSON.parse(keyText) as { d: string }).d;
+    await writeFile(join(dir, 'broken.jwk.json'), keyText.replace('"kid"', '"kid-x"'));
     expect(await reloader.reload('SIGHUP')).toBe(false);
     expect(reloader.keys()).toBe(before);
     expect(await verify(token)).toMatchObject({ ok: true });
     const failure = logged().find((l) => l.msg.startsWith('the key ring did not load'));
-    expect(failure).toMatchObject({ level: 50, problems: [{ file: 'active', reason: expect.stringContaining('ghost') }] });
+    expect(failure).toMatchObject({ level: 50, problems: expect.arrayContaining([{ file: 'active', reason: expect.stringContaining('ghost') }]) });
+    expect(failure!.problems).toContainEqual({ file: 'broken.jwk.json', reason: expect.any(String) });
+    expect(JSON.stringify(logged())).not.toContain(privatePart);
   });
 
   it('picks up a change in KEYS_DIR by itself, and a ring broken on disk only once it changes again', async () => {
