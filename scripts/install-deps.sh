@@ -4,7 +4,8 @@
 # store of several signer instances; the tests start private ones on free ports) and chromium for
 # the browser suite (playwright-core drives it and downloads no browser of its own), with
 # fonts-dejavu-core: without recommends a headless chromium may otherwise have no font and draw
-# no text at all.
+# no text at all. curl too: the server-to-server suite calls through nginx with the real curl
+# binary, as the README's shell examples do.
 # `--with-fail2ban` also installs fail2ban, whose fail2ban-regex checks the shipped filter against
 # the signer's log lines (CI does this; on your own machine it would also start the fail2ban
 # service, so it is opt-in).
@@ -30,10 +31,11 @@ missing=()
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then missing+=(nginx); fi
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then missing+=(redis-server); fi
 if [ ! -x "$chromium" ]; then missing+=(chromium fonts-dejavu-core); fi
+if ! command -v curl >/dev/null 2>&1; then missing+=(curl); fi
 if $with_fail2ban && ! command -v fail2ban-regex >/dev/null 2>&1; then missing+=(fail2ban); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (nginx, redis-server and $chromium are present)"
+  echo "install-deps: nothing to install (nginx, redis-server, curl and $chromium are present)"
   exit 0
 fi
 

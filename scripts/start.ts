@@ -82,7 +82,13 @@ try {
     ...(privateRedis ? { redis: { port: await freePort() } } : {}),
     upstream: { host: upstream.hostname, port: Number(upstream.port || 80) },
     // PUBLIC_ORIGIN defaults to the front door's address unless set.
-    env: { JWT_SECRET_FILE: config.JWT_SECRET_FILE, KEYS_DIR: config.KEYS_DIR, ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}) },
+    env: {
+      JWT_SECRET_FILE: config.JWT_SECRET_FILE,
+      KEYS_DIR: config.KEYS_DIR,
+      ...(process.env.PUBLIC_ORIGIN ? { PUBLIC_ORIGIN: config.PUBLIC_ORIGIN } : {}),
+      // The demo policy unless POLICY_FILE is set (`POLICY_FILE= npm start`: no policy at all).
+      ...(process.env.POLICY_FILE !== undefined ? { POLICY_FILE: process.env.POLICY_FILE } : {}),
+    },
     inheritEnv: true,
     nginxBin: config.NGINX_BIN,
     onLine: print,
@@ -109,6 +115,7 @@ process.stdout.write(
     `  API log in: ${login}`,
     `  then:       curl -s ${running.url}/check -H "Authorization: Bearer <token>"`,
     `  keys:       kill -HUP ${process.pid} reloads every signer's key ring (not npm's pid: npm does not pass SIGHUP on)`,
+    `  policy:     ${policyLine(process.env.POLICY_FILE)}`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n'),
@@ -120,4 +127,11 @@ for (const p of running.processes.values()) {
     process.stderr.write(`${p.name} exited unexpectedly (${String(code)}); stopping the stack\n`);
     void shutdown(1);
   });
+}
+
+/** What the start banner says about POLICY_FILE. */
+function policyLine(file: string | undefined): string {
+  if (file === '') return 'none (POLICY_FILE is empty): every path needs a valid identity';
+  if (file !== undefined) return `${file}; edits apply without a restart`;
+  return 'upstream-example/policy.yaml: /admin/** needs the role admin (bob gets 403), /public/** is public; edits apply without a restart';
 }

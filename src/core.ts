@@ -19,6 +19,11 @@ import { MemoryFailureLimiter } from './throttle/memory-limiter.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { instrumentLimiter, instrumentStore } from './metrics/instrument-store.js';
 import { countRefreshes } from './metrics/count-refreshes.js';
+import { EMPTY_REGISTRY, type ClientsSource } from './clients/registry.js';
+import { createClientVerifier } from './clients/verify-client.js';
+import { createAuthorizer } from './policy/authorize.js';
+import { withPolicy } from './policy/enforce-policy.js';
+import type { Policy } from './policy/policy.js';
 
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
@@ -38,6 +43,10 @@ export interface AppDeps {
   storeKey?: Uint8Array;
   /** Failed-login counts (`RedisFailureLimiter` beside a Redis store); in memory when absent. */
   limiter?: FailureLimiter;
+  /** Servers registered to call with their own signed tokens (CLIENTS_DIR, reloaded); none when absent. */
+  clients?: ClientsSource;
+  /** The authorization policy of the moment (POLICY_FILE, reloaded); absent, every path needs a valid identity and nothing more. */
+  policy?: () => Policy;
   /** Milliseconds since the epoch; tests freeze it. */
   now?: () => number;
 }
@@ -81,6 +90,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     ...clock,
   }), metrics);
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
+  const verifyClient = createClientVerifier({ clients: deps.clients ?? (() => EMPTY_REGISTRY), store, windowS: config.CLIENT_TOKEN_WINDOW_S, ...clock });
   const throttle = createLoginThrottle({
     hashKey: deps.storeKey ?? randomBytes(32),
     limiter: instrumentLimiter(deps.limiter ?? new MemoryFailureLimiter(deps.now), metrics),
@@ -97,7 +107,10 @@ export function createCore(config: Config, deps: AppDeps): Core {
     sessions,
     cookies,
     csrf: createCsrf({ key: deps.csrfKey ?? randomBytes(32), ...clock }),
-    check: createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri), claimHeaders: config.CLAIM_HEADERS }),
+    check: withPolicy(
+      createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri), claimHeaders: config.CLAIM_HEADERS, verifyClient }),
+      deps.policy && createAuthorizer({ policy: deps.policy, logger: deps.logger }),
+    ),
     verifyAccess,
     store,
     keys,

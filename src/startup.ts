@@ -12,13 +12,19 @@ import { importHmacKey } from './tokens/keys.js';
 import { openStore } from './store/open-store.js';
 import { RedisStore } from './store/redis.js';
 import { RedisFailureLimiter } from './throttle/redis-limiter.js';
+import { startClients, type ClientReloader } from './clients/client-reloader.js';
+import { ClientsError } from './clients/registry.js';
+import { preparePolicy } from './policy/prepare-policy.js';
+import type { PolicyReloader } from './policy/policy-reloader.js';
 
-/** What an entry point builds its app from, plus the key reloader it drives with SIGHUP and stops at the end. */
-export type PreparedDeps = AppDeps & { keyReloader: KeyReloader };
+/** What an entry point builds its app from, plus the key, client and policy reloaders it drives with SIGHUP and stops at the end. */
+export type PreparedDeps = AppDeps & { keyReloader: KeyReloader; clientReloader: ClientReloader; policyReloader?: PolicyReloader | undefined };
 
-/** Loads the secret, keys, logger and store for an entry point; a secret or key ring problem exits 2 with its reasons. */
+/** Loads the policy, secret, keys, logger and store for an entry point; a policy, secret or key ring problem exits 2 with its reasons. */
 export async function prepareDeps(config: Config): Promise<PreparedDeps> {
   const logger = createLogger(config.LOG_LEVEL);
+  // POLICY_FILE first: a file that cannot be used exits 2 with every problem, before any secret or store.
+  const policyReloader = await preparePolicy(config, logger);
   const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {
     if (!(err instanceof SecretError)) throw err;
     logger.fatal(err.message);
@@ -43,7 +49,13 @@ export async function prepareDeps(config: Config): Promise<PreparedDeps> {
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
   const key = await importHmacKey(loaded.secret);
   const keyReloader = await prepareKeys(config, key, logger);
-  return { logger, key, keys: keyReloader.keys, keyReloader, csrfKey, storeKey, store, ...(limiter ? { limiter } : {}) };
+  const clientReloader = await startClients({ dir: config.CLIENTS_DIR, logger, intervalMs: config.KEYS_CHECK_INTERVAL_S * 1000 }).catch((err: unknown) => {
+    if (!(err instanceof ClientsError)) throw err;
+    logger.fatal({ dir: config.CLIENTS_DIR, problems: err.problems }, `the clients in ${config.CLIENTS_DIR} cannot be used`);
+    process.exit(2);
+  });
+  const policy = policyReloader ? { policy: policyReloader.policy, policyReloader } : {};
+  return { logger, key, keys: keyReloader.keys, keyReloader, clients: clientReloader.clients, clientReloader, csrfKey, storeKey, store, ...policy, ...(limiter ? { limiter } : {}) };
 }
 
 /** Opens the key ring (generating a first key for an asymmetric JWT_ALG) and starts following KEYS_DIR. */

@@ -48,6 +48,15 @@ export function createUpstreamApp(users: UsersFile): Express {
     res.set('Cache-Control', 'public, max-age=60').cookie('app_pref', 'dark', { httpOnly: true, sameSite: 'lax', path: '/' }).json({ sub: who.sub, theme: 'dark' });
   });
 
+  // The demo policy (policy.yaml) gives /admin and below to the role admin: the app trusts that
+  // and does no role check of its own, so whatever reaches it here got through the gateway.
+  app.get(/^\/admin(?:\/.*)?$/, (req, res) => echoIdentity(req, res, 'admin'));
+
+  // Public under the demo policy: served to anyone, and the gateway sends no identity.
+  app.get(/^\/public(?:\/.*)?$/, (req, res) => {
+    res.json({ area: 'public', path: req.path, sub: identityFrom(req)?.sub ?? null });
+  });
+
   app.get('/', (req, res) => {
     const who = identityFrom(req);
     if (!who) return noIdentity(res);
@@ -76,10 +85,11 @@ function logRequestId(req: Request, res: Response, next: () => void): void {
   next();
 }
 
-function echoIdentity(req: Request, res: Response): void {
+function echoIdentity(req: Request, res: Response, area?: string): void {
   const who = identityFrom(req);
   if (!who) return noIdentity(res);
   res.json({
+    ...(area === undefined ? {} : { area }),
     ...who,
     request: {
       url: req.originalUrl,

@@ -26,3 +26,5 @@ export const NGINX_DIR = join(ROOT, 'nginx');
 export const TEMPLATE = join(NGINX_DIR, 'tokengate.conf.template');
 export const MAIN_CONF = join(NGINX_DIR, 'nginx.conf');
 export const DEMO_USERS = join(ROOT, 'upstream-example/users.json');
+/** The demo's authorization policy (POLICY_FILE), for `npm start` and the end-to-end tests. */
+export const DEMO_POLICY = join(ROOT, 'upstream-example/policy.yaml');

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
-import { DEMO_USERS, ENTRY, ROOT } from './paths.js';
+import { DEMO_POLICY, DEMO_USERS, ENTRY, ROOT } from './paths.js';
 import { parseClaimHeaders, type ClaimHeader } from '../../src/auth/claim-headers.js';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
 import { assertAddressesFree, bracketHost, type Bind } from './ports.js';
@@ -71,6 +71,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     GATEWAY_PORT: String(opts.gateway.port),
     JWT_SECRET_FILE: join(opts.workDir, 'secrets', 'jwt-secret'),
     KEYS_DIR: join(opts.workDir, 'secrets', 'keys'),
+    // The demo policy unless `env` names another (an empty POLICY_FILE: none).
+    POLICY_FILE: DEMO_POLICY,
     // Redirects and form checks need the address browsers use: the front door's own.
     PUBLIC_ORIGIN: gatewayUrl,
     ...opts.env,

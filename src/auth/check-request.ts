@@ -4,16 +4,21 @@ import type { Sessions } from '../session/sessions.js';
 import type { CookieJar, SessionCookies } from '../session/cookies.js';
 import { identityClaims } from '../tokens/claims.js';
 import { acceptsHtml } from '../http/accepts-html.js';
-import { identityHeaders, type IdentityHeaders } from './identity-headers.js';
+import { identityHeaders, type IdentityHeaders, type IdentityKind } from './identity-headers.js';
+import type { ClientVerification } from '../clients/verify-client.js';
 import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
 
 /**
- * What `/verify` answers: 204 with identity, or 401 with the `WWW-Authenticate` challenge, a
- * login URL for browsers, and cookies to set (a silent refresh) or to clear (a dead session).
+ * What `/verify` answers: 204 with identity (or, on a public path of the policy, without), 401
+ * with the `WWW-Authenticate` challenge and a login URL for browsers, or 403 for a valid identity
+ * the policy refuses (a page for browsers, never a login loop); with cookies to set (a silent
+ * refresh) or to clear (a dead session).
  */
 export type Decision =
-  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; cookies?: SessionCookies | undefined }
-  | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined };
+  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; claims: Parameters<typeof identityHeaders>[0]; cookies?: SessionCookies | undefined }
+  | { status: 204; public: true; headers: Readonly<Record<string, never>>; cookies?: undefined }
+  | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined }
+  | { status: 403; reason: 'forbidden'; page: boolean; cookies?: SessionCookies | undefined };
 
 export interface CheckerParts {
   verify: (token: string) => Promise<Verification>;
@@ -23,6 +28,8 @@ export interface CheckerParts {
   loginLocation: (originalUri: string | undefined) => string;
   /** CLAIM_HEADERS: claims sent as headers of their own. */
   claimHeaders?: readonly ClaimHeader[];
+  /** Checks an `Authorization: JWT` token signed by a registered client; absent, every such token is refused. */
+  verifyClient?: (token: string) => Promise<ClientVerification>;
 }
 
 const REALM = 'realm="tokengate"';
@@ -33,11 +40,11 @@ const challenge = (error?: 'invalid_token' | 'invalid_request') =>
 
 /** The whole `/verify` decision, shared by the signer route and the embedded front. */
 export function createRequestChecker(parts: CheckerParts) {
-  const allow = (claims: Parameters<typeof identityHeaders>[0], cookies?: SessionCookies): Decision => {
+  const allow = (claims: Parameters<typeof identityHeaders>[0], cookies?: SessionCookies, kind: IdentityKind = 'user'): Decision => {
     const extra = claimHeaderValues(claims, parts.claimHeaders ?? []);
     // A claim that cannot be written raw is never written: refused, and no login page (it would loop).
     if (!extra.ok) return { status: 401, challenge: challenge('invalid_token'), reason: 'unsafe_claim_header', cookies };
-    return { status: 204, headers: { ...extra.values, ...identityHeaders(claims) }, sub: claims.sub, cookies };
+    return { status: 204, headers: { ...extra.values, ...identityHeaders(claims, kind) }, sub: claims.sub, claims, cookies };
   };
 
   /** The access token's verdict: its claims when valid and not revoked, else why not. */
@@ -54,7 +61,7 @@ export function createRequestChecker(parts: CheckerParts) {
     // overwrite the three the template sets.
     if (src.identityHeaderNames.length > 0) return { status: 401, challenge: challenge('invalid_request'), reason: 'client sent X-Auth-* headers' };
     // Browsers navigating are sent to the login page; API clients get the bare 401.
-    const browser = src.authorization.length === 0 && acceptsHtml(src.accept);
+    const browser = isBrowserNavigation(src);
     const deny = (reason: string, error?: 'invalid_token' | 'invalid_request', cookies?: SessionCookies): Decision => ({
       status: 401,
       challenge: challenge(error),
@@ -68,6 +75,12 @@ export function createRequestChecker(parts: CheckerParts) {
     if (found.kind === 'token') {
       const result = await access(found.token);
       return result.ok ? allow(result.claims) : deny(result.reason, 'invalid_token');
+    }
+    // `Authorization: JWT <t>`: a server's own signed token (seeds/004), never a user's. Every
+    // refusal, an unknown client as a bad signature, gets the same challenge.
+    if (found.kind === 'client') {
+      const result = parts.verifyClient ? await parts.verifyClient(found.token) : { ok: false as const, reason: 'unknown_client' };
+      return result.ok ? allow(result.claims, undefined, 'client') : { status: 401, challenge: `JWT ${REALM}, error="invalid_token"`, reason: result.reason };
     }
 
     // No token in the header or the URL: the browser session's cookies.
@@ -88,6 +101,11 @@ export function createRequestChecker(parts: CheckerParts) {
 
 export type RequestChecker = ReturnType<typeof createRequestChecker>;
 
+/** A browser navigating (HTML wanted, no `Authorization`): it gets pages and redirects, not bare statuses. */
+export function isBrowserNavigation(src: RequestCredentials): boolean {
+  return src.authorization.length === 0 && acceptsHtml(src.accept);
+}
+
 /** What the decision reads from a request. */
 export interface RequestCredentials extends CredentialSources {
   /** Names of headers in the gateway's `X-Auth-*` namespace (any case, `-` or `_`) the client sent. */
@@ -95,6 +113,8 @@ export interface RequestCredentials extends CredentialSources {
   /** Every `Cookie` header, joined as one. */
   cookie?: string | undefined;
   accept?: string | undefined;
+  /** The method of the request being checked (`X-Original-Method`), for the policy. */
+  originalMethod?: string | undefined;
 }
 
 const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
@@ -103,7 +123,7 @@ const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
  * Reads the credentials from Node's raw header list, which keeps every `Authorization` header
  * (Node's parsed headers keep only the first) and every header name as the client spelled it.
  */
-export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined): RequestCredentials {
+export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined, originalMethod?: string): RequestCredentials {
   const authorization: string[] = [];
   const identityHeaderNames: string[] = [];
   const cookies: string[] = [];
@@ -116,5 +136,5 @@ export function requestCredentials(rawHeaders: readonly string[], originalUri: s
     else if (name === 'accept') accept = accept === undefined ? value : `${accept}, ${value}`;
     else if (IDENTITY_NAMESPACE.test(name)) identityHeaderNames.push(rawHeaders[i]!);
   }
-  return { authorization, identityHeaderNames, originalUri, cookie: cookies.length > 0 ? cookies.join('; ') : undefined, accept };
+  return { authorization, identityHeaderNames, originalUri, originalMethod, cookie: cookies.length > 0 ? cookies.join('; ') : undefined, accept };
 }

@@ -4,6 +4,8 @@ import { SecretError } from '../secret/load-secret.js';
 import { EXIT, type CliIo } from './io.js';
 import { cliConfig, keyRingFailure, readExistingSecret } from './load-keys.js';
 import { describeRing, summarizeRing, type RingSummary } from './ring-summary.js';
+import { checkPolicyFile } from '../policy/check-policy-file.js';
+import { checkClientsDir } from './client-check.js';
 
 /**
  * `tokengate check-config`: everything the signer checks before it listens, without listening,
@@ -26,6 +28,16 @@ export async function checkConfig(io: CliIo): Promise<number> {
   } catch (err) {
     return keyRingFailure('check-config', io, config.KEYS_DIR, err);
   }
+  const policy = await checkPolicyFile(config.POLICY_FILE);
+  if (!policy.ok) {
+    io.err.write(`tokengate: invalid configuration:\n${policy.problems.map((p) => `  - POLICY_FILE: ${p}\n`).join('')}`);
+    return EXIT.failed;
+  }
+  const clients = await checkClientsDir(config.CLIENTS_DIR);
+  if (!clients.ok) {
+    io.err.write(`tokengate: invalid configuration:\n${clients.problems.map((p) => `  - CLIENTS_DIR: ${p}\n`).join('')}`);
+    return EXIT.failed;
+  }
   const lines = [
     secretLine(config, secret),
     `keys:     ${describeRing(config, ring)}`,
@@ -34,6 +46,8 @@ export async function checkConfig(io: CliIo): Promise<number> {
     // The URL may hold a password: only whether it is set, and the prefix.
     config.REDIS_URL === undefined ? 'store:    in memory (one signer instance)' : `store:    Redis (REDIS_URL set), keys under ${JSON.stringify(config.KEY_PREFIX)}${config.STORE_FAIL_OPEN ? ', STORE_FAIL_OPEN=true' : ''}`,
     `browsers: ${config.PUBLIC_ORIGIN}${config.COOKIE_SECURE ? '' : ' (COOKIE_SECURE=false: cookies over plain http)'}`,
+    policy.line,
+    clients.line,
   ];
   io.out.write(`configuration OK\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   return EXIT.ok;

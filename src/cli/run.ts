@@ -1,6 +1,7 @@
 import { errnoCode } from '../keys/errors.js';
 import { parseCommand } from './args.js';
 import { checkConfig } from './check-config.js';
+import { clientCommand } from './client.js';
 import { decodeCommand } from './decode.js';
 import { EXIT, type CliIo, type Command } from './io.js';
 import { keygenCommand } from './keygen.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   mint: mintCommand,
   verify: verifyCommand,
   decode: decodeCommand,
+  client: clientCommand,
   'nginx-claims': nginxClaimsCommand,
 };
 

@@ -133,7 +133,7 @@ export const variables = {
     schema: z.string().min(1),
   }),
   KEYS_CHECK_INTERVAL_S: variable({
-    doc: 'How often the signer looks for changes in `KEYS_DIR` and reloads the key ring, in seconds (`0`: only on SIGHUP). A ring that fails to load is logged and the previous one kept.',
+    doc: 'How often the signer looks for changes in `KEYS_DIR` and `CLIENTS_DIR` and reloads the key ring or the clients, in seconds (`0`: only on SIGHUP). A directory that fails to load is logged and what was loaded before is kept.',
     default: '5',
     schema: int(0, 3600),
   }),
@@ -141,6 +141,25 @@ export const variables = {
     doc: '`Cache-Control: max-age` of `/.well-known/jwks.json`, in seconds. Services that verify with the JWKS may see a new key this late, so `tokengate rotate --wait` should be at least this.',
     default: '300',
     schema: int(0, 86400),
+  }),
+  CLIENTS_DIR: variable({
+    doc: 'Servers allowed to call with their own signed tokens (`Authorization: JWT`): one public key per client, `<name>.pem` (SPKI) or `<name>.jwk.json`; the key type fixes the algorithm (RSA: `RS256`, P-256: `ES256`, Ed25519: `EdDSA`). Managed with `tokengate client add` and `remove`. Absent: no clients.',
+    default: 'secrets/clients',
+    schema: z.string().min(1),
+  }),
+  CLIENT_TOKEN_WINDOW_S: variable({
+    doc: 'A client token is accepted only while its `time` (or `iat`) is within this many seconds of the signer\'s clock, either way; each nonce is remembered for twice as long, in the store, so it is used once.',
+    default: '20',
+    schema: int(1, 300),
+  }),
+  POLICY_FILE: variable({
+    doc: 'The authorization policy (YAML or JSON): which paths and methods need which roles or claims, which are public ([Policy](#policy)). Checked at start (a bad file exits 2) and reloaded on a change or SIGHUP (a bad edit is logged and the previous policy kept). Unset: every path needs a valid identity, nothing more.',
+    schema: z.string().min(1).optional(),
+  }),
+  POLICY_CHECK_INTERVAL_S: variable({
+    doc: 'How often the signer looks for changes in `POLICY_FILE` and reloads it, in seconds (`0`: only on SIGHUP).',
+    default: '5',
+    schema: int(0, 3600),
   }),
   LOG_LEVEL: variable({
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',

@@ -19,6 +19,7 @@ import { setCookieValues, type SessionCookies } from '../session/cookies.js';
 import { splitJwtParams } from '../tokens/query-token.js';
 import { isForbiddenClientHeader } from './client-headers.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
+import { sendForbidden } from '../policy/forbidden-answer.js';
 
 const APP_TIMEOUT_MS = 60_000;
 
@@ -79,16 +80,20 @@ const dropUnderscoreHeaders: RequestHandler = (req, _res, next) => {
  * app receives `/check` for `//check`. `req.originalUrl` keeps what the client sent.
  */
 const normalizeUrl: RequestHandler = (req, _res, next) => {
-  const q = req.url.indexOf('?');
-  const path = normalizePath(q === -1 ? req.url : req.url.slice(0, q));
+  // A raw `#` ends the path and is dropped, as nginx does (Node keeps it): the app must get the
+  // path the policy judged, `/public` for `/public#/../admin`, never `/admin`.
+  const hash = req.url.indexOf('#');
+  const url = hash === -1 ? req.url : req.url.slice(0, hash);
+  const q = url.indexOf('?');
+  const path = normalizePath(q === -1 ? url : url.slice(0, q));
   if (path === undefined) return next(new GatewayError('invalid_request', 'The request path is not valid.'));
-  req.url = `${encodePath(path)}${q === -1 ? '' : req.url.slice(q)}`;
+  req.url = `${encodePath(path)}${q === -1 ? '' : url.slice(q)}`;
   next();
 };
 
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
-    const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl));
+    const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl, req.method));
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
       // A silent refresh's cookies ride on the app's answer (see proxyToApp), as nginx's add_header.
@@ -96,6 +101,7 @@ function requireIdentity(core: Core): RequestHandler {
       return next();
     }
     if (decision.cookies !== undefined) res.append('Set-Cookie', setCookieValues(decision.cookies));
+    if (decision.status === 403) return sendForbidden(res, decision.page);
     res.set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' });
     if (decision.location !== undefined) return res.redirect(302, decision.location);
     const { status, body } = toHttp(new GatewayError('unauthorized'));

@@ -23,6 +23,7 @@ export function instrumentStore(store: Store, metrics: Errors): Store {
     revokeSession: (...args) => counted(metrics, 'revokeSession', store.revokeSession(...args)),
     revokeToken: (...args) => counted(metrics, 'revokeToken', store.revokeToken(...args)),
     isRevoked: (...args) => counted(metrics, 'isRevoked', store.isRevoked(...args)),
+    claimNonce: (...args) => counted(metrics, 'claimNonce', store.claimNonce(...args)),
     // Never rejects for an outage: it says so in its answer (`/readyz` reports it).
     health: () => store.health(),
     close: () => store.close(),

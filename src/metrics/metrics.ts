@@ -17,7 +17,13 @@ export const VERIFY_OUTCOMES = [
   'revoked',
   'session_ended',
   'refresh_reused',
+  /** A client token whose nonce was used before (a replay), well signed and in its window. */
+  'replayed',
   'forbidden_header',
+  /** A valid identity the policy refuses (403). */
+  'forbidden',
+  /** A public path of the policy: passed without identity. */
+  'public',
   'store_unavailable',
   'error',
 ] as const;
@@ -39,6 +45,7 @@ export const STORE_OPERATIONS = [
   'revokeSession',
   'revokeToken',
   'isRevoked',
+  'claimNonce',
   'limiterAcquire',
   'limiterRelease',
   'limiterReset',

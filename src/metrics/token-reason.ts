@@ -23,6 +23,16 @@ const REASONS: Record<string, TokenReason> = {
   bad_kid: 'malformed',
   untrusted_header: 'bad_signature',
   alg_mismatch: 'bad_signature',
+  // A client's token (`clients/verify-client.ts`; `replayed` is an outcome of its own).
+  unknown_client: 'unknown_key',
+  bad_signature: 'bad_signature',
+  alg_not_allowed: 'bad_signature',
+  outside_window: 'expired',
+  claims_refused: 'invalid_claims',
+  bad_username: 'invalid_claims',
+  bad_time: 'invalid_claims',
+  bad_nonce: 'invalid_claims',
+  conflicting_claims: 'invalid_claims',
 };
 
 /** A verifier reason as a label value; anything unforeseen is `invalid`, never the reason itself. */

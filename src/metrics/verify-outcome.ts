@@ -8,7 +8,8 @@ const FORBIDDEN_HEADER_REASON = 'client sent X-Auth-* headers';
 
 /** A `/verify` decision as a label value: a silent cookie refresh is `refreshed`, a refusal its folded reason. */
 export function verifyOutcome(decision: Decision): VerifyOutcome {
-  if (decision.status === 204) return decision.cookies === undefined ? 'ok' : 'refreshed';
+  if (decision.status === 204) return 'public' in decision ? 'public' : decision.cookies === undefined ? 'ok' : 'refreshed';
+  if (decision.status === 403) return 'forbidden';
   switch (decision.reason) {
     case 'no_token':
     case 'revoked':
@@ -16,6 +17,8 @@ export function verifyOutcome(decision: Decision): VerifyOutcome {
       return decision.reason;
     case 'refresh_token_reused':
       return 'refresh_reused';
+    case 'replayed':
+      return 'replayed';
     case FORBIDDEN_HEADER_REASON:
       return 'forbidden_header';
   }

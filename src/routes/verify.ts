@@ -16,6 +16,8 @@ export const VERIFY_HEADERS = {
   accessCookie: 'X-Tokengate-Access-Cookie',
   refreshCookie: 'X-Tokengate-Refresh-Cookie',
   location: 'X-Tokengate-Location',
+  /** On a 403 to a browser: `forbidden`, so nginx answers with a page instead of JSON. */
+  page: 'X-Tokengate-Page',
 } as const;
 
 /** `/verify`, any method: the `auth_request` target. No body on any answer. */
@@ -25,7 +27,7 @@ export function verifyRouter(core: Core): Router {
     const started = performance.now();
     let decision: Decision;
     try {
-      decision = await core.check(requestCredentials(req.rawHeaders, req.get('x-original-uri')));
+      decision = await core.check(requestCredentials(req.rawHeaders, req.get('x-original-uri'), req.get('x-original-method')));
     } catch (err) {
       observe(core, req, toHttp(err).status, verifyFailure(err), started);
       throw err;
@@ -34,11 +36,14 @@ export function verifyRouter(core: Core): Router {
     setCookies(res, decision);
     if (decision.status === 204) {
       res.set(decision.headers).status(204).end();
+    } else if (decision.status === 403) {
+      if (decision.page) res.set(VERIFY_HEADERS.page, 'forbidden');
+      res.status(403).end();
     } else {
       if (decision.location !== undefined) res.set(VERIFY_HEADERS.location, decision.location);
       res.set('WWW-Authenticate', decision.challenge).status(401).end();
     }
-    observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 401 ? decision.reason : undefined);
+    observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
   });
   return router;
 }
@@ -61,7 +66,7 @@ function observe(core: Core, req: Request, status: number, outcome: VerifyOutcom
       outcome,
       reason,
     },
-    status < 300 ? 'verify allowed' : status === 401 ? 'verify refused' : 'verify failed',
+    status < 300 ? 'verify allowed' : status === 401 || status === 403 ? 'verify refused' : 'verify failed',
   );
 }
 

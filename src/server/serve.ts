@@ -16,7 +16,7 @@ export interface Entry {
 
 /**
  * Runs an entry point (the signer, the embedded front): configuration, secret, keys and store,
- * then listening; SIGHUP reloads the key ring, SIGTERM and SIGINT shut down gracefully.
+ * then listening; SIGHUP reloads the key ring, the clients and the policy, SIGTERM and SIGINT shut down gracefully.
  */
 export async function serve(entry: Entry): Promise<void> {
   const config = loadConfigOrExit();
@@ -30,11 +30,17 @@ export async function serve(entry: Entry): Promise<void> {
   deps.logger.info({ host, port, ...entry.describe?.(config) }, `${entry.name} listening`);
   starting();
   // As `nginx -s reload` does for its config; a ring that fails to load is logged and the old one kept.
-  process.on('SIGHUP', () => void deps.keyReloader.reload('SIGHUP'));
+  process.on('SIGHUP', () => {
+    void deps.keyReloader.reload('SIGHUP');
+    void deps.clientReloader.reload('SIGHUP');
+    void deps.policyReloader?.reload('SIGHUP');
+  });
   closeOnSignals([server], deps.logger, {
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     onClosed: () => {
       deps.keyReloader.stop();
+      deps.clientReloader.stop();
+      deps.policyReloader?.stop();
       return deps.store?.close() ?? Promise.resolve();
     },
   });

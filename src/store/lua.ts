@@ -77,6 +77,16 @@ return {'reused', revoke(KEYS[2], ARGV[7], untilS, now, tonumber(ARGV[8]), ARGV[
 `;
 
 /**
+ * KEYS: the nonce's key. ARGV: TTL in seconds. SET NX: 1 when this call recorded the nonce, 0 when
+ * it was already there (a replay). Runs behind the deadline guard: a claim Redis reaches only after
+ * the client was told 503 records nothing, so the client's retry with the same token is no replay.
+ */
+export const CLAIM_NONCE = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
+`;
+
+/**
  * KEYS: revoked set, and for a session its hash (deleted: its refresh tokens stop at once).
  * ARGV: member, untilS, now, margin, channel. Returns the deadline in force. Unguarded: a
  * revocation that Redis reaches late still applies (see `RedisStore.revoke`).

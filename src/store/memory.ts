@@ -1,4 +1,4 @@
-import type { RotateOptions, RotateResult, SessionRecord, Store, StoreHealth } from './store.js';
+import { StoreUnavailableError, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -29,6 +29,13 @@ export const MAX_SESSIONS_PER_SUB = 100;
 export const REVOCATION_MARGIN_S = 300;
 
 /**
+ * At most this many client nonces. Only a registered client's validly signed tokens add one, so
+ * reaching it means a client sending far faster than any window allows: claims then fail closed
+ * (503) rather than forget a nonce early, which would let a replay in.
+ */
+export const MAX_MEMORY_NONCES = 1_000_000;
+
+/**
  * The in-memory store, for one signer instance. Each method runs to completion without an
  * `await` between its read and its write, so JavaScript's single thread makes it atomic.
  * Expired entries are swept once a minute, so nothing grows without bound.
@@ -40,12 +47,15 @@ export class MemoryStore implements Store {
   private readonly revokedSessions = new Map<string, number>();
   /** Live session ids by `sub`, oldest first. */
   private readonly bySub = new Map<string, Set<string>>();
+  /** Claimed client nonces, `<client> <nonce>` (a client name holds no space), with the unix second they can be forgotten. */
+  private readonly nonces = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
     private readonly maxSessions = MAX_MEMORY_SESSIONS,
     private readonly maxPerSub = MAX_SESSIONS_PER_SUB,
+    private readonly maxNonces = MAX_MEMORY_NONCES,
   ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -103,6 +113,18 @@ export class MemoryStore implements Store {
     return sid !== undefined && (this.revokedSessions.get(sid) ?? 0) >= nowS;
   }
 
+  async claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean> {
+    const key = `${client} ${nonce}`;
+    const now = this.nowS();
+    if ((this.nonces.get(key) ?? -Infinity) > now) return false;
+    if (this.nonces.size >= this.maxNonces) {
+      this.sweep();
+      if (this.nonces.size >= this.maxNonces) throw new StoreUnavailableError('too many client nonces in memory');
+    }
+    this.nonces.set(key, now + ttlSeconds);
+    return true;
+  }
+
   async health(): Promise<StoreHealth> {
     return { kind: 'memory', ok: true };
   }
@@ -121,5 +143,6 @@ export class MemoryStore implements Store {
     const now = this.nowS();
     for (const [sid, family] of this.families) if (family.deadAt <= now) this.forget(sid);
     for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until + REVOCATION_MARGIN_S < now) map.delete(key);
+    for (const [key, until] of this.nonces) if (until <= now) this.nonces.delete(key);
   }
 }

@@ -10,6 +10,9 @@
  * - `revoked`: sorted set of revocations, members `t:<jti>` and `s:<sid>`, score `untilS`;
  *   pruned on every write and expiring REVOCATION_MARGIN_S after its last deadline.
  * - channel `revocations`: `"<untilS> <member>"` for every revocation, to every instance's mirror.
+ * - `nonce:<client>:<nonce>`: `1`, set once (NX) when a client's token is accepted, expiring after
+ *   twice CLIENT_TOKEN_WINDOW_S; its mere presence refuses the same nonce again. (A client name
+ *   holds no `:`, so no two pairs share a key.)
  *
  * Redis must be private to the signers (see `SessionIntegrity`). It holds no token, password or
  * key, but the identity claims of every live session are readable there. Tampering with a
@@ -23,6 +26,7 @@ export const KEYS = {
   revoked: 'revoked',
   sessionPrefix: 'session:',
   channel: 'revocations',
+  nonce: (client: string, nonce: string) => `nonce:${client}:${nonce}`,
 } as const;
 
 /** A revocation's member in the `revoked` set: token ids and session ids never collide. */

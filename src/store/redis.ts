@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { EvictionPolicyCheck } from './eviction-policy.js';
-import { CREATE_SESSION, REVOKE, ROTATE_REFRESH } from './lua.js';
+import { CLAIM_NONCE, CREATE_SESSION, REVOKE, ROTATE_REFRESH } from './lua.js';
 import { MAX_SESSIONS_PER_SUB, REVOCATION_MARGIN_S } from './memory.js';
 import { MirrorSync } from './mirror-sync.js';
 import { createRedisClient, OutageLog, RedisCommands, type RedisClient } from './redis-connection.js';
@@ -188,6 +188,11 @@ export class RedisStore implements Store, ScriptRunner {
       this.noteFailOpen();
     }
     return this.mirror.isRevoked(jti, sid, nowS);
+  }
+
+  /** One guarded SET NX: the first caller of every instance gets true, every other false. */
+  async claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean> {
+    return Number(await this.commands.runScript(CLAIM_NONCE, [KEYS.nonce(client, nonce)], [ttlSeconds])) === 1;
   }
 
   async health(): Promise<StoreHealth> {

@@ -45,10 +45,11 @@ export interface StoreHealth {
 }
 
 /**
- * Gateway state: revoked access tokens, refresh-token families (one per login session) and
- * which refresh token of each family is current. Keyed on `jti` and session ids, never on
- * token strings. Every method that decides must be atomic across callers. A method that cannot
- * reach the store rejects with `StoreUnavailableError`, within the store's timeout.
+ * Gateway state: revoked access tokens, refresh-token families (one per login session),
+ * which refresh token of each family is current, and the nonces clients have used. Keyed on
+ * `jti`, session ids and client nonces, never on token strings. Every method that decides must
+ * be atomic across callers. A method that cannot reach the store rejects with
+ * `StoreUnavailableError`, within the store's timeout.
  */
 export interface Store {
   /**
@@ -72,6 +73,13 @@ export interface Store {
    * A revocation holds through `untilS` inclusive; callers pass their clock minus the leeway.
    */
   isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean>;
+  /**
+   * Records nonce `nonce` of client `client` for `ttlSeconds` if it is not recorded yet (SET NX):
+   * true for the first use, false for a replay. Atomic: of several callers with the same pair,
+   * across every instance, exactly one gets true. Both are checked first (`clients/`): a client
+   * name holds no `:` or space, so no two pairs share a key.
+   */
+  claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean>;
   /** Whether the store can answer now; bounded by the store's own timeout. */
   health(): Promise<StoreHealth>;
   /** Stops timers and connections. */

@@ -3,6 +3,8 @@ import { splitJwtParams } from './query-token.js';
 /** Where the token was found, or why none could be used. */
 export type Extracted =
   | { kind: 'token'; token: string; from: 'authorization' | 'query' }
+  /** `Authorization: JWT <t>`: signed by a registered client with its own key, never a user's token. */
+  | { kind: 'client'; token: string }
   | { kind: 'none' }
   | { kind: 'malformed'; reason: string };
 
@@ -17,7 +19,8 @@ const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 
 /**
  * Finds the bearer token: `Authorization: Bearer <t>` (scheme case-insensitive), a bare
- * `Authorization: <t>` as the OpenResty recipe sent it, or `?jwt=<t>` in the original URI.
+ * `Authorization: <t>` as the OpenResty recipe sent it, or `?jwt=<t>` in the original URI; or a
+ * client's own token, `Authorization: JWT <t>` (seeds/004), which is never taken for a user's.
  * One token, one place (RFC 6750 §2): several headers, several `jwt=`, or a header and a
  * `jwt=` together are malformed, so no second token can ride along to the app.
  */
@@ -39,12 +42,14 @@ function fromAuthorization(value: string): Extracted {
   if (trimmed === '') return { kind: 'malformed', reason: 'empty Authorization header' };
   // `Bearer` alone is a scheme without its token, not a bare token.
   if (trimmed.toLowerCase() === 'bearer') return { kind: 'malformed', reason: 'empty bearer token' };
+  if (trimmed.toLowerCase() === 'jwt') return { kind: 'malformed', reason: 'empty client token' };
   const space = trimmed.search(/[ \t]/);
   if (space === -1) {
     return TOKEN_CHARS.test(trimmed) ? { kind: 'token', token: trimmed, from: 'authorization' } : { kind: 'malformed', reason: 'bad characters' };
   }
   const scheme = trimmed.slice(0, space);
   const token = trimmed.slice(space + 1).trim();
+  if (scheme.toLowerCase() === 'jwt') return TOKEN_CHARS.test(token) ? { kind: 'client', token } : { kind: 'malformed', reason: 'bad client token' };
   if (scheme.toLowerCase() !== 'bearer') return { kind: 'malformed', reason: 'unsupported scheme' };
   if (!TOKEN_CHARS.test(token)) return { kind: 'malformed', reason: 'bad bearer token' };
   return { kind: 'token', token, from: 'authorization' };

@@ -1,2 +1,7 @@
 /** The longest token the gateway issues or accepts; it must fit nginx's default 8 KiB header buffers. */
 export const MAX_TOKEN_LENGTH = 4096;
+/**
+ * The longest client-signed token (`Authorization: JWT`) accepted: an RS256 signature of an 8192-bit
+ * key is 1366 characters, and the claims are three short values. Refused before any parsing.
+ */
+export const MAX_CLIENT_TOKEN_LENGTH = 2048;

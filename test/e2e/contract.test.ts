@@ -220,7 +220,7 @@ describe.each(CASES)('the gateway contract through the %s front, signing %s', (f
       expect(res.status).toBe(200);
       const echo = res.json() as Echo;
       expect(echo).toMatchObject({ sub: 'alice', roles: ['admin', 'user'] });
-      expect(Object.keys(echo.request.auth_headers).map((k) => k.toLowerCase()).sort()).toEqual(['x-auth-claims', 'x-auth-roles', 'x-auth-sub']);
+      expect(Object.keys(echo.request.auth_headers).map((k) => k.toLowerCase()).sort()).toEqual(['x-auth-claims', 'x-auth-kind', 'x-auth-roles', 'x-auth-sub']);
     });
 
     it('sends no identity headers at all for a request it refuses', async () => {

@@ -51,7 +51,8 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
       signerInstances: instances,
       ...(opts.redis ? { redis: { port: redis } } : {}),
       upstream: { host: '127.0.0.1', port: upstream },
-      env: { LOG_LEVEL: 'info', ...env, KEYS_DIR: keysDir },
+      // CLIENTS_DIR too: a client registered in the repository's secrets/clients is no stack's.
+      env: { LOG_LEVEL: 'info', CLIENTS_DIR: join(workDir, 'clients'), ...env, KEYS_DIR: keysDir },
       nginxBin: process.env.NGINX_BIN,
     });
   } catch (err) {

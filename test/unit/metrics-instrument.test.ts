@@ -22,7 +22,7 @@ const bug = () => Promise.reject(new TypeError('a bug'));
 
 /** A store whose every call fails with `fail`. */
 function failingStore(fail: () => Promise<never>): Store {
-  return { createSession: fail, rotateRefresh: fail, revokeSession: fail, revokeToken: fail, isRevoked: fail, health: fail, close: fail };
+  return { createSession: fail, rotateRefresh: fail, revokeSession: fail, revokeToken: fail, isRevoked: fail, claimNonce: fail, health: fail, close: fail };
 }
 
 describe('instrumentStore', () => {
@@ -35,6 +35,7 @@ describe('instrumentStore', () => {
     await store.revokeSession('sid', 2_000);
     expect(await store.isRevoked('jti-9', 'sid', 1_000)).toBe(true);
     expect(await store.health()).toEqual({ kind: 'memory', ok: true });
+    expect([await store.claimNonce('billing', 'n-1', 41), await store.claimNonce('billing', 'n-1', 41)]).toEqual([true, false]);
     for (const operation of STORE_OPERATIONS) expect(await valueOf(metrics.storeErrors, { operation })).toBe(0);
   });
 
@@ -47,8 +48,9 @@ describe('instrumentStore', () => {
     await expect(store.rotateRefresh('sid', 'a', 'b', { nowS: 1, graceS: 0 })).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.revokeToken('jti', 2)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.revokeSession('sid', 2)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.claimNonce('billing', 'n-1', 41)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(await valueOf(metrics.storeErrors, { operation: 'isRevoked' })).toBe(2);
-    for (const operation of ['createSession', 'rotateRefresh', 'revokeToken', 'revokeSession']) expect(await valueOf(metrics.storeErrors, { operation })).toBe(1);
+    for (const operation of ['createSession', 'rotateRefresh', 'revokeToken', 'revokeSession', 'claimNonce']) expect(await valueOf(metrics.storeErrors, { operation })).toBe(1);
   });
 
   it('does not count other failures', async () => {

@@ -13,8 +13,9 @@ const INVALID_REQUEST = 'Bearer realm="tokengate", error="invalid_request"';
 const refused = (reason: string, challenge = INVALID_TOKEN): Decision => ({ status: 401, challenge, reason });
 const allowed = (cookies?: { access: string; refresh: string }): Decision => ({
   status: 204,
-  headers: { 'X-Auth-Sub': 'alice', 'X-Auth-Roles': '', 'X-Auth-Claims': 'e30' },
+  headers: { 'X-Auth-Sub': 'alice', 'X-Auth-Roles': '', 'X-Auth-Claims': 'e30', 'X-Auth-Kind': 'user' },
   sub: 'alice',
+  claims: { sub: 'alice' },
   cookies,
 });
 
@@ -52,6 +53,8 @@ describe('verifyOutcome labels each /verify decision', () => {
   it.each<[string, Decision, string]>([
     ['a valid token or access cookie', allowed(), 'ok'],
     ['a session whose cookies were just rotated', allowed({ access: 'a', refresh: 'r' }), 'refreshed'],
+    ['a public path of the policy', { status: 204, public: true, headers: {} }, 'public'],
+    ['a valid identity the policy refuses', { status: 403, reason: 'forbidden', page: false }, 'forbidden'],
     ['no credentials at all', refused('no_token', 'Bearer realm="tokengate"'), 'no_token'],
     ['a revoked token', refused('revoked'), 'revoked'],
     ['an ended session', refused('session_ended'), 'session_ended'],
