@@ -1,6 +1,7 @@
-import { createApp } from './app.js';
-import { serve } from './server/serve.js';
+// First, alone: a SIGHUP while the rest loads must not kill the signer (see hold-sighup.ts).
+import './server/hold-sighup.js';
 
+const [{ createApp }, { serve }] = await Promise.all([import('./app.js'), import('./server/serve.js')]);
 await serve({
   name: 'signer',
   build: createApp,

@@ -1,6 +1,7 @@
-import { serve } from '../server/serve.js';
-import { createEmbeddedFront } from './embedded.js';
+// First, alone: a SIGHUP while the rest loads must not kill the front (see hold-sighup.ts).
+import '../server/hold-sighup.js';
 
+const [{ serve }, { createEmbeddedFront }] = await Promise.all([import('../server/serve.js'), import('./embedded.js')]);
 await serve({
   name: 'embedded front',
   build: createEmbeddedFront,

@@ -35,6 +35,7 @@ export function startKeyReloader(opts: KeyReloaderOptions): KeyReloader {
     initial: opts.initial,
     load: async () => {
       const opened = await opts.load();
+      refuseFallback(opts.dir, reloader.current(), opened.keys);
       for (const w of opened.warnings) opts.logger.warn({ file: w.file }, `key ring: ${w.reason}`);
       return opened.keys;
     },
@@ -52,6 +53,21 @@ export function startKeyReloader(opts: KeyReloaderOptions): KeyReloader {
     watchContent: [ACTIVE_FILE],
   });
   return { keys: reloader.current, reload: reloader.reload, stop: reloader.stop };
+}
+
+/**
+ * Under HS256 a missing ring, or a ring without `active`, means "the secret signs". That is right at
+ * the start, but once a ring has been in use a vanished directory (a bad mount, `mv keys keys.old`) or
+ * a deleted `active` would silently refuse every token of the ring and sign with the secret: it is
+ * refused as a broken ring instead, and the keys in use stay. A restart goes back to the secret.
+ */
+function refuseFallback(dir: string, current: TokenKeys, next: TokenKeys): void {
+  if (current.source === 'ring' && next.source === 'secret') {
+    throw new KeyRingError('invalid_key_ring', [{ file: dir, reason: 'the key ring is gone (no key file and no active); restart the signer to sign with the secret again' }]);
+  }
+  if (current.signer.kid !== undefined && next.signer.kid === undefined) {
+    throw new KeyRingError('invalid_key_ring', [{ file: ACTIVE_FILE, reason: `is missing: it named ${current.signer.kid}; a ring that signed keeps an active key (tokengate rotate --kid <kid>)` }]);
+  }
 }
 
 const describe = (keys: TokenKeys): string => JSON.stringify([keys.source, keys.signer.kid, keys.kids]);

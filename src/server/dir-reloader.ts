@@ -94,8 +94,8 @@ export function startDirReloader<T>(opts: DirReloaderOptions<T>): DirReloader<T>
   };
 }
 
-/** What changes when a file is written, replaced or removed; cheap enough to poll. Dotfiles (temp files) are left out. */
-async function dirFingerprint(dir: string, watchContent: readonly string[]): Promise<string> {
+/** What changes when a file in `dir` is written, replaced, removed, or has its mode or owner changed; cheap enough to poll. Dotfiles (temp files) are left out. */
+export async function dirFingerprint(dir: string, watchContent: readonly string[]): Promise<string> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
@@ -105,7 +105,8 @@ async function dirFingerprint(dir: string, watchContent: readonly string[]): Pro
   const parts = await Promise.all(
     names.map(async (name) => {
       const info = await stat(join(dir, name)).catch(() => undefined);
-      return info ? `${name}:${info.ino}:${info.size}:${info.mtimeMs}` : `${name}:gone`;
+      // ctime too: a chmod or chown that fixes an unreadable file changes nothing else.
+      return info ? `${name}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` : `${name}:gone`;
     }),
   );
   const contents = await Promise.all(watchContent.map(async (name) => `${name}=${(await readFile(join(dir, name), 'utf8').catch(() => '')).trim()}`));

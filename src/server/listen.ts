@@ -100,15 +100,11 @@ export function closeOnSignals(servers: Server[], logger: Logger, opts: Shutdown
  */
 export function exitOnSignalsWhileStarting(): () => void {
   const exit = () => process.exit(0);
-  // A SIGHUP (reload the keys) would kill a process with no listener; the start reads the keys anyway.
-  const ignore = () => undefined;
   process.once('SIGTERM', exit);
   process.once('SIGINT', exit);
-  process.on('SIGHUP', ignore);
   return () => {
     process.off('SIGTERM', exit);
     process.off('SIGINT', exit);
-    process.off('SIGHUP', ignore);
   };
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import { loadConfigOrExit } from '../config/load.js';
 import type { AppDeps } from '../core.js';
 import { prepareDeps } from '../startup.js';
+import { releaseSighup } from './hold-sighup.js';
 import { bindErrorText, closeOnSignals, exitOnSignalsWhileStarting, listen } from './listen.js';
 
 export interface Entry {
@@ -30,7 +31,7 @@ export async function serve(entry: Entry): Promise<void> {
   deps.logger.info({ host, port, ...entry.describe?.(config) }, `${entry.name} listening`);
   starting();
   // As `nginx -s reload` does for its config; a ring that fails to load is logged and the old one kept.
-  process.on('SIGHUP', () => {
+  releaseSighup(() => {
     void deps.keyReloader.reload('SIGHUP');
     void deps.clientReloader.reload('SIGHUP');
     void deps.policyReloader?.reload('SIGHUP');

@@ -1,4 +1,4 @@
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ALGS, type KeyAlg } from '../../src/keys/algorithms.js';
 import { KeyRingError } from '../../src/keys/errors.js';
 import { startKeyReloader, type KeyReloader } from '../../src/keys/key-reloader.js';
+import { dirFingerprint } from '../../src/server/dir-reloader.js';
 import { openKeys } from '../../src/keys/open-keys.js';
 import { addKey, ensureKeyRing, retireKey, setActive } from '../../src/keys/operations.js';
 import type { TokenKeys } from '../../src/keys/token-keys.js';
@@ -225,6 +226,48 @@ describe('reloading the keys while the signer runs', () => {
     // Whether the first load is still running here or not, the last one starts after the change.
     expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
     expect(reloader.keys().signer.kid).toBe(kid);
+  });
+});
+
+describe('a ring in use that goes missing', () => {
+  const reloaders: KeyReloader[] = [];
+  afterAll(() => {
+    for (const r of reloaders) r.stop();
+  });
+  async function hs256RingInUse() {
+    const dir = freshDir();
+    const { kid } = await addKey(dir, 'HS256');
+    await setActive(dir, kid);
+    const initial = (await open(dir, 'HS256')).keys;
+    const reloader = startKeyReloader({ dir, initial, load: () => open(dir, 'HS256', false), logger: capturingLogger().logger, intervalMs: 0 });
+    reloaders.push(reloader);
+    return { dir, kid, reloader, initial };
+  }
+
+  it('under HS256, keeps the ring when KEYS_DIR vanishes, instead of signing with the secret and refusing its tokens', async () => {
+    const { dir, kid, reloader, initial } = await hs256RingInUse();
+    await rm(dir, { recursive: true });
+    expect(await reloader.reload('SIGHUP')).toBe(false);
+    expect(reloader.keys()).toBe(initial);
+    expect(reloader.keys().signer.kid).toBe(kid);
+  });
+
+  it('under HS256, keeps the ring when its active file is deleted', async () => {
+    const { dir, reloader, initial } = await hs256RingInUse();
+    await rm(join(dir, 'active'));
+    expect(await reloader.reload('SIGHUP')).toBe(false);
+    expect(reloader.keys()).toBe(initial);
+  });
+});
+
+describe('the directory fingerprint the reloaders poll', () => {
+  it('changes when only a mode changes, so a chmod that fixes an unreadable key is picked up', async () => {
+    const dir = freshDir();
+    const { kid } = await addKey(dir, 'ES256');
+    const before = await dirFingerprint(dir, ['active']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await chmod(join(dir, `${kid}.jwk.json`), 0o400);
+    expect(await dirFingerprint(dir, ['active'])).not.toBe(before);
   });
 });
 
