@@ -1,5 +1,6 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { clientAlgOf, type ClientAlg } from './key-type.js';
+import { parseJsonObject } from '../keys/small-file.js';
 
 export type ParsedPrivateKey = { ok: true; key: KeyObject; alg: ClientAlg } | { ok: false; reason: string };
 
@@ -33,14 +34,9 @@ function fromPem(text: string): { ok: true; key: KeyObject } | { ok: false; reas
 }
 
 function fromJwk(text: string): { ok: true; key: KeyObject } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'is not valid JSON' };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'is not a JSON object (a JWK)' };
-  const jwk = raw as Record<string, unknown>;
+  const json = parseJsonObject(text);
+  if (!json.ok) return json;
+  const jwk = json.obj;
   if (jwk.kty === 'oct') return { ok: false, reason: 'is a shared secret (kty "oct"); a client signs with an RSA, P-256 or Ed25519 private key' };
   if (typeof jwk.d !== 'string') return { ok: false, reason: 'holds no private key (no "d"): sign with the private key (its public half is what tokengate client add registers)' };
   try {

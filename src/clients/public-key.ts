@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { clientAlgOf, type ClientAlg } from './key-type.js';
 import type { ClientKeyFormat } from './names.js';
+import { parseJsonObject } from '../keys/small-file.js';
 
 /** A client's public key that passed every check, and the one algorithm it verifies. */
 export interface ClientPublicKey {
@@ -45,15 +46,9 @@ function fromPem(text: string): ParsedClientKey {
 }
 
 function fromJwk(text: string): ParsedClientKey {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    // JSON.parse's own message may quote the text around the error.
-    return { ok: false, reason: 'is not valid JSON' };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'is not a JSON object (a JWK)' };
-  const obj = raw as Record<string, unknown>;
+  const json = parseJsonObject(text);
+  if (!json.ok) return json;
+  const obj = json.obj;
   if (Object.hasOwn(obj, 'keys')) return { ok: false, reason: 'is a JWK set; register one key (a single JWK) per client' };
   if (obj.kty === 'oct') return { ok: false, reason: 'is a shared secret (kty "oct"); a client signs with a private key the gateway never holds' };
   if (PRIVATE_JWK_MEMBERS.some((name) => Object.hasOwn(obj, name))) return { ok: false, reason: PRIVATE_KEY_REFUSED };

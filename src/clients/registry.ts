@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, type KeyProblem } from '../keys/errors.js';
+import { readSmallFile } from '../keys/small-file.js';
 import { MAX_KEY_FILE_BYTES } from '../keys/key-file.js';
 import type { ClientAlg } from './key-type.js';
 import { CLIENT_NAME_RULE, isClientName, parseClientFileName } from './names.js';
@@ -95,18 +96,9 @@ type ReadResult = { ok: true; alg: ClientAlg; key: KeyObject; format: 'pem' | 'j
 
 /** One client file, symlinks followed (as Kubernetes mounts secrets), size-capped. */
 async function readClientFile(path: string): Promise<ReadResult> {
-  let text: string;
-  let mode: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return { ok: false, reason: 'is not a regular file' };
-    if (info.size > MAX_KEY_FILE_BYTES) return { ok: false, reason: `is larger than ${MAX_KEY_FILE_BYTES} bytes` };
-    mode = info.mode & 0o777;
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return 'gone';
-    return { ok: false, reason: `cannot be read (${errnoCode(err) ?? 'error'})` };
-  }
+  const file = await readSmallFile(path, MAX_KEY_FILE_BYTES);
+  if (!file.ok) return file.missing ? 'gone' : file;
+  const { text, mode } = file;
   const parsed = parseClientPublicKey(text);
   return parsed.ok ? { ok: true, ...parsed.value, mode } : parsed;
 }

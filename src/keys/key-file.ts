@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { isKeyAlg, KEY_ALGS, type KeyAlg } from './algorithms.js';
-import { errnoCode } from './errors.js';
+import { parseJsonObject, readSmallFile } from './small-file.js';
 
 /** A JWK of an RSA 8192 key is about 6 KiB; anything far larger is not a key file. */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -60,15 +59,9 @@ export function publicJwk(key: ValidKey): JWK | undefined {
 
 /** Checks a key file's text; every reason names the member at fault, never its value. */
 export function parseKeyFile(text: string, expectedKid: string): { ok: true; key: ValidKey } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    // JSON.parse's own message may quote the text around the error: the key itself.
-    return { ok: false, reason: 'is not valid JSON' };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'is not a JSON object (a JWK)' };
-  const obj = raw as Record<string, unknown>;
+  const json = parseJsonObject(text);
+  if (!json.ok) return json;
+  const obj = json.obj;
   if (typeof obj.kid !== 'string') return { ok: false, reason: '"kid" is missing or not a string' };
   if (obj.kid !== expectedKid) return { ok: false, reason: `"kid" does not match the file name (expected "${expectedKid}")` };
   if (!isKeyAlg(obj.alg)) return { ok: false, reason: `"alg" must be one of ${KEY_ALGS.join(', ')}` };
@@ -103,18 +96,8 @@ function bitLength(bytes: Buffer): number {
 
 /** Reads and checks one key file (symlinks followed, as Kubernetes mounts secrets). */
 export async function readKeyFile(path: string, expectedKid: string): Promise<KeyFileResult> {
-  let text: string;
-  let mode: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return { ok: false, reason: 'is not a regular file' };
-    if (info.size > MAX_KEY_FILE_BYTES) return { ok: false, reason: `is larger than ${MAX_KEY_FILE_BYTES} bytes` };
-    mode = info.mode & 0o777;
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return { ok: false, reason: 'does not exist', missing: true };
-    return { ok: false, reason: `cannot be read (${errnoCode(err) ?? 'error'})` };
-  }
-  const parsed = parseKeyFile(text, expectedKid);
-  return parsed.ok ? { ...parsed, mode } : parsed;
+  const file = await readSmallFile(path, MAX_KEY_FILE_BYTES);
+  if (!file.ok) return file;
+  const parsed = parseKeyFile(file.text, expectedKid);
+  return parsed.ok ? { ...parsed, mode: file.mode } : parsed;
 }
