@@ -15,7 +15,7 @@ import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
  * refresh) or to clear (a dead session).
  */
 export type Decision =
-  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; claims: Parameters<typeof identityHeaders>[0]; cookies?: SessionCookies | undefined }
+  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; kind: IdentityKind; claims: Parameters<typeof identityHeaders>[0]; cookies?: SessionCookies | undefined }
   | { status: 204; public: true; headers: Readonly<Record<string, never>>; cookies?: undefined }
   | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined }
   | { status: 403; reason: 'forbidden'; page: boolean; cookies?: SessionCookies | undefined };
@@ -44,7 +44,7 @@ export function createRequestChecker(parts: CheckerParts) {
     const extra = claimHeaderValues(claims, parts.claimHeaders ?? []);
     // A claim that cannot be written raw is never written: refused, and no login page (it would loop).
     if (!extra.ok) return { status: 401, challenge: challenge('invalid_token'), reason: 'unsafe_claim_header', cookies };
-    return { status: 204, headers: { ...extra.values, ...identityHeaders(claims, kind) }, sub: claims.sub, claims, cookies };
+    return { status: 204, headers: { ...extra.values, ...identityHeaders(claims, kind) }, sub: claims.sub, kind, claims, cookies };
   };
 
   /** The access token's verdict: its claims when valid and not revoked, else why not. */

@@ -54,8 +54,9 @@ const GATEWAY_TYPS = new Set<string>(Object.values(TOKEN_TYPES));
 export function createClientVerifier(opts: ClientVerifierOptions): (token: string) => Promise<ClientVerification> {
   const now = opts.now ?? Date.now;
   const decoys = decoyKeys();
-  // A nonce is kept for twice the window: it covers the token's whole life, on instances whose clocks differ by up to a window.
-  const nonceTtlS = 2 * opts.windowS + 1;
+  // A token is good for up to 2 windows of one signer's time (time ± window); another signer whose
+  // clock differs by up to a window may take it a window later still. The nonce outlives all of that.
+  const nonceTtlS = 3 * opts.windowS + 1;
   const refuse = (reason: ClientRefusal): ClientVerification => ({ ok: false, reason });
   return async (token) => {
     if (token.length > MAX_CLIENT_TOKEN_LENGTH) return refuse('token_too_long');

@@ -11,6 +11,9 @@ export function normalizePath(rawPath: string): string | undefined {
     return undefined;
   }
   if (decoded.includes('\0') || !decoded.startsWith('/')) return undefined;
+  // Many URL parsers (WHATWG: browsers, fetch-style servers) read `\` as `/`: `/public/..\admin` is
+  // `/admin` to them. No path with one is judged or forwarded.
+  if (decoded.includes('\\')) return undefined;
   const segments: string[] = [];
   const parts = decoded.split('/');
   for (const part of parts) {

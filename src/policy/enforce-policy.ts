@@ -15,7 +15,7 @@ export function enforcePolicy(check: RequestChecker, authorize: Authorizer): Req
     const verdict = authorize(src.originalMethod, src.originalUri);
     if (verdict.public) return PUBLIC;
     const decision = await check(src);
-    if (decision.status !== 204 || !('claims' in decision) || verdict.permits(decision.claims)) return decision;
+    if (decision.status !== 204 || !('claims' in decision) || verdict.permits(decision.claims, decision.kind)) return decision;
     // Rotated cookies still go out: the browser must keep its refreshed session. Whoever gets
     // the login redirect on a 401 gets a page on a 403.
     return { status: 403, reason: 'forbidden', page: isBrowserNavigation(src), cookies: decision.cookies };

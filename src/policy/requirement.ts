@@ -1,3 +1,5 @@
+import type { IdentityKind } from '../auth/identity-headers.js';
+
 /** A claim value a rule can ask for; compared with `===`, so `42` and `"42"` differ. */
 export type ClaimValue = string | number | boolean;
 
@@ -17,13 +19,15 @@ export type Requirement =
       allRoles?: readonly string[] | undefined;
       /** Each claim equal to its value. */
       claims?: Readonly<Record<string, ClaimValue>> | undefined;
+      /** A user (a token the gateway signed) or a client (a server's own token): their names share one space. */
+      identity?: IdentityKind | undefined;
     };
 
 /** The verified claims a requirement is checked against. */
 export type Claims = { roles?: readonly string[] | undefined } & Readonly<Record<string, unknown>>;
 
-/** Whether a valid identity with these claims meets the requirement. */
-export function meets(requirement: Requirement, claims: Claims): boolean {
+/** Whether a valid identity of this kind, with these claims, meets the requirement. */
+export function meets(requirement: Requirement, claims: Claims, kind: IdentityKind): boolean {
   switch (requirement.kind) {
     case 'public':
     case 'authenticated':
@@ -31,6 +35,7 @@ export function meets(requirement: Requirement, claims: Claims): boolean {
     case 'deny':
       return false;
     case 'conditions': {
+      if (requirement.identity !== undefined && requirement.identity !== kind) return false;
       const roles = Array.isArray(claims.roles) ? claims.roles : [];
       if (requirement.anyRole && !requirement.anyRole.some((r) => roles.includes(r))) return false;
       if (requirement.allRoles && !requirement.allRoles.every((r) => roles.includes(r))) return false;

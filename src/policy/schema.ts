@@ -39,18 +39,26 @@ const claims = z
   .refine((map) => !Object.hasOwn(map, 'roles'), { message: 'roles is a list: use anyRole or allRoles', path: ['roles'] });
 
 const rule = z
-  .strictObject({ path: pattern, methods: methods.optional(), allow: word.optional(), anyRole: roles.optional(), allRoles: roles.optional(), claims: claims.optional() })
+  .strictObject({
+    path: pattern,
+    methods: methods.optional(),
+    allow: word.optional(),
+    anyRole: roles.optional(),
+    allRoles: roles.optional(),
+    claims: claims.optional(),
+    identity: z.enum(['user', 'client'], { error: 'must be user or client' }).optional(),
+  })
   .transform((r, ctx) => {
-    const conditions = r.anyRole !== undefined || r.allRoles !== undefined || r.claims !== undefined;
+    const conditions = r.anyRole !== undefined || r.allRoles !== undefined || r.claims !== undefined || r.identity !== undefined;
     if (r.allow !== undefined && conditions) {
-      ctx.addIssue({ code: 'custom', message: 'has both allow and conditions (anyRole, allRoles, claims): give one or the other' });
+      ctx.addIssue({ code: 'custom', message: 'has both allow and conditions (anyRole, allRoles, claims, identity): give one or the other' });
       return z.NEVER;
     }
     if (r.allow === undefined && !conditions) {
-      ctx.addIssue({ code: 'custom', message: 'needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims' });
+      ctx.addIssue({ code: 'custom', message: 'needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims, identity' });
       return z.NEVER;
     }
-    const requirement: Requirement = r.allow !== undefined ? { kind: r.allow } : { kind: 'conditions', anyRole: r.anyRole, allRoles: r.allRoles, claims: r.claims };
+    const requirement: Requirement = r.allow !== undefined ? { kind: r.allow } : { kind: 'conditions', anyRole: r.anyRole, allRoles: r.allRoles, claims: r.claims, identity: r.identity };
     return { pattern: r.path, methods: r.methods, requirement };
   });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,7 +191,10 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('rotating keys under
       await traffic.settle();
 
       const junk = join(stack.keysDir, 'junk.jwk.json');
-      await writeFile(junk, 'this is not a key\n', { mode: 0o600 });
+      // Whole in one step (a rename), as an operator's deploy tool would: one change for the poll to see.
+      const staged = join(stack.keysDir, '.junk.tmp');
+      await writeFile(staged, 'this is not a key\n', { mode: 0o600 });
+      await rename(staged, junk);
       for (const [i, name] of SIGNERS.entries()) {
         await eventually(`${name} logs the broken ring`, async () => ringErrors(stack, name).length > errorsBefore[i]!);
       }

@@ -37,12 +37,19 @@ const TRICKS: [string, { bob: number; nobody: number; alice: number }][] = [
   // A raw `#` ends the path: this is `/public`, and the app gets `/public`.
   ['/public#/../admin', { bob: 200, nobody: 200, alice: 200 }],
   ['/admin;x', { bob: 403, nobody: 401, alice: 403 }],
+  // Servlet containers drop `;params` and climb: such a dot-segment matches no rule.
+  ['/public/..;/admin', { bob: 403, nobody: 401, alice: 403 }],
+  ['/public/%2e%2e;x/admin', { bob: 403, nobody: 401, alice: 403 }],
   ['/admin/..', { bob: 200, nobody: 401, alice: 200 }],
   // Refused before any rule is looked at: nginx (and the embedded front) answer 400.
   ['/admin/%ZZ', { bob: 400, nobody: 400, alice: 400 }],
   ['/admin%00', { bob: 400, nobody: 400, alice: 400 }],
   ['/../admin', { bob: 400, nobody: 400, alice: 400 }],
   ['/public/../../admin', { bob: 400, nobody: 400, alice: 400 }],
+  // WHATWG URL parsers read `\` as `/`: refused before any rule, raw or encoded.
+  ['/public/..\\admin', { bob: 400, nobody: 400, alice: 400 }],
+  ['/public/..%5cadmin', { bob: 400, nobody: 400, alice: 400 }],
+  ['/public/..%5Cadmin', { bob: 400, nobody: 400, alice: 400 }],
 ];
 
 describe.each(FRONTS)('the demo policy through the %s front', (front) => {

@@ -44,7 +44,7 @@ describe.runIf(REDIS)('client tokens with several signer instances on Redis', ()
     expect(answers.map((r) => r.status).filter((s) => s === 204)).toHaveLength(1);
   });
 
-  it('keeps the nonce in Redis under KEY_PREFIX with a TTL of twice the window, holding no token', async () => {
+  it('keeps the nonce in Redis under KEY_PREFIX with a TTL of three windows (the clocks of two signers may differ by one), holding no token', async () => {
     const keyPrefix = prefix();
     const store = await redisStore(redis().url, { keyPrefix });
     const app = createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', CLIENT_TOKEN_WINDOW_S: '30' }), { logger: silentLogger(), key: key(), store, clients: () => REGISTRY });
@@ -54,8 +54,8 @@ describe.runIf(REDIS)('client tokens with several signer instances on Redis', ()
       const name = `${keyPrefix}nonce:billing:${String(claims.nonce)}`;
       expect(await raw.keys(`${keyPrefix}*`)).toEqual([name]);
       expect(await raw.get(name)).toBe('1');
-      expect(await raw.ttl(name)).toBeGreaterThan(55);
-      expect(await raw.ttl(name)).toBeLessThanOrEqual(61);
+      expect(await raw.ttl(name)).toBeGreaterThan(85);
+      expect(await raw.ttl(name)).toBeLessThanOrEqual(91);
     });
   });
 });

@@ -14,6 +14,7 @@ const refused = (reason: string, challenge = INVALID_TOKEN): Decision => ({ stat
 const allowed = (cookies?: { access: string; refresh: string }): Decision => ({
   status: 204,
   headers: { 'X-Auth-Sub': 'alice', 'X-Auth-Roles': '', 'X-Auth-Claims': 'e30', 'X-Auth-Kind': 'user' },
+  kind: 'user',
   sub: 'alice',
   claims: { sub: 'alice' },
   cookies,

@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -203,7 +203,9 @@ describe('reloading the keys while the signer runs', () => {
     const { kid } = await addKey(dir, 'ES256');
     await expect.poll(() => reloader.keys().kids, { timeout: 2000, interval: 10 }).toContain(kid);
 
-    await writeFile(join(dir, 'junk.jwk.json'), 'nope');
+    // Written whole in one step (a rename), so the poll sees one change rather than a half-written file.
+    await writeFile(join(dir, '.junk.tmp'), 'nope');
+    await rename(join(dir, '.junk.tmp'), join(dir, 'junk.jwk.json'));
     await expect.poll(() => logged().filter((l) => l.level === 50).length, { timeout: 2000, interval: 10 }).toBe(1);
     // Polls of the same broken ring do not log again.
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -103,15 +103,22 @@ describe('requirements', () => {
     ['roles and a claim together', '{ path: /x, anyRole: [user], claims: { level: 3 } }', { ALICE: true, BOB: false, NOBODY: false }],
   ])('%s', (_name, rule, expected) => {
     const requirement = requirementOf(rule);
-    expect({ ALICE: meets(requirement, ALICE), BOB: meets(requirement, BOB), NOBODY: meets(requirement, NOBODY) }).toEqual(expected);
+    expect({ ALICE: meets(requirement, ALICE, 'user'), BOB: meets(requirement, BOB, 'user'), NOBODY: meets(requirement, NOBODY, 'user') }).toEqual(expected);
+  });
+
+  it('tells a client from a user of the same name with identity', () => {
+    const clientOnly = requirementOf('{ path: /x, identity: client, claims: { sub: billing } }');
+    expect(meets(clientOnly, { sub: 'billing' }, 'client')).toBe(true);
+    expect(meets(clientOnly, { sub: 'billing' }, 'user')).toBe(false);
+    expect(meets(requirementOf('{ path: /x, identity: user }'), { sub: 'billing' }, 'client')).toBe(false);
   });
 
   it('finds no claim on the prototype', () => {
-    expect(meets(requirementOf('{ path: /x, claims: { constructor: x } }'), { sub: 'mallory' })).toBe(false);
-    expect(meets(requirementOf('{ path: /x, claims: { toString: x } }'), { sub: 'mallory' })).toBe(false);
+    expect(meets(requirementOf('{ path: /x, claims: { constructor: x } }'), { sub: 'mallory' }, 'user')).toBe(false);
+    expect(meets(requirementOf('{ path: /x, claims: { toString: x } }'), { sub: 'mallory' }, 'user')).toBe(false);
   });
 
   it('never takes a roles claim that is not a list for one', () => {
-    expect(meets(requirementOf('{ path: /x, anyRole: [admin] }'), { sub: 'mallory', roles: 'admin' as unknown as string[] })).toBe(false);
+    expect(meets(requirementOf('{ path: /x, anyRole: [admin] }'), { sub: 'mallory', roles: 'admin' as unknown as string[] }, 'user')).toBe(false);
   });
 });

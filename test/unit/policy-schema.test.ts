@@ -18,7 +18,7 @@ describe('policy files that cannot be used', () => {
     ['a rule without path', 'rules: [{ allow: public }]', ['rules[0].path: must be a string such as /admin/**']],
     ['a bad pattern', 'rules: [{ path: /a/**/b, allow: public }]', ['rules[0].path: ** may only be the last segment (got "/a/**/b")']],
     ['a rule without requirement', 'rules: [{ path: /x }]', ['rules[0]: needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims']],
-    ['allow and conditions together', 'rules: [{ path: /x, allow: public, anyRole: [a] }]', ['rules[0]: has both allow and conditions (anyRole, allRoles, claims): give one or the other']],
+    ['allow and conditions together', 'rules: [{ path: /x, allow: public, anyRole: [a] }]', ['rules[0]: has both allow and conditions (anyRole, allRoles, claims, identity): give one or the other']],
     ['a misspelt condition', 'rules: [{ path: /x, anyrole: [admin] }]', ['rules[0]: unknown key "anyrole" (a rule has path, methods, and allow or anyRole, allRoles, claims)', 'rules[0]: needs allow']],
     ['a bad allow', 'rules: [{ path: /x, allow: admin }]', ['rules[0].allow: must be public, authenticated or deny']],
     ['roles as a string', 'rules: [{ path: /x, anyRole: admin }]', ['rules[0].anyRole: must be a list of roles']],
