@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { normalizePath } from '../front/normalize-path.js';
+import { loggedPath } from '../log/logged-path.js';
 import type { Match, Policy } from './policy.js';
 import { meets, type Claims } from './requirement.js';
 import type { IdentityKind } from '../auth/identity-headers.js';
@@ -15,7 +16,6 @@ export interface Verdict {
 /** The policy's verdict for a request, from its method and original URI (`X-Original-URI`). */
 export type Authorizer = (method: string | undefined, originalUri: string | undefined) => Verdict;
 
-const MAX_LOGGED_PATH = 256;
 
 /**
  * The path rules are matched on: the URI without query or fragment (as nginx cuts them before
@@ -70,7 +70,7 @@ export function createAuthorizer(opts: { policy: () => Policy; logger: Logger })
       sub,
       method: method?.slice(0, 16),
       // The normalised path only: never the query, which may hold `?jwt=<token>`.
-      path: path === undefined ? undefined : path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path,
+      path: path === undefined ? undefined : loggedPath(path),
       rule: match.rule?.pattern.text ?? (path === undefined ? 'unreadable path' : 'default'),
       ruleIndex: match.rule?.index,
       requirement: match.requirement.kind,

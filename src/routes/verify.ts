@@ -7,6 +7,7 @@ import { toHttp } from '../errors.js';
 import { verifyFailure, verifyOutcome } from '../metrics/verify-outcome.js';
 import type { VerifyOutcome } from '../metrics/metrics.js';
 import { requestFields } from '../log/request-log.js';
+import { loggedPath } from '../log/logged-path.js';
 
 /**
  * Headers nginx copies with `auth_request_set`. nginx keeps only the first `Set-Cookie` of a
@@ -73,8 +74,7 @@ function observe(core: Core, req: Request, status: number, outcome: VerifyOutcom
 /** The path of a request URI, bounded; never its query string or fragment. */
 function pathOnly(uri: string): string {
   const end = uri.search(/[?#]/);
-  const path = end === -1 ? uri : uri.slice(0, end);
-  return path.length > 256 ? `${path.slice(0, 256)}...` : path;
+  return loggedPath(end === -1 ? uri : uri.slice(0, end));
 }
 
 function setCookies(res: Response, decision: Decision): void {

@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { ROOT } from '../../scripts/stack/paths.js';
+import { runCli } from '../fixtures/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './harness.js';
 
@@ -57,10 +55,7 @@ describe.each(FRONTS)('CLAIM_HEADERS through the %s front', (front) => {
 });
 
 describe('tokengate nginx-claims (the CLI, as a process)', () => {
-  const run = (args: string[], env: Record<string, string>) => {
-    const res = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'nginx-claims', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15_000 });
-    return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-  };
+  const run = (args: string[], env: Record<string, string>) => runCli(['nginx-claims', ...args], { env });
 
   it('prints the two nginx lines of each claim header', () => {
     const res = run([], { CLAIM_HEADERS: 'email:X-Auth-Email' });

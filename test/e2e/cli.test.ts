@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/stack/paths.js';
 import { KEY_ALGS, type KeyAlg } from '../../src/keys/algorithms.js';
 import { openKeys } from '../../src/keys/open-keys.js';
@@ -12,22 +11,13 @@ import { createTokenIssuer } from '../../src/tokens/sign.js';
 import { createTokenVerifier } from '../../src/tokens/verify.js';
 import { TEST_SECRET } from '../fixtures/config.js';
 import { mint, rawSegments, tamper } from '../fixtures/tokens.js';
+import { runCli, useCliDirs } from '../fixtures/cli.js';
 
 // The real CLI, built, run as a process in a directory of its own with a clean environment.
 
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const KEYS = 'secrets/keys';
 const HS = { JWT_SECRET: TEST_SECRET };
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function workDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tokengate-cli-'));
-  dirs.push(dir);
-  return dir;
-}
+const workDir = useCliDirs('tokengate-cli-');
 
 /** Everything the CLI printed, and every private value it could have leaked, checked together at the end. */
 const printed: string[] = [];
@@ -50,10 +40,10 @@ function harvestPrivateValues(cwd: string): void {
 
 function run(args: string[], env: Record<string, string> = {}, cwd = workDir(), input?: string) {
   harvestPrivateValues(cwd);
-  const res = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', timeout: 15_000, ...(input !== undefined ? { input } : {}) });
+  const res = runCli(args, { cwd, env, ...(input !== undefined ? { input } : {}) });
   harvestPrivateValues(cwd);
   printed.push(res.stdout, res.stderr);
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+  return res;
 }
 
 /** A directory whose ring holds `kid`, active, of `alg` (made with the CLI itself). */

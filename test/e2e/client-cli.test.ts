@@ -1,34 +1,19 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/stack/paths.js';
+import { describe, expect, it } from 'vitest';
 import { loadClients } from '../../src/clients/registry.js';
 import { createClientVerifier } from '../../src/clients/verify-client.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { clientKeyPair, type ClientKeyPair } from '../fixtures/client-keys.js';
+import { runCli, useCliDirs } from '../fixtures/cli.js';
 
 // `tokengate client ...`, built, run as real processes in directories of their own with a clean environment.
 
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const CLIENTS = 'secrets/clients';
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const workDir = useCliDirs('tokengate-client-cli-');
 
-function workDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tokengate-client-cli-'));
-  dirs.push(dir);
-  return dir;
-}
-
-function run(args: string[], cwd = workDir(), env: Record<string, string> = {}) {
-  const res = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', timeout: 15_000 });
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-}
+const run = (args: string[], cwd = workDir(), env: Record<string, string> = {}) => runCli(args, { cwd, env });
 
 /** Writes the pair's keys into `cwd` as k.pem (private, 0600) and k.pub.pem, as openssl genpkey and pkey -pubout would. */
 function keyFiles(cwd: string, pair: ClientKeyPair, name = 'k'): { priv: string; pub: string } {
