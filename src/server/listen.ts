@@ -88,8 +88,10 @@ export function closeOnSignals(servers: Server[], logger: Logger, opts: Shutdown
   if (opts.signals === false) return shutdown;
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  // Started with an IPC channel (by the stack runner): when the runner dies, so do we.
-  if (process.connected) process.once('disconnect', () => void shutdown('SIGTERM'));
+  // Started with an IPC channel (by the stack runner): when the runner dies, so do we, at once.
+  // Not through the graceful path: our stdout went to the runner, and a log line written to it
+  // now can block for good (the synchronous writer retries EAGAIN forever), leaving a process behind.
+  if (process.connected) process.once('disconnect', () => exit(0));
   return shutdown;
 }
 
