@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Express, type RequestHandler } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
@@ -113,6 +113,9 @@ function proxyToApp(target: string, core: Core): RequestHandler {
   const timedOut = new WeakSet<IncomingMessage>();
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
     target,
+    // Without an agent, http-proxy sends `Connection: close` to the app and hands the app's
+    // `Connection: close` back to the client: no connection, on either side, would be reused.
+    agent: new Agent({ keepAlive: true }),
     xfwd: true,
     proxyTimeout: APP_TIMEOUT_MS,
     timeout: APP_TIMEOUT_MS,
