@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Store } from '../store/store.js';
 import type { IdentityClaims } from '../tokens/claims.js';
-import { MAX_CLIENT_TOKEN_LENGTH } from '../tokens/limits.js';
+import { COMPACT_JWS, MAX_CLIENT_TOKEN_LENGTH } from '../tokens/limits.js';
+import { carriesOwnKey } from '../keys/keyring-verifier.js';
 import { TOKEN_TYPES } from '../tokens/types.js';
 import { readClientClaims, type ClaimsRefusal } from './client-claims.js';
 import { decoyKeys } from './decoy-keys.js';
@@ -38,9 +39,6 @@ export type ClientRefusal =
 
 export type ClientVerification = { ok: true; client: string; claims: IdentityClaims & Record<string, unknown> } | { ok: false; reason: ClientRefusal };
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** Header members that would let the token name its own key; never trusted (RFC 8725 §3.10). */
-const KEY_CARRYING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 /** The gateway's own token types: an access or refresh token is a user's, never a client's. */
 const GATEWAY_TYPS = new Set<string>(Object.values(TOKEN_TYPES));
 
@@ -70,7 +68,7 @@ export function createClientVerifier(opts: ClientVerifierOptions): (token: strin
       return refuse('malformed');
     }
     // Decided by the token alone, whoever it names, so none of these says whether a client exists.
-    if (KEY_CARRYING_HEADERS.some((name) => Object.hasOwn(header, name))) return refuse('untrusted_header');
+    if (carriesOwnKey(header)) return refuse('untrusted_header');
     if (!isClientAlg(header.alg)) return refuse('alg_not_allowed');
     if (typeof header.typ === 'string' && GATEWAY_TYPS.has(header.typ.toLowerCase().replace(/^application\//, ''))) return refuse('wrong_token_type');
     const read = readClientClaims(payload);

@@ -17,6 +17,9 @@ export class KeySelectionError extends Error {
 /** Header members that would let the token name its own key; none is ever trusted (RFC 8725 §3.10). */
 const KEY_CARRYING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
+/** Whether a token header carries (or points at) a key of its own; such a token is refused. */
+export const carriesOwnKey = (header: object): boolean => KEY_CARRYING_HEADERS.some((name) => Object.hasOwn(header, name));
+
 /** Every algorithm a ring may hold, for jose's `algorithms` option beside the key function. */
 export const RING_ALGORITHMS: readonly KeyAlg[] = KEY_ALGS;
 
@@ -29,7 +32,7 @@ export type KeySelection = { ok: true; key: CryptoKey; alg: KeyAlg; kid: string 
 
 /** Chooses the key for a token header from the ring in memory: by kid only, with the alg pinned to the key's. */
 export function selectVerifyKey(ring: Pick<KeyRing, 'byKid'>, header: CompactJWSHeaderParameters, opts: KeySelectorOptions = {}): KeySelection {
-  if (KEY_CARRYING_HEADERS.some((name) => Object.hasOwn(header, name))) return { ok: false, reason: 'untrusted_header' };
+  if (carriesOwnKey(header)) return { ok: false, reason: 'untrusted_header' };
   if (!Object.hasOwn(header, 'kid') || header.kid === undefined) {
     if (!opts.legacyKey) return { ok: false, reason: 'missing_kid' };
     return header.alg === 'HS256' ? { ok: true, key: opts.legacyKey, alg: 'HS256', kid: undefined } : { ok: false, reason: 'alg_mismatch' };

@@ -5,3 +5,6 @@ export const MAX_TOKEN_LENGTH = 4096;
  * key is 1366 characters, and the claims are three short values. Refused before any parsing.
  */
 export const MAX_CLIENT_TOKEN_LENGTH = 2048;
+
+/** Three base64url segments: any other shape is refused before any crypto. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

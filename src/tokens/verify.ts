@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../keys/keyring-verifier.js';
 import type { KeysSource } from '../keys/token-keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
-import { MAX_TOKEN_LENGTH } from './limits.js';
+import { COMPACT_JWS, MAX_TOKEN_LENGTH } from './limits.js';
 import { typFits, type TokenKind } from './types.js';
 
 export interface VerifierOptions {
@@ -24,9 +24,6 @@ export type Verification = { ok: true; claims: VerifiedClaims } | { ok: false; r
 
 /** `jti` and `sid` key revocations; when present they must be short strings. */
 const sessionClaims = z.object({ jti: z.string().min(1).max(128).optional(), sid: z.string().min(1).max(128).optional() });
-
-/** Three base64url segments; anything else is refused before any crypto. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Builds the verifier with issuer, audience and leeway pinned; the key is chosen by `kid` and the
