@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import type { Config } from './config/load.js';
 import { createCore, type AppDeps } from './core.js';
 import { errorHandler, notFound } from './http/error-handler.js';
@@ -12,7 +13,7 @@ import { jwksRouter } from './routes/jwks.js';
 import { loginRouter } from './routes/login.js';
 import { logoutRouter } from './routes/logout.js';
 import { refreshRouter } from './routes/refresh.js';
-import { verifyRouter } from './routes/verify.js';
+import { isVerifyUrl, verifyHandler } from './routes/verify.js';
 
 export type { AppDeps };
 
@@ -20,15 +21,13 @@ export type { AppDeps };
 const READY_TIMEOUT_CAP_MS = 2_000;
 
 /** The signer: wiring only. Never reads `process.env`. */
-export function createApp(config: Config, deps: AppDeps): Express {
+export function createApp(config: Config, deps: AppDeps): RequestListener {
   const core = createCore(config, deps);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(securityHeaders);
   app.use(requestId);
-  // The hot path first: /verify counts, times and logs itself, so it skips what follows.
-  app.use(verifyRouter(core));
   app.use(requestLog(deps.logger));
   app.use(countLogins(core.metrics));
   // The signer's own port only: nginx routes none of these three, the embedded front mounts none.
@@ -49,5 +48,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(notFound);
   app.use(noteErrorCode);
   app.use(errorHandler(deps.logger));
-  return app;
+  // The hot path never enters express: /verify sets its own headers, counts, times and logs itself.
+  const verify = verifyHandler(core);
+  return (req, res) => (isVerifyUrl(req.url) ? verify(req, res) : app(req, res));
 }

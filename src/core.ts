@@ -9,6 +9,7 @@ import { MemoryStore } from './store/memory.js';
 import type { Store } from './store/store.js';
 import { createTokenVerifier, type Verification } from './tokens/verify.js';
 import { createTokenIssuer } from './tokens/sign.js';
+import { cachedVerifier } from './tokens/verified-cache.js';
 import { createAuthenticateClient } from './upstream/authenticate.js';
 import type { Logger } from './log/logger.js';
 import type { SigningKey } from './tokens/keys.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   policy?: () => Policy;
   /** Milliseconds since the epoch; tests freeze it. */
   now?: () => number;
+  /** The metrics to count in; new ones when absent. A cluster worker passes its own, so the primary can add every worker's up. */
+  metrics?: Metrics;
 }
 
 /** The signer's working parts, shared by the signer app and the embedded front. */
@@ -68,16 +71,23 @@ export interface Core {
   metrics: Metrics;
   /** Failed-login throttling around `authenticate`. */
   throttle: LoginThrottle;
+  /** Milliseconds since the epoch (frozen in tests). */
+  now: () => number;
 }
 
 /** Builds the parts once, with every security default pinned from the configuration. */
 export function createCore(config: Config, deps: AppDeps): Core {
   const clock = deps.now ? { now: deps.now } : {};
-  const metrics = createMetrics();
+  const metrics = deps.metrics ?? createMetrics();
   const store = instrumentStore(deps.store ?? new MemoryStore(deps.now ? () => Math.floor(deps.now!() / 1000) : undefined), metrics);
   const keys = deps.keys ?? constant(secretKeys(deps.key));
   const verifierOptions = { keys, issuer: config.ISSUER, audience: config.AUDIENCE, clockSkewSeconds: config.CLOCK_SKEW_S, ...clock };
-  const verifyAccess = createTokenVerifier(verifierOptions);
+  const verifyAccess = cachedVerifier(createTokenVerifier(verifierOptions), {
+    max: config.VERIFY_CACHE_SIZE,
+    keys,
+    ...clock,
+    onLookup: (hit) => metrics.verifyCache.inc({ result: hit ? 'hit' : 'miss' }),
+  });
   const sessions = countRefreshes(createSessions({
     issue: createTokenIssuer({ keys, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
     verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
@@ -116,6 +126,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     keys,
     metrics,
     throttle,
+    now: deps.now ?? Date.now,
   };
 }
 

@@ -1,5 +1,5 @@
 import { extractToken, type CredentialSources } from '../tokens/extract.js';
-import type { Verification } from '../tokens/verify.js';
+import type { Verification, VerifiedClaims } from '../tokens/verify.js';
 import type { Sessions } from '../session/sessions.js';
 import type { CookieJar, SessionCookies } from '../session/cookies.js';
 import { identityClaims } from '../tokens/claims.js';
@@ -15,7 +15,19 @@ import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
  * refresh) or to clear (a dead session).
  */
 export type Decision =
-  | { status: 204; headers: IdentityHeaders & Readonly<Record<string, string>>; sub: string; kind: IdentityKind; claims: Parameters<typeof identityHeaders>[0]; cookies?: SessionCookies | undefined }
+  | {
+      status: 204;
+      headers: IdentityHeaders & Readonly<Record<string, string>>;
+      sub: string;
+      kind: IdentityKind;
+      claims: Parameters<typeof identityHeaders>[0];
+      cookies?: SessionCookies | undefined;
+      /**
+       * Set only when an access token alone decided (no refresh, no server's one-time token):
+       * its `exp`, which bounds how long the answer may be reused (AUTH_CACHE_TTL_S).
+       */
+      reusableUntilS?: number;
+    }
   | { status: 204; public: true; headers: Readonly<Record<string, never>>; cookies?: undefined }
   | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined }
   | { status: 403; reason: 'forbidden'; page: boolean; cookies?: SessionCookies | undefined };
@@ -46,6 +58,11 @@ export function createRequestChecker(parts: CheckerParts) {
     if (!extra.ok) return { status: 401, challenge: challenge('invalid_token'), reason: 'unsafe_claim_header', cookies };
     return { status: 204, headers: { ...extra.values, ...identityHeaders(claims, kind) }, sub: claims.sub, kind, claims, cookies };
   };
+  /** A valid access token's answer, which may be reused until the token's `exp`. */
+  const allowToken = (claims: VerifiedClaims): Decision => {
+    const decision = allow(claims);
+    return decision.status === 204 && 'kind' in decision ? { ...decision, reusableUntilS: claims.exp } : decision;
+  };
 
   /** The access token's verdict: its claims when valid and not revoked, else why not. */
   async function access(token: string) {
@@ -74,7 +91,7 @@ export function createRequestChecker(parts: CheckerParts) {
     if (found.kind === 'malformed') return deny(found.reason, 'invalid_request');
     if (found.kind === 'token') {
       const result = await access(found.token);
-      return result.ok ? allow(result.claims) : deny(result.reason, 'invalid_token');
+      return result.ok ? allowToken(result.claims) : deny(result.reason, 'invalid_token');
     }
     // `Authorization: JWT <t>`: a server's own signed token (seeds/004), never a user's. Every
     // refusal, an unknown client as a bad signature, gets the same challenge.
@@ -88,7 +105,7 @@ export function createRequestChecker(parts: CheckerParts) {
     if (jar.access === undefined && jar.refresh === undefined) return deny('no_token');
     if (jar.access !== undefined) {
       const result = await access(jar.access);
-      if (result.ok) return allow(result.claims);
+      if (result.ok) return allowToken(result.claims);
       if (jar.refresh === undefined) return deny(result.reason, 'invalid_token', parts.cookies.cleared());
     }
     const refreshed = await parts.sessions.refresh(jar.refresh!);

@@ -104,6 +104,16 @@ export const variables = {
     schema: z.string().min(1).max(256).optional(),
   }),
   CLOCK_SKEW_S: variable({ doc: 'Leeway for `exp`, `nbf` and `iat` checks, in seconds.', default: '30', schema: int(0, 300) }),
+  VERIFY_CACHE_SIZE: variable({
+    doc: 'How many verified access tokens each signer remembers (least recently used go first), so a token\'s signature is checked once, not on every request. Revocation is still checked on every request, and an entry never outlives the token\'s `exp` or a key reload. Tokens longer than 2048 characters are not kept. 0 turns it off.',
+    default: '10000',
+    schema: int(0, 1_000_000),
+  }),
+  AUTH_CACHE_TTL_S: variable({
+    doc: 'nginx only, off by default: lets nginx keep a successful check for up to this many seconds (never past the token\'s `exp`), keyed on the credential, method and URI, so most requests skip the signer. The cost: a logout, a revocation, a retired key or a policy change takes up to this long to bite at nginx. Never for answers that set cookies (a refresh) or for server-to-server tokens. See "Auth cache" in the README.',
+    default: '0',
+    schema: int(0, 3600),
+  }),
   CLAIM_HEADERS: variable({
     doc: 'Claims the app receives as headers of their own, besides `X-Auth-Sub`, `X-Auth-Roles` and `X-Auth-Claims`: `claim:X-Auth-Name` pairs, comma-separated (e.g. `email:X-Auth-Email,tenant:X-Auth-Tenant`). A value that is not printable ASCII (control characters, CR, LF, non-ASCII) is never written: the request is refused with 401. nginx needs the matching lines: `tokengate nginx-claims`.',
     default: '',

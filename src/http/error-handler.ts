@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, toHttp } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -5,25 +6,37 @@ import { UpstreamAnswerError } from '../upstream/authenticate.js';
 
 /** The one place errors become responses: public codes go out, internals become `server_error`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const http = toHttp(err);
-    // A store outage is logged once by the store itself, not once per request it fails.
-    if (http.body.error === 'store_unavailable') logger.debug({ method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'store unavailable');
-    else if (http.status >= 500) {
-      const detail =
-        err instanceof GatewayError
-          ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }
-          : { code: http.body.error, err: describe(err) };
-      logger.error({ ...detail, method: req.method, path: req.path, requestId: req.get('x-request-id') }, 'request failed');
-    }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    // Redis outages are usually short, and a retry may reach an instance that is in sync.
-    if (http.body.error === 'store_unavailable') res.set('Retry-After', '1');
-    res.status(http.status).set('Cache-Control', 'no-store').json(http.body);
-  };
+  return (err, req, res, _next) => sendError(logger, err, req, res, req.path);
+}
+
+/**
+ * Logs `err` as it deserves and answers it as JSON; for express and for the raw `/verify` handler
+ * alike. `path` is the request's path without its query.
+ */
+export function sendError(logger: Logger, err: unknown, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const http = toHttp(err);
+  const requestId = req.headers['x-request-id'];
+  // A store outage is logged once by the store itself, not once per request it fails.
+  if (http.body.error === 'store_unavailable') logger.debug({ method: req.method, path, requestId }, 'store unavailable');
+  else if (http.status >= 500) {
+    const detail =
+      err instanceof GatewayError
+        ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }
+        : { code: http.body.error, err: describe(err) };
+    logger.error({ ...detail, method: req.method, path, requestId }, 'request failed');
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(http.body);
+  // Redis outages are usually short, and a retry may reach an instance that is in sync.
+  if (http.body.error === 'store_unavailable') res.setHeader('Retry-After', '1');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.statusCode = http.status;
+  res.end(body);
 }
 
 /** JSON 404 for every path no route claimed. */

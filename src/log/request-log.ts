@@ -1,4 +1,5 @@
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { Logger } from './logger.js';
 
 /** The signer's own endpoints that operators follow: one `info` line per request. */
@@ -8,7 +9,7 @@ const INFO_PATHS = new Set(['/login', '/refresh', '/logout']);
 const MAX_PATH = 256;
 
 /** The fields every request line has, in this order; never a header, a query string or a body. */
-export function requestFields(req: Pick<Request, 'method' | 'headers'>, path: string, status: number, started: number) {
+export function requestFields(req: Pick<IncomingMessage, 'method' | 'headers'>, path: string, status: number, started: number) {
   return {
     method: req.method,
     path: path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}...` : path,

@@ -64,6 +64,8 @@ export interface Metrics {
   loginDuration: Histogram;
   verify: Counter<'outcome'>;
   verifyDuration: Histogram;
+  /** Lookups in the cache of verified tokens (VERIFY_CACHE_SIZE): a hit skipped the signature check. */
+  verifyCache: Counter<'result'>;
   refresh: Counter<'outcome' | 'reason'>;
   storeErrors: Counter<'operation'>;
   /** Adds Node's process metrics to the registry, once; called at the first scrape. */
@@ -91,6 +93,12 @@ export function createMetrics(): Metrics {
     labelNames: ['operation'] as const,
     registers,
   });
+  const verifyCache = new Counter({
+    name: 'tokengate_verify_cache_total',
+    help: 'Access tokens looked up in the cache of verified tokens (VERIFY_CACHE_SIZE): hit (no signature check) or miss.',
+    labelNames: ['result'] as const,
+    registers,
+  });
   const loginDuration = new Histogram({ name: 'tokengate_login_duration_seconds', help: 'POST /login latency, whatever the outcome.', buckets: LOGIN_BUCKETS, registers });
   const verifyDuration = new Histogram({ name: 'tokengate_verify_duration_seconds', help: '/verify decision latency, whatever the outcome.', buckets: VERIFY_BUCKETS, registers });
 
@@ -99,6 +107,7 @@ export function createMetrics(): Metrics {
   for (const outcome of ['rotated', 'grace', 'reused'] as const) refresh.inc({ outcome }, 0);
   for (const reason of REFRESH_REFUSALS) refresh.inc({ outcome: 'refused', reason }, 0);
   for (const reason of REFRESH_ERRORS) refresh.inc({ outcome: 'error', reason }, 0);
+  for (const result of ['hit', 'miss'] as const) verifyCache.inc({ result }, 0);
   for (const operation of STORE_OPERATIONS) storeErrors.inc({ operation }, 0);
 
   let processMetrics = false;
@@ -108,6 +117,7 @@ export function createMetrics(): Metrics {
     loginDuration,
     verify,
     verifyDuration,
+    verifyCache,
     refresh,
     storeErrors,
     withProcessMetrics() {

@@ -1,13 +1,16 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setCookieValues } from '../session/cookies.js';
-import { Router, type Request, type Response } from 'express';
-import { ROUTING } from './routing.js';
 import { requestCredentials, type Decision } from '../auth/check-request.js';
 import type { Core } from '../core.js';
+import { sendError } from '../http/error-handler.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { toHttp } from '../errors.js';
 import { verifyFailure, verifyOutcome } from '../metrics/verify-outcome.js';
 import type { VerifyOutcome } from '../metrics/metrics.js';
 import { requestFields } from '../log/request-log.js';
 import { loggedPath } from '../log/logged-path.js';
+import { adoptRequestId } from '../log/request-id.js';
+import { authCacheHeaders } from './auth-cache.js';
 
 /**
  * Headers nginx copies with `auth_request_set`. nginx keeps only the first `Set-Cookie` of a
@@ -21,47 +24,75 @@ export const VERIFY_HEADERS = {
   page: 'X-Tokengate-Page',
 } as const;
 
-/** `/verify`, any method: the `auth_request` target. No body on any answer. */
-export function verifyRouter(core: Core): Router {
-  const router = Router(ROUTING);
-  router.all('/verify', async (req, res) => {
+/** The route's path as express would match it (case-sensitive, strict): `/verify`, with or without a query. */
+export const isVerifyUrl = (url: string | undefined): boolean => url === '/verify' || (url !== undefined && url.startsWith('/verify?'));
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * `/verify`, any method: the `auth_request` target, the hot path. A plain `node:http` handler in
+ * front of express (its router and middleware cost more than the check itself); no body on any
+ * answer but an error's.
+ */
+export function verifyHandler(core: Core): Handler {
+  const cacheFor = authCacheHeaders(core.config.AUTH_CACHE_TTL_S, core.now);
+  return (req, res) => {
     const started = performance.now();
-    let decision: Decision;
-    try {
-      decision = await core.check(requestCredentials(req.rawHeaders, req.get('x-original-uri'), req.get('x-original-method')));
-    } catch (err) {
-      observe(core, req, toHttp(err).status, verifyFailure(err), started);
-      throw err;
-    }
-    res.set('Cache-Control', 'no-store');
-    setCookies(res, decision);
-    if (decision.status === 204) {
-      res.set(decision.headers).status(204).end();
-    } else if (decision.status === 403) {
-      if (decision.page) res.set(VERIFY_HEADERS.page, 'forbidden');
-      res.status(403).end();
-    } else {
-      if (decision.location !== undefined) res.set(VERIFY_HEADERS.location, decision.location);
-      res.set('WWW-Authenticate', decision.challenge).status(401).end();
-    }
-    observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
-  });
-  return router;
+    const originalUri = header(req, 'x-original-uri');
+    core
+      .check(requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')))
+      .then(
+        (decision) => {
+          res.writeHead(decision.status, answerHeaders(decision, cacheFor)).end();
+          observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
+        },
+        (err: unknown) => {
+          observe(core, req, toHttp(err).status, verifyFailure(err), started);
+          adoptRequestId(req);
+          sendError(core.logger, err, req, res, '/verify');
+        },
+      );
+  };
+}
+
+/** The answer's headers as one flat list (name, value, name, value...), which Node writes as is. */
+function answerHeaders(decision: Decision, cacheFor: ReturnType<typeof authCacheHeaders>): string[] {
+  const out: string[] = [...SECURITY_HEADERS, ...cacheFor(decision)];
+  if (decision.cookies !== undefined) {
+    for (const value of setCookieValues(decision.cookies)) out.push('Set-Cookie', value);
+    out.push(VERIFY_HEADERS.accessCookie, decision.cookies.access, VERIFY_HEADERS.refreshCookie, decision.cookies.refresh);
+  }
+  if (decision.status === 204) {
+    for (const name in decision.headers) out.push(name, decision.headers[name]!);
+  } else if (decision.status === 403) {
+    if (decision.page) out.push(VERIFY_HEADERS.page, 'forbidden');
+  } else {
+    if (decision.location !== undefined) out.push(VERIFY_HEADERS.location, decision.location);
+    out.push('WWW-Authenticate', decision.challenge);
+  }
+  return out;
+}
+
+/** A request header as one string: the first when it was sent several times. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
- * Counts and times the decision and, at `debug` only, writes the request's one line. This is
- * the hot path: above `debug` nothing is built for the log at all.
+ * Counts and times the decision and, at `debug` only, writes the request's one line. Above
+ * `debug` nothing is built for the log at all.
  */
-function observe(core: Core, req: Request, status: number, outcome: VerifyOutcome, started: number, reason?: string): void {
+function observe(core: Core, req: IncomingMessage, status: number, outcome: VerifyOutcome, started: number, reason?: string): void {
   core.metrics.verify.inc({ outcome });
   core.metrics.verifyDuration.observe((performance.now() - started) / 1000);
   if (!core.logger.isLevelEnabled('debug')) return;
-  const original = req.get('x-original-uri');
+  adoptRequestId(req);
+  const original = header(req, 'x-original-uri');
   core.logger.debug(
     {
       ...requestFields(req, '/verify', status, started),
-      originalMethod: req.get('x-original-method')?.slice(0, 16),
+      originalMethod: header(req, 'x-original-method')?.slice(0, 16),
       // Only the path: the query may hold `?jwt=<token>`.
       originalPath: original === undefined ? undefined : pathOnly(original),
       outcome,
@@ -75,11 +106,4 @@ function observe(core: Core, req: Request, status: number, outcome: VerifyOutcom
 function pathOnly(uri: string): string {
   const end = uri.search(/[?#]/);
   return loggedPath(end === -1 ? uri : uri.slice(0, end));
-}
-
-function setCookies(res: Response, decision: Decision): void {
-  if (decision.cookies === undefined) return;
-  res.append('Set-Cookie', setCookieValues(decision.cookies));
-  res.set(VERIFY_HEADERS.accessCookie, decision.cookies.access);
-  res.set(VERIFY_HEADERS.refreshCookie, decision.cookies.refresh);
 }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   key = await testKey();
 });
 
-function signer(opts: { store?: Store; clients?: () => ClientRegistry; nowMs?: () => number } = {}): Express {
+function signer(opts: { store?: Store; clients?: () => ClientRegistry; nowMs?: () => number } = {}): RequestListener {
   return createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate' }), {
     logger: silentLogger(),
     key,
@@ -40,7 +40,7 @@ function signer(opts: { store?: Store; clients?: () => ClientRegistry; nowMs?: (
   });
 }
 
-const verify = (app: Express, authorization: string) => request(app).get('/verify').set('Authorization', authorization);
+const verify = (app: RequestListener, authorization: string) => request(app).get('/verify').set('Authorization', authorization);
 const claimsHeader = (value: string) => JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown;
 
 /** An HS256 JWS over any header and payload, keyed with any text: the confusion attacks. */

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,7 +22,7 @@ import { StoreUnavailableError } from '../../src/store/store.js';
 
 const { stub, signer } = useLoginSigner();
 const CI = process.env.CI === 'true' || process.env.CI === '1';
-const app = (env: Record<string, string> = {}): Express => signer({ PUBLIC_ORIGIN: ORIGIN, ...env });
+const app = (env: Record<string, string> = {}): RequestListener => signer({ PUBLIC_ORIGIN: ORIGIN, ...env });
 
 /** A refused attempt's page with what legitimately differs (fresh token, echoed username) masked. */
 const masked = (html: string) => html.replace(/name="csrf" value="[^"]*"/, 'name="csrf" value="…"').replace(/id="username" name="username" type="text" value="[^"]*"/, 'USERNAME');
@@ -98,7 +98,7 @@ describe('a browser form login', () => {
 
   describe('refuses with 403 and never calls the upstream', () => {
     /** Each forgery builds the post it sends to `signerApp`. */
-    it.each<[string, (signerApp: Express) => Promise<FormLoginOptions & { form: LoginForm }>]>([
+    it.each<[string, (signerApp: RequestListener) => Promise<FormLoginOptions & { form: LoginForm }>]>([
       ['no csrf field', async (a) => ({ form: await getLoginForm(a), fields: { csrf: undefined } })],
       ['no csrf cookie', async (a) => ({ form: await getLoginForm(a), cookie: '' })],
       ['a field and a cookie from two different forms', async (a) => ({ form: await getLoginForm(a), fields: { csrf: (await getLoginForm(a)).csrf } })],
@@ -185,7 +185,7 @@ describe('an API login', () => {
 
 describe('return_to after a form login', () => {
   /** Posts `returnTo` straight in the form, as a forged or tampered form would. */
-  async function locationFor(signerApp: Express, form: LoginForm, returnTo: string): Promise<string> {
+  async function locationFor(signerApp: RequestListener, form: LoginForm, returnTo: string): Promise<string> {
     const { res } = await formLogin(signerApp, { form, fields: { return_to: returnTo } });
     expect(res.status, returnTo).toBe(303);
     return res.headers.location as string;

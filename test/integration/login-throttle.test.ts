@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedFront } from '../../src/front/embedded.js';
@@ -16,10 +16,10 @@ const WRONG = { username: 'alice', password: 'not-her-password' };
 const REFUSED = answer(401, { error: 'invalid_credentials' });
 
 /** A JSON login with a wrong password, from the given headers (supertest connects from loopback, a trusted proxy). */
-const wrong = (app: Express, headers: Record<string, string> = {}, creds: { username: string; password: string } = WRONG) => login(app).set(headers).send(creds);
+const wrong = (app: RequestListener, headers: Record<string, string> = {}, creds: { username: string; password: string } = WRONG) => login(app).set(headers).send(creds);
 
 /** `n` wrong passwords in a row, each refused by the app. */
-async function failTimes(app: Express, n: number, headers: Record<string, string> = {}, creds = WRONG) {
+async function failTimes(app: RequestListener, n: number, headers: Record<string, string> = {}, creds = WRONG) {
   for (let i = 0; i < n; i++) expect((await wrong(app, headers, creds)).status).toBe(401);
 }
 

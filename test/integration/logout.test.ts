@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,24 +21,24 @@ import { TEST_SECRET } from '../fixtures/config.js';
 import { mint } from '../fixtures/tokens.js';
 
 const { signer } = useLoginSigner();
-const app = (): Express => signer({ PUBLIC_ORIGIN: ORIGIN });
+const app = (): RequestListener => signer({ PUBLIC_ORIGIN: ORIGIN });
 
 /** A JSON login: an API client's token pair. */
-async function loginPair(signerApp: Express): Promise<{ token: string; refresh_token: string }> {
+async function loginPair(signerApp: RequestListener): Promise<{ token: string; refresh_token: string }> {
   const res = await request(signerApp).post('/login').send(ALICE);
   expect(res.status).toBe(200);
   return res.body as { token: string; refresh_token: string };
 }
 
 /** `GET /logout` as a browser holding these cookies: the response and the form's CSRF token. */
-async function logoutPage(signerApp: Express, ...cookies: SetCookie[]) {
+async function logoutPage(signerApp: RequestListener, ...cookies: SetCookie[]) {
   const res = await request(signerApp).get('/logout').set({ Accept: BROWSER_ACCEPT, Cookie: cookieHeader(...cookies) });
   expect(res.status).toBe(200);
   return { res, csrf: hiddenField(res.text, 'csrf') ?? '' };
 }
 
 /** The sign-out form post of a browser on the gateway's own page, unless `headers` say otherwise. */
-const postLogout = (signerApp: Express, cookies: SetCookie[], csrf: string | undefined, headers: Record<string, string | undefined> = {}) =>
+const postLogout = (signerApp: RequestListener, cookies: SetCookie[], csrf: string | undefined, headers: Record<string, string | undefined> = {}) =>
   request(signerApp)
     .post('/logout')
     .set(definedHeaders({ Accept: BROWSER_ACCEPT, ...SAME_ORIGIN, Cookie: cookieHeader(...cookies), ...headers }))
@@ -46,12 +46,12 @@ const postLogout = (signerApp: Express, cookies: SetCookie[], csrf: string | und
     .send(csrf === undefined ? '' : new URLSearchParams({ csrf }).toString());
 
 /** The sign-out token of a fresh session on `signerApp`. */
-const anotherSessionToken = async (signerApp: Express) => (await logoutPage(signerApp, ...Object.values(await signIn(signerApp)))).csrf;
+const anotherSessionToken = async (signerApp: RequestListener) => (await logoutPage(signerApp, ...Object.values(await signIn(signerApp)))).csrf;
 
-const verifyCookies = (signerApp: Express, ...cookies: SetCookie[]) => request(signerApp).get('/verify').set('Cookie', cookieHeader(...cookies));
+const verifyCookies = (signerApp: RequestListener, ...cookies: SetCookie[]) => request(signerApp).get('/verify').set('Cookie', cookieHeader(...cookies));
 
 /** Both the access cookie and the refresh cookie still open the session. */
-async function expectSessionAlive(signerApp: Express, session: { access: SetCookie; refresh: SetCookie }): Promise<void> {
+async function expectSessionAlive(signerApp: RequestListener, session: { access: SetCookie; refresh: SetCookie }): Promise<void> {
   expect((await verifyCookies(signerApp, session.access)).status).toBe(204);
   const viaRefresh = await verifyCookies(signerApp, session.refresh);
   expect(viaRefresh.status).toBe(204);
@@ -215,7 +215,7 @@ describe('POST /logout from the browser form', () => {
       expect(res.body.error).toBe('cross_site_request');
     });
 
-    it.each<[string, (signerApp: Express) => Promise<string | undefined>]>([
+    it.each<[string, (signerApp: RequestListener) => Promise<string | undefined>]>([
       ['no csrf field', async () => undefined],
       ['the token of another session', anotherSessionToken],
       ['a sign-in form token, bound to no session', async (a) => (await getLoginForm(a)).csrf],

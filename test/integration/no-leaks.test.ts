@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -12,7 +12,7 @@ const PASSWORD = 'Pw-7f3c9e-do-not-leak';
 let key: SigningKey;
 let stub: StubUpstream;
 let logged: string[];
-let app: Express;
+let app: RequestListener;
 beforeAll(async () => {
   key = await testKey();
 });
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 /** A signer whose log lines, at trace level, all land in `logged`. */
-function signerAt(url: string, env: Record<string, string> = {}): Express {
+function signerAt(url: string, env: Record<string, string> = {}): RequestListener {
   return createApp(testConfig({ AUTHENTICATE_URL: url, ...env }), { logger: capturingLogger(logged).logger, key });
 }
 
@@ -39,7 +39,7 @@ async function seenByClient(req: request.Test): Promise<string> {
 describe('secrets and passwords', () => {
   it('never appear in a response or a log line, on any login path', async () => {
     const seen: string[] = [];
-    const login = (a: Express = app) => request(a).post('/login');
+    const login = (a: RequestListener = app) => request(a).post('/login');
     const creds = { username: 'alice', password: PASSWORD };
 
     stub.respond(answer(200, { sub: 'alice', roles: ['user'] }));

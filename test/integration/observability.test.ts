@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/app.js';
@@ -69,17 +69,17 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return samples(text).find((s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v))?.value;
 }
 
-const scrape = async (app: Express) => (await request(app).get('/metrics').expect(200)).text;
+const scrape = async (app: RequestListener) => (await request(app).get('/metrics').expect(200)).text;
 
 const key = useTestKey();
 const stub = useStubUpstream();
 
-function signer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Express {
+function signer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): RequestListener {
   return createApp(testConfig({ AUTHENTICATE_URL: stub().url, PUBLIC_ORIGIN: ORIGIN, ...env }), { logger: logsAt('silent').logger, key: key(), ...deps });
 }
 
-const jsonLogin = (app: Express, creds: object = ALICE) => request(app).post('/login').send(creds);
-const verify = (app: Express) => request(app).get('/verify').set('X-Original-URI', '/check');
+const jsonLogin = (app: RequestListener, creds: object = ALICE) => request(app).post('/login').send(creds);
+const verify = (app: RequestListener) => request(app).get('/verify').set('X-Original-URI', '/check');
 
 describe('GET /metrics', () => {
   it('answers Prometheus text, not cached, with the process metrics of this registry', async () => {
@@ -204,6 +204,7 @@ describe('GET /metrics', () => {
       tokengate_verify_total: { outcome: VERIFY_OUTCOMES },
       tokengate_refresh_total: { outcome: REFRESH_OUTCOMES, reason: [...REFRESH_REFUSALS, ...REFRESH_ERRORS] },
       tokengate_store_errors_total: { operation: STORE_OPERATIONS },
+      tokengate_verify_cache_total: { result: ['hit', 'miss'] },
     };
     const ours = samples(await scrape(app)).filter((s) => s.name.startsWith('tokengate_'));
     for (const s of ours) {

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -32,7 +32,7 @@ function policyOf(text: string): () => Policy {
 const NO_TOKEN = 'Bearer realm="tokengate"';
 
 let key: SigningKey;
-let app: Express;
+let app: RequestListener;
 let alice: string;
 let bob: string;
 let auditor: string;

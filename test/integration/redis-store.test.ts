@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -343,7 +343,7 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
   describe('through the signer', () => {
     const key = useTestKey();
     const stub = useStubUpstream();
-    let app: Express;
+    let app: RequestListener;
     let store: RedisStore;
     beforeEach(async () => {
       store = await redisStore(redis().url, { keyPrefix: prefix(), logger: silentLogger() });

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../fixtures/browser-session.js';
@@ -19,14 +19,14 @@ interface Pair {
 }
 
 /** A JSON login: an API client's token pair. */
-async function loginPair(app: Express): Promise<Pair> {
+async function loginPair(app: RequestListener): Promise<Pair> {
   const res = await request(app).post('/login').send(ALICE);
   expect(res.status).toBe(200);
   return res.body as Pair;
 }
 
-const refresh = (app: Express, refreshToken: unknown) => request(app).post('/refresh').send({ refresh_token: refreshToken });
-const verifyBearer = (app: Express, token: string) => request(app).get('/verify').set('Authorization', `Bearer ${token}`);
+const refresh = (app: RequestListener, refreshToken: unknown) => request(app).post('/refresh').send({ refresh_token: refreshToken });
+const verifyBearer = (app: RequestListener, token: string) => request(app).get('/verify').set('Authorization', `Bearer ${token}`);
 
 describe('POST /refresh', () => {
   it('answers 200 with a new pair, no-store, without asking the upstream again', async () => {

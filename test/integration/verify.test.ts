@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -22,7 +22,7 @@ const INVALID_TOKEN = 'Bearer realm="tokengate", error="invalid_token"';
 const INVALID_REQUEST = 'Bearer realm="tokengate", error="invalid_request"';
 
 let key: SigningKey;
-let app: Express;
+let app: RequestListener;
 let good: string;
 beforeAll(async () => {
   key = await testKey();
@@ -30,7 +30,7 @@ beforeAll(async () => {
   good = await issue({ sub: 'alice', roles: ['admin', 'user'], name: 'Alice Liddell' });
 });
 
-function signer(env: Record<string, string> = {}, now: () => number = () => NOW_MS): Express {
+function signer(env: Record<string, string> = {}, now: () => number = () => NOW_MS): RequestListener {
   return createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', ...env }), { logger: silentLogger(), key, now });
 }
 
@@ -45,7 +45,7 @@ async function issue(claims: Record<string, unknown>, opts: { atMs?: number; aud
 const signed = (payload: unknown) => signRaw(HS256, payload);
 const valid = { iss: 'tokengate', iat: NOW_S, exp: NOW_S + 300 };
 
-const verify = (a: Express = app) => request(a).get('/verify');
+const verify = (a: RequestListener = app) => request(a).get('/verify');
 
 function expectRefused(res: { status: number; headers: Record<string, string>; text: string }, challenge: string): void {
   expect(res.status).toBe(401);
