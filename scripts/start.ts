@@ -38,7 +38,10 @@ process.on('SIGHUP', () => {
   }
 });
 
-const config = loadConfigOrExit();
+// With no REDIS_URL, the signers get the private redis-server's (see below) when they need a shared
+// store: check the configuration as they will see it (SIGNER_WORKERS above 1 requires REDIS_URL).
+const redisUrlGiven = (process.env.REDIS_URL ?? '') !== '';
+const config = loadConfigOrExit(redisUrlGiven ? process.env : { ...process.env, REDIS_URL: 'redis://127.0.0.1' });
 const upstream = new URL(config.UPSTREAM_URL);
 if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
   process.stderr.write('npm start: UPSTREAM_URL must be a plain http://host:port for the demo stack\n');
@@ -60,9 +63,11 @@ if (front === 'embedded' && instances > 1) {
   process.exit(2);
 }
 // Several signers must share their sessions and revocations: the given Redis, or a private one.
-const privateRedis = instances > 1 && config.REDIS_URL === undefined;
+const workers = config.SIGNER_WORKERS;
+const privateRedis = (instances > 1 || workers > 1) && !redisUrlGiven;
 if (privateRedis && !findRedisServer()) {
-  process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} without REDIS_URL runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
+  const setting = instances > 1 ? `SIGNER_INSTANCES=${instances}` : `SIGNER_WORKERS=${workers}`;
+  process.stderr.write(`npm start: ${setting} without REDIS_URL runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
   process.exit(2);
 }
 
@@ -109,7 +114,8 @@ process.stdout.write(
   [
     '',
     `tokengate is running at ${running.url}  (front: ${running.front === 'nginx' ? `nginx ${running.nginxVersion}` : 'embedded Node proxy'})`,
-    ...(running.signerUrls.length > 1 ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${running.redisUrl ? `a private redis-server at ${running.redisUrl}` : 'REDIS_URL'}`] : []),
+    ...(running.signerUrls.length > 1 ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${sharedStore(running)}`] : []),
+    ...(workers > 1 ? [`  workers:    ${workers} processes per ${running.front === 'nginx' ? 'signer' : 'front'}, on one port (SIGNER_WORKERS), sharing ${sharedStore(running)}`] : []),
     '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
     `  browser:    open ${running.url}/ and sign in`,
     `  API log in: ${login}`,
@@ -127,6 +133,11 @@ for (const p of running.processes.values()) {
     process.stderr.write(`${p.name} exited unexpectedly (${String(code)}); stopping the stack\n`);
     void shutdown(1);
   });
+}
+
+/** What the start banner says about the store several processes share. */
+function sharedStore(stack: Stack): string {
+  return stack.redisUrl ? `a private redis-server at ${stack.redisUrl}` : 'REDIS_URL';
 }
 
 /** What the start banner says about POLICY_FILE. */

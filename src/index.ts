@@ -6,4 +6,6 @@ await serve({
   name: 'signer',
   build: createApp,
   address: (config) => ({ host: config.SIGNER_HOST, port: config.SIGNER_PORT }),
+  // With SIGNER_WORKERS above 1, a scrape answers for every worker (see cluster-worker-metrics.ts).
+  metricsPath: '/metrics',
 });

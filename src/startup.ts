@@ -20,9 +20,11 @@ import type { PolicyReloader } from './policy/policy-reloader.js';
 /** What an entry point builds its app from, plus the key, client and policy reloaders it drives with SIGHUP and stops at the end. */
 export type PreparedDeps = AppDeps & { keyReloader: KeyReloader; clientReloader: ClientReloader; policyReloader?: PolicyReloader | undefined };
 
-/** Loads the policy, secret, keys, logger and store for an entry point; a policy, secret or key ring problem exits 2 with its reasons. */
-export async function prepareDeps(config: Config): Promise<PreparedDeps> {
-  const logger = createLogger(config.LOG_LEVEL);
+/**
+ * Loads the policy, secret, keys, logger and store for an entry point; a policy, secret or key ring problem exits 2 with its reasons.
+ * A cluster worker passes its own logger (bound to its worker id).
+ */
+export async function prepareDeps(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<PreparedDeps> {
   // POLICY_FILE first: a file that cannot be used exits 2 with every problem, before any secret or store.
   const policyReloader = await preparePolicy(config, logger);
   const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {

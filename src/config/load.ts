@@ -45,6 +45,13 @@ function crossChecks(config: Partial<Config>): ConfigProblem[] {
       message: `browsers drop Secure cookies sent over plain http to ${origin.host}; serve PUBLIC_ORIGIN over https, or set COOKIE_SECURE=false for a local demo`,
     });
   }
+  // The memory store is per process: several workers would each keep their own revocations.
+  if (config.SIGNER_WORKERS !== undefined && config.SIGNER_WORKERS > 1 && 'REDIS_URL' in config && config.REDIS_URL === undefined) {
+    problems.push({
+      variable: 'SIGNER_WORKERS',
+      message: `${config.SIGNER_WORKERS} worker processes share sessions, revocations and login-failure counts only through Redis: set REDIS_URL, or SIGNER_WORKERS=1`,
+    });
+  }
   return problems;
 }
 

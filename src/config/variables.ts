@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseTrustedProxies } from '../http/trusted-proxies.js';
 import { parseClaimHeaders } from '../auth/claim-headers.js';
@@ -62,6 +63,15 @@ const claimHeaders = z.string().transform((list, ctx) => {
 export const variables = {
   SIGNER_HOST: variable({ doc: 'Address the signer listens on. Keep it private: only nginx talks to it.', default: '127.0.0.1', schema: host }),
   SIGNER_PORT: variable({ doc: 'Port the signer listens on.', default: '9000', schema: port }),
+  SIGNER_WORKERS: variable({
+    doc: 'Signer processes on this machine, all on `SIGNER_HOST`:`SIGNER_PORT` (node `cluster`): 1 to 64, or `auto` for one per CPU. Above 1 they share sessions, revocations and login-failure counts through Redis, so `REDIS_URL` is required (`npm start` runs a private redis-server when it is unset); `GET /metrics` adds up every worker, and SIGHUP and SIGTERM reach them all. The embedded front runs as many.',
+    default: '1',
+    schema: z
+      .string()
+      .regex(/^(?:auto|\d+)$/, 'must be auto or a whole number between 1 and 64')
+      .transform((s) => (s === 'auto' ? Math.min(availableParallelism(), 64) : Number(s)))
+      .pipe(z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64')),
+  }),
   AUTHENTICATE_URL: variable({
     doc: "The protected application's internal endpoint that checks a username and password.",
     default: 'http://127.0.0.1:5000/authenticate',

@@ -2,7 +2,13 @@ import type { RequestListener } from 'node:http';
 import type { Config } from '../config/load.js';
 import { loadConfigOrExit } from '../config/load.js';
 import type { AppDeps } from '../core.js';
+import { createLogger } from '../log/logger.js';
+import { createMetrics } from '../metrics/metrics.js';
 import { prepareDeps } from '../startup.js';
+import { prepareOnce } from './cluster-prepare.js';
+import { runPrimary } from './cluster-primary.js';
+import { clusterWorkerId, shutdownOnSignals } from './cluster-worker.js';
+import { shareMetrics, withClusterMetrics } from './cluster-worker-metrics.js';
 import { releaseSighup } from './hold-sighup.js';
 import { bindErrorText, closeOnSignals, exitOnSignalsWhileStarting, listen } from './listen.js';
 
@@ -13,22 +19,36 @@ export interface Entry {
   address(config: Config): { host: string; port: number };
   /** More fields for the "listening" log line. */
   describe?(config: Config): Record<string, unknown>;
+  /** The app's metrics path (the signer's `/metrics`), which a cluster worker answers for every worker; none for the embedded front. */
+  metricsPath?: string;
 }
 
 /**
  * Runs an entry point (the signer, the embedded front): configuration, secret, keys and store,
  * then listening; SIGHUP reloads the key ring, the clients and the policy, SIGTERM and SIGINT shut down gracefully.
+ * With SIGNER_WORKERS above 1, this process becomes the cluster primary and each worker runs the same.
  */
 export async function serve(entry: Entry): Promise<void> {
   const config = loadConfigOrExit();
+  const worker = clusterWorkerId();
+  if (worker === undefined && config.SIGNER_WORKERS > 1) return startPrimary(entry, config);
   const starting = exitOnSignalsWhileStarting();
-  const deps = await prepareDeps(config);
+  const base = createLogger(config.LOG_LEVEL);
+  const logger = worker === undefined ? base : base.child({ worker });
+  // A worker counts in metrics of its own making, so it can hand them to the primary to add up.
+  const metrics = worker !== undefined && entry.metricsPath !== undefined ? createMetrics() : undefined;
+  const deps = await prepareDeps(config, logger);
   const { host, port } = entry.address(config);
-  const server = await listen(entry.build(config, deps), host, port).catch((err: unknown) => {
-    deps.logger.fatal(bindErrorText(err, host, port));
+  let handler = entry.build(config, metrics ? { ...deps, metrics } : deps);
+  if (metrics && entry.metricsPath !== undefined) {
+    shareMetrics(metrics);
+    handler = withClusterMetrics(handler, entry.metricsPath, logger);
+  }
+  const server = await listen(handler, host, port).catch((err: unknown) => {
+    logger.fatal(bindErrorText(err, host, port));
     process.exit(1);
   });
-  deps.logger.info({ host, port, ...entry.describe?.(config) }, `${entry.name} listening`);
+  logger.info({ host, port, ...entry.describe?.(config) }, `${entry.name} listening`);
   starting();
   // As `nginx -s reload` does for its config; a ring that fails to load is logged and the old one kept.
   releaseSighup(() => {
@@ -36,7 +56,7 @@ export async function serve(entry: Entry): Promise<void> {
     void deps.clientReloader.reload('SIGHUP');
     void deps.policyReloader?.reload('SIGHUP');
   });
-  closeOnSignals([server], deps.logger, {
+  const shutdown = closeOnSignals([server], logger, {
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     onClosed: () => {
       deps.keyReloader.stop();
@@ -44,5 +64,16 @@ export async function serve(entry: Entry): Promise<void> {
       deps.policyReloader?.stop();
       return deps.store?.close() ?? Promise.resolve();
     },
+    signals: worker === undefined,
   });
+  if (worker !== undefined) shutdownOnSignals(shutdown);
+}
+
+/** The cluster primary: the start work that must not race, then the workers (see `runPrimary`). */
+async function startPrimary(entry: Entry, config: Config): Promise<void> {
+  const starting = exitOnSignalsWhileStarting();
+  const logger = createLogger(config.LOG_LEVEL).child({ role: 'primary' });
+  await prepareOnce(config, logger);
+  starting();
+  runPrimary({ config, workers: config.SIGNER_WORKERS, logger, name: entry.name, metrics: entry.metricsPath !== undefined });
 }
