@@ -1,23 +1,54 @@
 import { parseArgs } from 'node:util';
+import type { GeneratorChoice } from './load/generator.js';
+
+/** The parts of a run, each selectable with --only. */
+export const PHASES = ['throughput', 'mix', 'memory', 'logins'] as const;
+export type Phase = (typeof PHASES)[number];
 
 /** What one `npm run bench` measures, and for how long. */
 export interface BenchOptions {
-  /** Seconds per measured run. */
+  phases: readonly Phase[];
+  generator: GeneratorChoice;
+  /** Seconds per measured run of the throughput table. */
   duration: number;
+  /** Seconds per measured run of the token mix. */
+  mixDuration: number;
   rounds: number;
   connections: number;
   /** Seconds of unrecorded load per setup before the first round. */
   warmup: number;
   /** The protected path every setup is asked for. */
   path: string;
+  /** Distinct valid tokens (one user each) in the token mix. */
+  mixUsers: number;
+  /** Distinct valid tokens sent over and over in the memory run. */
+  memoryTokens: number;
+  /** Seconds of the memory run after its warm-up, and of the warm-up. */
+  memoryDuration: number;
+  memoryWarmup: number;
+  /** Seconds of each login run (through nginx, then straight to the signer). */
+  loginDuration: number;
+  loginConnections: number;
+  /** Write a CPU profile of the (b) signer (slows it down: numbers of such a run are not comparable). */
+  cpuProf: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--duration S] [--rounds N] [--connections N] [--warmup S] [--path P]
-  --duration     seconds per measured run (default 8)
-  --rounds       interleaved rounds, median reported (default 3, at least 1)
-  --connections  concurrent keepalive connections (default 50)
-  --warmup       seconds of unrecorded load per setup first (default 2)
-  --path         protected path to request (default /api/whoami)`;
+const USAGE = `usage: npm run bench -- [options]
+  --only LIST           parts to run, comma-separated: ${PHASES.join(',')} (default: all)
+  --generator G         auto (wrk when installed, else autocannon), wrk or autocannon (default auto)
+  --duration S          seconds per measured run of the throughput table (default 8)
+  --mix-duration S      seconds per measured run of the token mix (default 5)
+  --rounds N            interleaved rounds, median reported (default 3, at least 1)
+  --connections N       concurrent keepalive connections (default 50)
+  --warmup S            seconds of unrecorded load per setup first (default 2)
+  --path P              protected path to request (default /api/whoami)
+  --mix-users N         distinct valid tokens in the token mix (default 10000; +5% expired, +5% invalid)
+  --memory-tokens N     distinct valid tokens of the memory run (default 100000)
+  --memory-duration S   measured seconds of the memory run (default 120), after
+  --memory-warmup S     seconds of unrecorded load first (default 15)
+  --login-duration S    seconds of each login run (default 10)
+  --login-connections N concurrent connections of the login runs (default 4)
+  --cpu-prof            write a CPU profile of the (b) signer into bench/results (slows it: not for the table)`;
 
 /** Parses the command line; prints usage and exits 2 on anything it does not understand. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -26,11 +57,21 @@ export function parseOptions(argv: string[]): BenchOptions {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        only: { type: 'string', default: PHASES.join(',') },
+        generator: { type: 'string', default: 'auto' },
         duration: { type: 'string', default: '8' },
+        'mix-duration': { type: 'string', default: '5' },
         rounds: { type: 'string', default: '3' },
         connections: { type: 'string', default: '50' },
         warmup: { type: 'string', default: '2' },
         path: { type: 'string', default: '/api/whoami' },
+        'mix-users': { type: 'string', default: '10000' },
+        'memory-tokens': { type: 'string', default: '100000' },
+        'memory-duration': { type: 'string', default: '120' },
+        'memory-warmup': { type: 'string', default: '15' },
+        'login-duration': { type: 'string', default: '10' },
+        'login-connections': { type: 'string', default: '4' },
+        'cpu-prof': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -46,13 +87,28 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < min || n > max) return usage(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
+  const phases = values.only.split(',').map((p) => p.trim());
+  const unknown = phases.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0 || phases.length === 0) return usage(`--only takes ${PHASES.join(', ')}; not ${unknown.join(', ')}`);
+  if (!['auto', 'wrk', 'autocannon'].includes(values.generator)) return usage('--generator must be auto, wrk or autocannon');
   if (!values.path.startsWith('/')) return usage('--path must start with /');
   return {
+    // In the order they run, whatever the order given.
+    phases: PHASES.filter((p) => phases.includes(p)),
+    generator: values.generator as GeneratorChoice,
     duration: int('duration', values.duration, 1, 600),
+    mixDuration: int('mix-duration', values['mix-duration'], 1, 600),
     rounds: int('rounds', values.rounds, 1, 50),
     connections: int('connections', values.connections, 1, 1000),
     warmup: int('warmup', values.warmup, 0, 60),
     path: values.path,
+    mixUsers: int('mix-users', values['mix-users'], 1, 1_000_000),
+    memoryTokens: int('memory-tokens', values['memory-tokens'], 1, 1_000_000),
+    memoryDuration: int('memory-duration', values['memory-duration'], 10, 3600),
+    memoryWarmup: int('memory-warmup', values['memory-warmup'], 0, 600),
+    loginDuration: int('login-duration', values['login-duration'], 1, 600),
+    loginConnections: int('login-connections', values['login-connections'], 1, 100),
+    cpuProf: values['cpu-prof'],
   };
 }
 

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { describeBudget, deadlineS, estimateBudget } from '../../bench/budget.js';
+import { luaServerConf } from '../../bench/nginx/lua-nginx.js';
+import { plainServerConf } from '../../bench/nginx/plain-nginx.js';
+import { parseOptions } from '../../bench/options.js';
+import { cpuSecondsOfStat } from '../../bench/proc-cpu.js';
+import { hotspots } from '../../bench/cpu-prof/hotspots.js';
+import { metricValue, parseSignerMetrics, perLogin, perVerify } from '../../bench/signer-metrics.js';
+
+const METRICS = `# HELP tokengate_login_total POST /login requests by outcome.
+tokengate_login_total{outcome="success"} 40
+tokengate_login_total{outcome="failed"} 2
+tokengate_login_duration_seconds_sum 4.2
+tokengate_login_duration_seconds_count 42
+tokengate_verify_duration_seconds_bucket{le="0.001"} 900
+tokengate_verify_duration_seconds_sum 0.5
+tokengate_verify_duration_seconds_count 1000
+process_cpu_seconds_total 12.5
+process_resident_memory_bytes 104857600
+`;
+
+describe('the signer’s /metrics as the bench reads them', () => {
+  it('reads plain and labelled samples, NaN for a missing one', () => {
+    expect(metricValue(METRICS, 'tokengate_login_total', 'outcome="failed"')).toBe(2);
+    expect(metricValue(METRICS, 'tokengate_verify_duration_seconds_count')).toBe(1000);
+    expect(metricValue(METRICS, 'tokengate_nothing')).toBeNaN();
+  });
+
+  it('turns two samples into costs per /verify and per login', () => {
+    const before = parseSignerMetrics(METRICS);
+    const after = { ...before, verifyCount: 2000, verifySeconds: 0.6, loginSuccess: 50, loginCount: 52, loginSeconds: 5.2, cpuSeconds: 12.7 };
+    expect(perVerify(before, after)).toEqual({ verifies: 1000, decisionUs: expect.closeTo(100, 6), cpuUs: expect.closeTo(200, 6), rssMiB: 100 });
+    expect(perLogin(before, after)).toEqual({ logins: 10, cpuMs: expect.closeTo(20, 6), wallMs: expect.closeTo(100, 6) });
+  });
+
+  it('gives no cost when nothing happened', () => {
+    const s = parseSignerMetrics(METRICS);
+    expect(perVerify(s, s).cpuUs).toBeNaN();
+    expect(perLogin(s, s).cpuMs).toBeNaN();
+  });
+});
+
+describe('a process’s CPU from /proc/<pid>/stat', () => {
+  it('adds utime and stime, whatever the command name holds', () => {
+    const stat = '4242 (node (my app) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 11 0 100 1000000 5000';
+    expect(cpuSecondsOfStat(stat)).toBe(3);
+  });
+});
+
+describe('the time budget', () => {
+  const opts = parseOptions([]);
+
+  it('keeps the default run of five setups under eight minutes, and names each part', () => {
+    const b = estimateBudget(opts, { throughput: 5, mix: 5 });
+    expect(b.totalS).toBeLessThan(8 * 60);
+    expect(Object.keys(b.parts)).toEqual(['start-up', 'throughput', 'mix', 'memory', 'logins']);
+    expect(describeBudget(b)).toMatch(/^about \d+\.\d min \(start-up 20 s, throughput \d+ s/);
+    expect(deadlineS(b)).toBeGreaterThan(b.totalS);
+  });
+
+  it('counts only the parts asked for', () => {
+    const b = estimateBudget(parseOptions(['--only', 'logins,throughput']), { throughput: 4, mix: 4 });
+    expect(Object.keys(b.parts)).toEqual(['start-up', 'throughput', 'logins']);
+  });
+});
+
+describe('the options', () => {
+  it('runs every part by default, in their own order whatever order --only gives', () => {
+    expect(parseOptions([]).phases).toEqual(['throughput', 'mix', 'memory', 'logins']);
+    expect(parseOptions(['--only', 'logins,mix']).phases).toEqual(['mix', 'logins']);
+  });
+
+  it('reads the defaults the README states', () => {
+    expect(parseOptions([])).toMatchObject({ generator: 'auto', duration: 8, rounds: 3, connections: 50, mixUsers: 10000, memoryTokens: 100000, memoryDuration: 120 });
+  });
+});
+
+describe('the bench-only nginx servers', () => {
+  it('gives (a) a fixed identity, quoted, and drops a value that would need escaping', () => {
+    const conf = plainServerConf(8081, '127.0.0.1:5000', { sub: 'alice', roles: 'admin,user', claims: 'a b' });
+    expect(conf).toContain('proxy_set_header X-Auth-Sub "alice";');
+    expect(conf).toContain('proxy_set_header X-Auth-Roles "admin,user";');
+    expect(conf).toContain('proxy_set_header X-Auth-Claims "";');
+    // The template's own app pool, whatever its settings.
+    expect(conf).toMatch(/upstream tokengate_app \{\s+server 127.0.0.1:5000;[^}]*keepalive \d+;/);
+    expect(conf).toContain('proxy_pass http://tokengate_app;');
+  });
+
+  it('gives (e) the Lua check with the signer’s settings as Lua literals, and the identity it finds', () => {
+    const conf = luaServerConf({ prefixDir: '/tmp/p', port: 8082, upstreamAddr: '127.0.0.1:5000', verify: { secretFile: '/tmp/w/"s"/jwt-secret', issuer: 'tokengate', audience: undefined, clockSkewS: 30 } });
+    expect(conf).toContain('lua_package_path "/tmp/p/lua/?.lua;;";');
+    expect(conf).toContain('init_by_lua_block { require("hs256_verify").init({ secret_file = "/tmp/w/\\"s\\"/jwt-secret", issuer = "tokengate", audience = nil, clock_skew_s = 30 }) }');
+    expect(conf).toContain('access_by_lua_block { require("hs256_verify").access() }');
+    expect(conf).toContain('proxy_set_header X-Auth-Sub $tg_sub;');
+    expect(conf).toContain('error_page 401 = @unauthorized;');
+  });
+});
+
+describe('summing up a CPU profile', () => {
+  it('ranks functions by their share of the busy samples, the nodes of one function added up', () => {
+    const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '0' });
+    const profile = {
+      startTime: 0,
+      endTime: 1000,
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), hitCount: 0 },
+        { id: 2, callFrame: frame('(idle)'), hitCount: 900 },
+        { id: 3, callFrame: frame('jwtVerify', 'file:///w/node_modules/jose/dist/verify.js', 9), hitCount: 30 },
+        { id: 4, callFrame: frame('jwtVerify', 'file:///w/node_modules/jose/dist/verify.js', 9), hitCount: 20 },
+        { id: 5, callFrame: frame('check', 'file:///w/dist/src/auth/check.js', 0), hitCount: 40 },
+        { id: 6, callFrame: frame('(garbage collector)'), hitCount: 10 },
+      ],
+    };
+    expect(hotspots(profile, 2)).toEqual([
+      { name: 'jwtVerify (jose/dist/verify.js:10)', selfPct: 50 },
+      { name: 'check (src/auth/check.js:1)', selfPct: 40 },
+    ]);
+  });
+});
