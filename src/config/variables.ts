@@ -120,9 +120,9 @@ export const variables = {
     schema: int(0, 1_000_000),
   }),
   AUTH_CACHE_TTL_S: variable({
-    doc: 'nginx only, off by default: lets nginx keep a successful check for up to this many seconds (never past the token\'s `exp`), keyed on the credential, method and URI, so most requests skip the signer. The cost: a logout, a revocation, a retired key or a policy change takes up to this long to bite at nginx. Never for answers that set cookies (a refresh) or for server-to-server tokens. See "Auth cache" in the README.',
+    doc: 'nginx only, off by default: lets nginx keep a successful check for up to this many seconds (never past the token\'s `exp`), keyed on the credential, method and URI, so most requests skip the signer. The cost: a logout, a revocation, a retired key or a policy change takes up to this long to bite at nginx. Never for answers that set cookies (a refresh) or for server-to-server tokens. 0 (off) or 2 to 3600: nginx counts whole seconds. See "The hot path, and the auth cache" in the README.',
     default: '0',
-    schema: int(0, 3600),
+    schema: int(0, 3600).refine((s) => s !== 1, 'must be 0 (off) or at least 2: nginx counts whole seconds, so 1 would keep nothing'),
   }),
   CLAIM_HEADERS: variable({
     doc: 'Claims the app receives as headers of their own, besides `X-Auth-Sub`, `X-Auth-Roles` and `X-Auth-Claims`: `claim:X-Auth-Name` pairs, comma-separated (e.g. `email:X-Auth-Email,tenant:X-Auth-Tenant`). A value that is not printable ASCII (control characters, CR, LF, non-ASCII) is never written: the request is refused with 401. nginx needs the matching lines: `tokengate nginx-claims`.',

@@ -41,23 +41,24 @@ export function verifyHandler(core: Core): Handler {
     const originalUri = header(req, 'x-original-uri');
     core
       .check(requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')))
-      .then(
-        (decision) => {
-          res.writeHead(decision.status, answerHeaders(decision, cacheFor)).end();
-          observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
-        },
-        (err: unknown) => {
-          observe(core, req, toHttp(err).status, verifyFailure(err), started);
-          adoptRequestId(req);
-          sendError(core.logger, err, req, res, '/verify');
-        },
-      );
+      .then((decision) => {
+        res.writeHead(decision.status, answerHeaders(decision, cacheFor(decision, req))).end();
+        observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
+      })
+      // Whatever failed, the check or the answer: an error answer (or a cut connection once the
+      // headers are out), never an unhandled rejection.
+      .catch((err: unknown) => {
+        observe(core, req, toHttp(err).status, verifyFailure(err), started);
+        adoptRequestId(req);
+        if (!res.headersSent) for (let i = 0; i < SECURITY_HEADERS.length; i += 2) res.setHeader(SECURITY_HEADERS[i]!, SECURITY_HEADERS[i + 1]!);
+        sendError(core.logger, err, req, res, '/verify');
+      });
   };
 }
 
 /** The answer's headers as one flat list (name, value, name, value...), which Node writes as is. */
-function answerHeaders(decision: Decision, cacheFor: ReturnType<typeof authCacheHeaders>): string[] {
-  const out: string[] = [...SECURITY_HEADERS, ...cacheFor(decision)];
+function answerHeaders(decision: Decision, caching: readonly string[]): string[] {
+  const out: string[] = [...SECURITY_HEADERS, ...caching];
   if (decision.cookies !== undefined) {
     for (const value of setCookieValues(decision.cookies)) out.push('Set-Cookie', value);
     out.push(VERIFY_HEADERS.accessCookie, decision.cookies.access, VERIFY_HEADERS.refreshCookie, decision.cookies.refresh);
@@ -66,9 +67,10 @@ function answerHeaders(decision: Decision, cacheFor: ReturnType<typeof authCache
     for (const name in decision.headers) out.push(name, decision.headers[name]!);
   } else if (decision.status === 403) {
     if (decision.page) out.push(VERIFY_HEADERS.page, 'forbidden');
+    out.push('Content-Length', '0');
   } else {
     if (decision.location !== undefined) out.push(VERIFY_HEADERS.location, decision.location);
-    out.push('WWW-Authenticate', decision.challenge);
+    out.push('WWW-Authenticate', decision.challenge, 'Content-Length', '0');
   }
   return out;
 }

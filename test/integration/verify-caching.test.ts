@@ -8,6 +8,8 @@ import { clientClaims, clientKeyPair, clientToken, registryOf } from '../fixture
 import { NOW_MS, NOW_S, ALICE, useLoginSigner } from '../fixtures/login-signer.js';
 import { rawRequest } from '../fixtures/raw-request.js';
 import { secretSource, useTestKey } from '../fixtures/signer.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 
 const { signer } = useLoginSigner();
 const key = useTestKey();
@@ -69,7 +71,8 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
     const res = await rawRequest(signer({ AUTH_CACHE_TTL_S: TTL_S }), 'GET', '/verify', { Authorization: `Bearer ${t}`, 'X-Original-URI': '/api/x' });
     expect(res.status).toBe(204);
     const names = res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
-    expect(res.headers['x-accel-expires']).toBe(TTL_S);
+    // One second less than AUTH_CACHE_TTL_S: nginx keeps an entry to the end of its last second.
+    expect(res.headers['x-accel-expires']).toBe(String(Number(TTL_S) - 1));
     expect(names.indexOf('x-accel-expires')).toBeGreaterThanOrEqual(0);
     expect(names.indexOf('x-accel-expires')).toBeLessThan(names.indexOf('cache-control'));
     expect(res.headers['cache-control']).toBe('no-store');
@@ -77,9 +80,10 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
 
   it('never past the token exp', async () => {
     const app = signer({ AUTH_CACHE_TTL_S: TTL_S });
-    expect((await bearer(app, await token(20))).headers['x-accel-expires']).toBe('20');
-    // Less than a second left: nothing to keep.
-    const clock = manualClock(NOW_MS + 19_500);
+    // 20 s left: nginx, which keeps an entry to the end of its last whole second, is told 19.
+    expect((await bearer(app, await token(20))).headers['x-accel-expires']).toBe('19');
+    // Less than two seconds left: nothing to keep.
+    const clock = manualClock(NOW_MS + 18_500);
     const late = signer({ AUTH_CACHE_TTL_S: TTL_S }, { now: clock.now });
     const res = await bearer(late, await token(20));
     expect(res.status).toBe(204);
@@ -89,7 +93,39 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
   it('for a token in the URL (?jwt=) as for one in the header', async () => {
     const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S })).get('/verify').set('X-Original-URI', `/api/x?jwt=${await token()}`);
     expect(res.status).toBe(204);
-    expect(res.headers['x-accel-expires']).toBe(TTL_S);
+    expect(res.headers['x-accel-expires']).toBe('59');
+  });
+
+  it.each([
+    ['the URI', { 'X-Original-URI': '/api/x|y' }],
+    ['a cookie', { 'X-Original-URI': '/api/x', Cookie: 'theme=a|b' }],
+  ])("never when %s holds a `|`, the separator of nginx's cache key, though the check passes", async (_part, headers) => {
+    const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S })).get('/verify').set({ ...headers, Authorization: `Bearer ${await token()}` });
+    expect(res.status).toBe(204);
+    expect(res.headers['x-accel-expires']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers a failed check (the store down) as JSON 503 with the security headers', async () => {
+    class DownStore extends MemoryStore {
+      override isRevoked(): Promise<boolean> {
+        return Promise.reject(new StoreUnavailableError('down'));
+      }
+    }
+    const res = await bearer(signer({}, { store: new DownStore() }), await token());
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'store_unavailable', message: expect.any(String) });
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('answers 401 and 403 with an empty body of a stated length, and every error with the security headers', async () => {
+    const res = await rawRequest(signer({ AUTH_CACHE_TTL_S: TTL_S }), 'GET', '/verify', { 'X-Original-URI': '/api/x' });
+    expect(res.status).toBe(401);
+    expect(res.headers['content-length']).toBe('0');
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('for a browser whose access cookie is valid, but never for a silent refresh that sets cookies', async () => {
@@ -98,7 +134,7 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
     const session = await signIn(app);
     const viaAccess = await request(app).get('/verify').set('Cookie', cookieHeader(session.access, session.refresh));
     expect(viaAccess.status).toBe(204);
-    expect(viaAccess.headers['x-accel-expires']).toBe(TTL_S);
+    expect(viaAccess.headers['x-accel-expires']).toBe('59');
     const refreshed = await request(app).get('/verify').set('Cookie', cookieHeader(session.refresh));
     expect(refreshed.status).toBe(204);
     expect(setCookies(refreshed).has(ACCESS)).toBe(true);
