@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { startStack } from '../../scripts/stack/stack.js';
 import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './harness.js';
 import { cleanupRunners, freePorts, portIsClosed, spawnRunner } from './runner-harness.js';
 import { alive } from '../fixtures/alive.js';
+import { processesNaming } from '../fixtures/processes.js';
 import { addKey } from '../../src/keys/operations.js';
 
 const dirs: string[] = [];
@@ -96,12 +97,12 @@ describe.each(FRONTS)('start.js SIGKILLed after the banner, with the %s front', 
   it.skipIf(!frontAvailable(front))('leaves nothing listening and nothing running: every process exits on its own', async () => {
     const runner = await spawnRunner({ FRONT: front });
     await runner.waitFor(runner.banner);
-    expect(processesStartedBy(runner.dir).length).toBeGreaterThan(0);
+    expect(processesNaming(runner.dir).length).toBeGreaterThan(0);
     runner.child.kill('SIGKILL');
     expect(await runner.exited).toBe('SIGKILL');
     for (const port of Object.values(runner.ports)) await expect.poll(() => portIsClosed(port), { timeout: 10_000 }).toBe(true);
     // Not only closed ports: a child stuck writing its last log line to the dead runner is a leak too.
-    await expect.poll(() => processesStartedBy(runner.dir), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => processesNaming(runner.dir), { timeout: 10_000 }).toEqual([]);
   });
 });
 
@@ -167,17 +168,3 @@ describe.skipIf(!frontAvailable('nginx'))('the nginx front started by the runner
     expect(res.json()).toEqual({ sub: 'alice', bytes: 200 * 1024 });
   });
 });
-
-/** Pids of the processes whose environment names `dir` (each child of a runner gets its RUN_DIR). */
-function processesStartedBy(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(dir)) pids.push(Number(entry));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return pids;
-}
