@@ -3,7 +3,7 @@ import { setCookieValues } from '../session/cookies.js';
 import { requestCredentials, type Decision } from '../auth/check-request.js';
 import type { Core } from '../core.js';
 import { sendError } from '../http/error-handler.js';
-import { SECURITY_HEADERS } from '../http/security-headers.js';
+import { SECURITY_HEADERS, setSecurityHeaders } from '../http/security-headers.js';
 import { toHttp } from '../errors.js';
 import { verifyFailure, verifyOutcome } from '../metrics/verify-outcome.js';
 import type { VerifyOutcome } from '../metrics/metrics.js';
@@ -50,7 +50,7 @@ export function verifyHandler(core: Core): Handler {
       .catch((err: unknown) => {
         observe(core, req, toHttp(err).status, verifyFailure(err), started);
         adoptRequestId(req);
-        if (!res.headersSent) for (let i = 0; i < SECURITY_HEADERS.length; i += 2) res.setHeader(SECURITY_HEADERS[i]!, SECURITY_HEADERS[i + 1]!);
+        if (!res.headersSent) setSecurityHeaders(res);
         sendError(core.logger, err, req, res, '/verify');
       });
   };
