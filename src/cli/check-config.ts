@@ -2,7 +2,7 @@ import type { Config } from '../config/load.js';
 import type { LoadedSecret } from '../secret/load-secret.js';
 import { SecretError } from '../secret/load-secret.js';
 import { EXIT, type CliIo } from './io.js';
-import { cliConfig, keyRingFailure, readExistingSecret } from './load-keys.js';
+import { cliConfigWithWarnings, keyRingFailure, readExistingSecret } from './load-keys.js';
 import { describeRing, summarizeRing, type RingSummary } from './ring-summary.js';
 import { checkPolicyFile } from '../policy/check-policy-file.js';
 import { checkClientsDir } from './client-check.js';
@@ -12,8 +12,9 @@ import { checkClientsDir } from './client-check.js';
  * without creating a secret file or a key ring and without connecting anywhere. Secrets are never printed.
  */
 export async function checkConfig(io: CliIo): Promise<number> {
-  const config = cliConfig(io);
-  if (!config) return EXIT.failed;
+  const loaded = cliConfigWithWarnings(io);
+  if (!loaded) return EXIT.failed;
+  const { config, warnings } = loaded;
   let secret: LoadedSecret | 'missing';
   try {
     secret = await readExistingSecret(config);
@@ -48,6 +49,8 @@ export async function checkConfig(io: CliIo): Promise<number> {
     `browsers: ${config.PUBLIC_ORIGIN}${config.COOKIE_SECURE ? '' : ' (COOKIE_SECURE=false: cookies over plain http)'}`,
     policy.line,
     clients.line,
+    // What the signer logs at start: names only, as the values may be secrets.
+    ...warnings.map((w) => `warning:  ${w.variable}: ${w.message}`),
   ];
   io.out.write(`configuration OK\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   return EXIT.ok;

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatProblems, parseConfig, type Config } from '../config/load.js';
+import { formatProblems, formatWarnings, parseConfig, type Config, type ConfigWarning } from '../config/load.js';
 import { KeyRingError, type KeyProblem } from '../keys/errors.js';
 import { openKeys } from '../keys/open-keys.js';
 import { ringExists } from '../keys/operations.js';
@@ -11,9 +11,14 @@ import { failure, note, type CliIo } from './io.js';
 
 /** The configuration from the environment, as the signer reads it; undefined after listing every problem. */
 export function cliConfig(io: CliIo): Config | undefined {
+  return cliConfigWithWarnings(io)?.config;
+}
+
+/** As `cliConfig`, with the unknown variables the signer would warn about (with every problem, they are listed too). */
+export function cliConfigWithWarnings(io: CliIo): { config: Config; warnings: ConfigWarning[] } | undefined {
   const result = parseConfig(io.env);
-  if (result.ok) return result.config;
-  io.err.write(`${formatProblems(result.problems)}\n`);
+  if (result.ok) return result;
+  io.err.write(`${[formatProblems(result.problems), formatWarnings(result.warnings)].filter((t) => t !== '').join('\n')}\n`);
   return undefined;
 }
 

@@ -1,15 +1,21 @@
 import { z } from 'zod';
+import { findUnknownVariables, type UnknownVariable } from './unknown-variables.js';
 import { variables, type VariableName, type Variables } from './variables.js';
 
 /** The parsed configuration: one field per environment variable. */
 export type Config = { [K in VariableName]: z.output<Variables[K]['schema']> };
 
 export interface ConfigProblem {
-  variable: VariableName;
+  /** One of `variables`, or, under STRICT_CONFIG, an unknown one. */
+  variable: string;
   message: string;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+/** A variable that looks like tokengate's but is not one (see `findUnknownVariables`); never its value. */
+export type ConfigWarning = UnknownVariable & { message: string };
+
+/** `warnings` are the unknown variables STRICT_CONFIG=false lets through (with it true they are problems). */
+export type ConfigResult = { ok: true; config: Config; warnings: ConfigWarning[] } | { ok: false; problems: ConfigProblem[]; warnings: ConfigWarning[] };
 
 /** Parses every variable at once and collects every problem; empty strings count as unset. */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -28,8 +34,15 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     problems.push({ variable: name, message: `${reason}${shown}` });
   }
   problems.push(...crossChecks(config as Partial<Config>));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: config as Config };
+  // A STRICT_CONFIG that does not parse is a problem of its own; the unknown ones are then only warned about.
+  const strict = config.STRICT_CONFIG === true;
+  const unknown = findUnknownVariables(env);
+  if (strict) problems.push(...unknown.map((u) => ({ variable: u.variable, message: `not a tokengate variable (STRICT_CONFIG=true refuses unknown ones)${didYouMean(u)}` })));
+  const warnings = strict ? [] : unknown.map((u) => ({ ...u, message: `not a tokengate variable, so it has no effect${didYouMean(u)}` }));
+  return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config: config as Config, warnings };
 }
+
+const didYouMean = (u: UnknownVariable) => (u.suggestion === undefined ? '' : `; did you mean ${u.suggestion}?`);
 
 /** Loopback hosts, where browsers accept `Secure` cookies over plain http. */
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
@@ -60,10 +73,20 @@ export function formatProblems(problems: ConfigProblem[]): string {
   return ['tokengate: invalid configuration:', ...problems.map((p) => `  - ${p.variable}: ${p.message}`)].join('\n');
 }
 
-/** Parses or exits the process with status 2 after printing every problem. */
+/** One line per unknown variable, for stderr where there is no logger: the name and the one meant, never the value. */
+export function formatWarnings(warnings: ConfigWarning[]): string {
+  return warnings.map((w) => `tokengate: warning: ${w.variable}: ${w.message}`).join('\n');
+}
+
+/** Parses or exits the process with status 2 after printing every problem (and the unknown variables, a likely cause). */
 export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  return loadConfigWithWarningsOrExit(env).config;
+}
+
+/** As `loadConfigOrExit`, also returning the unknown variables for the caller to log once it has a logger. */
+export function loadConfigWithWarningsOrExit(env: Record<string, string | undefined> = process.env): { config: Config; warnings: ConfigWarning[] } {
   const result = parseConfig(env);
-  if (result.ok) return result.config;
-  process.stderr.write(`${formatProblems(result.problems)}\n`);
+  if (result.ok) return result;
+  process.stderr.write(`${[formatProblems(result.problems), formatWarnings(result.warnings)].filter((t) => t !== '').join('\n')}\n`);
   process.exit(2);
 }

@@ -186,6 +186,11 @@ export const variables = {
     default: 'info',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
+  STRICT_CONFIG: variable({
+    doc: 'A variable that looks like one of these but is not (`REDIS_FAIL_OPEN` for `STORE_FAIL_OPEN`, `jwt_alg` for `JWT_ALG`, any `TOKENGATE_*`) has no effect: at start it is logged as a warning naming the setting probably meant, and `tokengate check-config` lists it. `true` makes it a configuration problem instead (exit 2). Its value is never shown.',
+    default: 'false',
+    schema: bool,
+  }),
   REDIS_URL: variable({
     doc: 'When set, sessions, revocations and login-failure counters live in this Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS), shared by every signer instance. Unset: in the signer\'s memory, for one instance only. Never logged (it may hold a password).',
     secret: true,

@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
-import type { Config } from '../config/load.js';
-import { loadConfigOrExit } from '../config/load.js';
+import type { Config, ConfigWarning } from '../config/load.js';
+import { loadConfigWithWarningsOrExit } from '../config/load.js';
+import { logConfigWarnings } from '../config/log-warnings.js';
 import type { AppDeps } from '../core.js';
 import { createLogger } from '../log/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
@@ -29,12 +30,14 @@ export interface Entry {
  * With SIGNER_WORKERS above 1, this process becomes the cluster primary and each worker runs the same.
  */
 export async function serve(entry: Entry): Promise<void> {
-  const config = loadConfigOrExit();
+  const { config, warnings } = loadConfigWithWarningsOrExit();
   const worker = clusterWorkerId();
-  if (worker === undefined && config.SIGNER_WORKERS > 1) return startPrimary(entry, config);
+  if (worker === undefined && config.SIGNER_WORKERS > 1) return startPrimary(entry, config, warnings);
   const starting = exitOnSignalsWhileStarting();
   const base = createLogger(config.LOG_LEVEL);
   const logger = worker === undefined ? base : base.child({ worker });
+  // Once per start: a worker has the same environment as its primary, which has logged them.
+  if (worker === undefined) logConfigWarnings(logger, warnings);
   // A worker counts in metrics of its own making, so it can hand them to the primary to add up.
   const metrics = worker !== undefined && entry.metricsPath !== undefined ? createMetrics() : undefined;
   const deps = await prepareDeps(config, logger);
@@ -70,9 +73,10 @@ export async function serve(entry: Entry): Promise<void> {
 }
 
 /** The cluster primary: the start work that must not race, then the workers (see `runPrimary`). */
-async function startPrimary(entry: Entry, config: Config): Promise<void> {
+async function startPrimary(entry: Entry, config: Config, warnings: ConfigWarning[]): Promise<void> {
   const starting = exitOnSignalsWhileStarting();
   const logger = createLogger(config.LOG_LEVEL).child({ role: 'primary' });
+  logConfigWarnings(logger, warnings);
   await prepareOnce(config, logger);
   starting();
   runPrimary({ config, workers: config.SIGNER_WORKERS, logger, name: entry.name, metrics: entry.metricsPath !== undefined });
