@@ -1,9 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generatedBlocks, renderReadme } from './docs.js';
+import { GENERATED_FILES, generatedBlocks, renderGenerated } from './docs.js';
 import { ROOT } from './stack/paths.js';
 
-/** `npm run docs`: rewrites the README's generated blocks (config table, nginx template) in place. */
-const file = join(ROOT, 'README.md');
-writeFileSync(file, renderReadme(readFileSync(file, 'utf8'), generatedBlocks()));
-process.stdout.write('README.md: generated blocks updated\n');
+/** `npm run docs`: rewrites the generated blocks (config table, nginx files) of the README and docs/ in place. */
+const blocks = generatedBlocks();
+for (const name of GENERATED_FILES) {
+  const file = join(ROOT, name);
+  writeFileSync(file, renderGenerated(readFileSync(file, 'utf8'), blocks));
+  process.stdout.write(`${name}: generated blocks updated\n`);
+}

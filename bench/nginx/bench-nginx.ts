@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess } from '../../scripts/stack/managed-process.js';
 import { createPrefix, nginxArgs, renderTemplate } from '../../scripts/stack/nginx.js';
-import { ENTRY, MAIN_CONF, TEMPLATE } from '../../scripts/stack/paths.js';
+import { ENTRY, MAIN_CONF, NGINX_DIR, SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 
 /**
  * The statement of the template that starts with `head` and ends at `end`: a block's `}` alone at
@@ -11,7 +11,7 @@ import { ENTRY, MAIN_CONF, TEMPLATE } from '../../scripts/stack/paths.js';
 function statementOf(template: string, head: string, end: '\n}' | ';'): string {
   const start = template.indexOf(head);
   const stop = start === -1 ? -1 : template.indexOf(end, start) + end.length - 1;
-  if (start === -1 || stop < start) throw new Error(`nginx/tokengate.conf.template has no \`${head}\` any more; bench/nginx/bench-nginx.ts copies it and must follow`);
+  if (start === -1 || stop < start) throw new Error(`nginx/ has no \`${head}\` any more where bench/nginx/bench-nginx.ts copies it from; it must follow`);
   return template.slice(start, stop + 1);
 }
 
@@ -22,8 +22,9 @@ function statementOf(template: string, head: string, end: '\n}' | ';'): string {
  */
 export function appUpstream(upstreamAddr: string): string {
   const template = readFileSync(TEMPLATE, 'utf8');
+  const http = readFileSync(join(NGINX_DIR, SNIPPETS.http), 'utf8');
   const upstream = renderTemplate(statementOf(template, 'upstream tokengate_app {', '\n}'), { UPSTREAM_ADDR: upstreamAddr });
-  return `${upstream}\n${statementOf(template, 'log_format tokengate ', ';')}\n`;
+  return `${upstream}\n${statementOf(http, 'log_format tokengate ', ';')}\n`;
 }
 
 /** `proxy_pass` to the app with the template's headers; `identity` are the X-Auth-* values (nginx strings). */

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { findExecutable } from './find-executable.js';
-import { MAIN_CONF, TEMPLATE } from './paths.js';
+import { MAIN_CONF, NGINX_DIR, SNIPPETS, TEMPLATE } from './paths.js';
 import { bracketHost } from './ports.js';
 import { nginxClaimLines, type ClaimHeader } from '../../src/auth/claim-headers.js';
 
@@ -80,12 +80,27 @@ export function createPrefix(workDir: string): { dir: string; temporary: boolean
 }
 
 /**
- * Writes nginx.conf and the rendered tokengate.conf into the prefix (from createPrefix), so nginx
- * runs without /etc, and the claim header lines (CLAIM_HEADERS) the template includes, if any.
+ * Writes the snippets into `dir/snippets/`, a `.template` rendered without its suffix, as an
+ * operator installs them into an nginx of their own (and the nginx image renders them).
+ */
+export function writeSnippets(dir: string, vars: Pick<TemplateVars, 'SIGNER_ADDR'>): void {
+  mkdirSync(join(dir, 'snippets'), { recursive: true });
+  for (const file of Object.values(SNIPPETS)) {
+    const text = readFileSync(join(NGINX_DIR, file), 'utf8');
+    const rendered = file.endsWith('.template') ? renderTemplate(text, { ...vars }) : text;
+    writeFileSync(join(dir, file.replace(/\.template$/, '')), rendered);
+  }
+}
+
+/**
+ * Writes nginx.conf, the rendered tokengate.conf and its snippets into the prefix (from
+ * createPrefix), so nginx runs without /etc, and the claim header lines (CLAIM_HEADERS) the
+ * protect snippet includes, if any.
  */
 export function preparePrefix(prefix: string, vars: TemplateVars, claimHeaders: readonly ClaimHeader[] = []): void {
   writeFileSync(join(prefix, 'nginx.conf'), readFileSync(MAIN_CONF, 'utf8'));
   writeFileSync(join(prefix, 'tokengate.conf'), renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars }));
+  writeSnippets(prefix, vars);
   if (claimHeaders.length > 0) writeFileSync(join(prefix, 'tokengate-claims.conf'), nginxClaimLines(claimHeaders));
 }
 

@@ -24,6 +24,16 @@ export const ENTRY = {
 
 export const NGINX_DIR = join(ROOT, 'nginx');
 export const TEMPLATE = join(NGINX_DIR, 'tokengate.conf.template');
+/**
+ * The drop-in snippets the template is built from, by their path relative to nginx's config
+ * directory (where the template's `include snippets/...` looks). A `.template` is rendered there
+ * without its suffix, as the nginx image's templates mechanism does.
+ */
+export const SNIPPETS = {
+  http: 'snippets/tokengate-http.conf.template',
+  server: 'snippets/tokengate-server.conf',
+  protect: 'snippets/tokengate-protect.conf',
+} as const;
 export const MAIN_CONF = join(NGINX_DIR, 'nginx.conf');
 export const DEMO_USERS = join(ROOT, 'upstream-example/users.json');
 /** The demo's authorization policy (POLICY_FILE), for `npm start` and the end-to-end tests. */

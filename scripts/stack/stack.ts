@@ -22,6 +22,11 @@ export interface StackOptions {
   redis?: { port: number };
   /** The demo app; its /authenticate is the signer's AUTHENTICATE_URL unless `env` says otherwise. */
   upstream: { host: string; port: number };
+  /**
+   * The protected app, already listening, when it is not the demo app (a test's own recorder):
+   * protected traffic goes there, while logins still go to the demo app's /authenticate.
+   */
+  app?: { host: string; port: number };
   /** Environment for the signer / embedded front (config variables). */
   env?: Record<string, string>;
   /** Start from the caller's environment (npm start) or from a clean one (tests). */
@@ -40,6 +45,8 @@ export interface Stack {
   nginxVersion?: string;
   /** The signers' own addresses (base URLs), in instance order; empty for the embedded front. */
   signerUrls: string[];
+  /** The demo app's own address (base URL): it answers the logins, and is the protected app unless `app` names another. */
+  appUrl: string;
   /** The private redis-server's address (without its password), when the stack started one. */
   redisUrl?: string;
   processes: Map<string, ManagedProcess>;
@@ -61,10 +68,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const logFile = (name: string) => join(opts.workDir, 'logs', `${name}.log`);
   const base: NodeJS.ProcessEnv = opts.inheritEnv ? { ...process.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' };
   const upstreamUrl = `http://${nginxAddr(opts.upstream.host, opts.upstream.port)}`;
+  const app = opts.app ?? opts.upstream;
   const gatewayUrl = `http://${nginxAddr(opts.gateway.host, opts.gateway.port)}`;
   const config: Record<string, string> = {
     AUTHENTICATE_URL: `${upstreamUrl}/authenticate`,
-    UPSTREAM_URL: upstreamUrl,
+    UPSTREAM_URL: `http://${nginxAddr(app.host, app.port)}`,
     SIGNER_HOST: opts.signer.host,
     SIGNER_PORT: String(opts.signer.port),
     GATEWAY_HOST: opts.gateway.host,
@@ -172,14 +180,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         GATEWAY_HOST: bracketHost(opts.gateway.host),
         GATEWAY_PORT: String(opts.gateway.port),
         SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
-        UPSTREAM_ADDR: nginxAddr(opts.upstream.host, opts.upstream.port),
+        UPSTREAM_ADDR: nginxAddr(app.host, app.port),
       }, claimHeadersOf(signerEnv.CLAIM_HEADERS));
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
       const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
     opts.signal?.throwIfAborted();
-    const common = { url: gatewayUrl, signerUrls, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
+    const common = { url: gatewayUrl, signerUrls, appUrl: upstreamUrl, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
     return opts.front === 'nginx' ? { ...common, front: 'nginx', nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();

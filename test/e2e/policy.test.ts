@@ -2,55 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_ACCEPT } from '../fixtures/browser-session.js';
 import { formSession } from '../fixtures/form-session.js';
 import { FRONTS, frontAvailable, http, launch, login, loginPacer, rawHttp, type TestStack } from './harness.js';
-
-/** What the demo app answers under /admin: only ever through the gateway, to whoever it let through. */
-const ADMIN_ANSWER = '"area":"admin"';
-
-type Who = 'alice' | 'bob' | 'nobody';
-
-/**
- * Path tricks against the demo policy (upstream-example/policy.yaml: `/admin/**` needs the role
- * admin, `/public/**` is public, unmatched paths are denied). Each row: the raw request target, then
- * the status for bob (role user) and for a request without a token; alice is the control. Rules
- * are case-sensitive, so `/ADMIN/` matches no rule: denied by default, to alice too (the app,
- * case-sensitive as well, would not serve it either).
- */
-const TRICKS: [string, { bob: number; nobody: number; alice: number }][] = [
-  ['/admin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/admin/../admin/x', { bob: 403, nobody: 401, alice: 200 }],
-  ['/%61dmin/', { bob: 403, nobody: 401, alice: 200 }],
-  ['//admin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/admin%2f', { bob: 403, nobody: 401, alice: 200 }],
-  ['/%2fadmin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/ADMIN/', { bob: 403, nobody: 401, alice: 403 }],
-  ['/Admin', { bob: 403, nobody: 401, alice: 403 }],
-  ['/public/..%2fadmin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/public%2f..%2fadmin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/public/%2e%2e/admin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/public/.%2e/admin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/public/./../admin', { bob: 403, nobody: 401, alice: 200 }],
-  ['/pub%6cic/../admin/', { bob: 403, nobody: 401, alice: 200 }],
-  ['/admin?x=/public', { bob: 403, nobody: 401, alice: 200 }],
-  ['/admin?next=/../public/', { bob: 403, nobody: 401, alice: 200 }],
-  // `%23` is a `#` inside the name: `/admin#/public` matches no rule.
-  ['/admin%23/public', { bob: 403, nobody: 401, alice: 403 }],
-  // A raw `#` ends the path: this is `/public`, and the app gets `/public`.
-  ['/public#/../admin', { bob: 200, nobody: 200, alice: 200 }],
-  ['/admin;x', { bob: 403, nobody: 401, alice: 403 }],
-  // Servlet containers drop `;params` and climb: such a dot-segment matches no rule.
-  ['/public/..;/admin', { bob: 403, nobody: 401, alice: 403 }],
-  ['/public/%2e%2e;x/admin', { bob: 403, nobody: 401, alice: 403 }],
-  ['/admin/..', { bob: 200, nobody: 401, alice: 200 }],
-  // Refused before any rule is looked at: nginx (and the embedded front) answer 400.
-  ['/admin/%ZZ', { bob: 400, nobody: 400, alice: 400 }],
-  ['/admin%00', { bob: 400, nobody: 400, alice: 400 }],
-  ['/../admin', { bob: 400, nobody: 400, alice: 400 }],
-  ['/public/../../admin', { bob: 400, nobody: 400, alice: 400 }],
-  // WHATWG URL parsers read `\` as `/`: refused before any rule, raw or encoded.
-  ['/public/..\\admin', { bob: 400, nobody: 400, alice: 400 }],
-  ['/public/..%5cadmin', { bob: 400, nobody: 400, alice: 400 }],
-  ['/public/..%5Cadmin', { bob: 400, nobody: 400, alice: 400 }],
-];
+import { ADMIN_ANSWER, TRICKS, type Who } from '../fixtures/path-tricks.js';
 
 describe.each(FRONTS)('the demo policy through the %s front', (front) => {
   const available = frontAvailable(front);

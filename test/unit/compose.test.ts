@@ -3,7 +3,7 @@ import { join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ENTRY, MAIN_CONF, ROOT, TEMPLATE } from '../../scripts/stack/paths.js';
+import { ENTRY, MAIN_CONF, NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 import { parseConfig } from '../../src/config/load.js';
 import { variables } from '../../src/config/variables.js';
 import { exampleConfig } from '../../upstream-example/config.js';
@@ -141,24 +141,48 @@ describe('docker-compose.yml', () => {
     expect(nginx.environment.GATEWAY_HOST).toBe('0.0.0.0');
   });
 
-  it('mounts exactly the nginx.conf and template that npm start and the tests run, read-only', () => {
+  it('mounts exactly the nginx.conf, template and snippets that npm start and the tests run, read-only', () => {
     const templateDir = nginx.environment.NGINX_ENVSUBST_TEMPLATE_DIR ?? '/etc/nginx/templates';
+    // A snippet with variables is rendered by the image like the template; the others go where nginx reads them.
+    const snippetMounts = Object.values(SNIPPETS).map((file) => ({
+      host: realpathSync(join(NGINX_DIR, file)),
+      target: file.endsWith('.template') ? posix.join(templateDir, file) : posix.join('/etc/nginx', file),
+      readOnly: true,
+    }));
     expect(mounts(nginx.volumes)).toEqual([
       { host: realpathSync(MAIN_CONF), target: '/etc/nginx/nginx.conf', readOnly: true },
       { host: realpathSync(TEMPLATE), target: posix.join(templateDir, 'tokengate.conf.template'), readOnly: true },
+      ...snippetMounts,
     ]);
   });
 
-  it('renders the template to the file nginx.conf includes', () => {
+  /** Where a mounted file is in the running container: a template rendered to the output dir, any other file where it is mounted. */
+  const inContainer = (target: string) => {
     const env = nginx.environment;
     const templateDir = env.NGINX_ENVSUBST_TEMPLATE_DIR ?? '/etc/nginx/templates';
     const suffix = env.NGINX_ENVSUBST_TEMPLATE_SUFFIX ?? '.template';
+    if (!target.startsWith(`${templateDir}/`) || !target.endsWith(suffix)) return target;
+    return posix.join(env.NGINX_ENVSUBST_OUTPUT_DIR ?? '/etc/nginx/conf.d', posix.relative(templateDir, target).slice(0, -suffix.length));
+  };
+
+  it('renders the template to the file nginx.conf includes', () => {
     const target = mounts(nginx.volumes).find((m) => m.host === realpathSync(TEMPLATE))?.target ?? '';
-    expect(target.startsWith(`${templateDir}/`) && target.endsWith(suffix)).toBe(true);
-    const rendered = posix.join(env.NGINX_ENVSUBST_OUTPUT_DIR ?? '/etc/nginx/conf.d', posix.relative(templateDir, target).slice(0, -suffix.length));
+    expect(inContainer(target)).not.toBe(target);
     // The image's nginx is built with --conf-path=/etc/nginx/nginx.conf: includes resolve from /etc/nginx.
     const includes = [...read('nginx/nginx.conf').matchAll(/^\s*include\s+([^;\s]+)\s*;/gm)].map((m) => posix.resolve('/etc/nginx', m[1]!));
-    expect(includes).toContain(rendered);
+    expect(includes).toContain(inContainer(target));
+  });
+
+  it('has every file the template and its snippets include, where they include it', () => {
+    const present = new Set(mounts(nginx.volumes).map((m) => inContainer(m.target)));
+    const files = [TEMPLATE, ...Object.values(SNIPPETS).map((f) => join(NGINX_DIR, f))];
+    const includes = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\s*include\s+([^;\s]+)\s*;/gm)].map((m) => m[1]!));
+    expect(includes.length).toBeGreaterThan(3);
+    for (const include of includes) {
+      // tokengate-claims*.conf is a glob: without CLAIM_HEADERS nothing matches, as nginx allows.
+      if (include.includes('*')) continue;
+      expect(present.has(posix.resolve('/etc/nginx', include)), include).toBe(true);
+    }
   });
 
   it("leaves `daemon` and the command to the image, so its entrypoint renders the template", () => {
@@ -167,8 +191,8 @@ describe('docker-compose.yml', () => {
     expect(nginx.entrypoint).toBeUndefined();
   });
 
-  it('gives every ${VAR} of the template a value, and lets the envsubst filter match those only', () => {
-    const template = readFileSync(TEMPLATE, 'utf8');
+  it('gives every ${VAR} of the template and its snippets a value, and lets the envsubst filter match those only', () => {
+    const template = [TEMPLATE, ...Object.values(SNIPPETS).map((f) => join(NGINX_DIR, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
     const vars = new Set([...template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!));
     expect(vars.size).toBeGreaterThan(0);
     const filterText = nginx.environment.NGINX_ENVSUBST_FILTER ?? '';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nginxArgs, renderTemplate, versionAtLeast } from '../../scripts/stack/nginx.js';
-import { TEMPLATE } from '../../scripts/stack/paths.js';
+import { NGINX_DIR, SNIPPETS } from '../../scripts/stack/paths.js';
 
 describe('versionAtLeast', () => {
   it.each([
@@ -54,10 +55,9 @@ describe('renderTemplate', () => {
     expect(() => renderTemplate('${A} ${B}', { A: ['1'], B: ['2'] })).toThrow(/two list/);
   });
 
-  it('gives the real template one signer `server` line per instance', () => {
-    const vars = { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '8080', UPSTREAM_ADDR: '127.0.0.1:5000' };
+  it('gives the real http snippet one signer `server` line per instance', () => {
     const signers = (addr: string | string[]) => {
-      const conf = renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars, SIGNER_ADDR: addr });
+      const conf = renderTemplate(readFileSync(join(NGINX_DIR, SNIPPETS.http), 'utf8'), { SIGNER_ADDR: addr });
       const block = /upstream tokengate_signer \{([^}]*)\}/.exec(conf)?.[1] ?? '';
       return [...block.matchAll(/^\s*server\s+([^\s;]+)[^;]*;/gm)].map((m) => m[1]);
     };

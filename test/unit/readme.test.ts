@@ -1,24 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatedBlocks, renderReadme } from '../../scripts/docs.js';
+import { blockNames, GENERATED_FILES, generatedBlocks, renderGenerated } from '../../scripts/docs.js';
 import { ROOT } from '../../scripts/stack/paths.js';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const read = (name: string) => readFileSync(join(ROOT, name), 'utf8');
+const readme = read('README.md');
 
-describe('the README', () => {
-  it('holds the configuration table and nginx template exactly as the code has them (npm run docs)', () => {
-    expect(renderReadme(readme, generatedBlocks())).toBe(readme);
+describe('the generated blocks of the README and docs/', () => {
+  it.each(GENERATED_FILES)('%s holds its blocks exactly as the code has them (npm run docs)', (name) => {
+    const text = read(name);
+    expect(blockNames(text).length).toBeGreaterThan(0);
+    expect(renderGenerated(text, generatedBlocks())).toBe(text);
   });
 
-  it('gives exactly the two commands of the quick start', () => {
-    expect(readme).toContain('npm ci && npm start');
-    expect(readme).toContain('npm test');
+  it('quotes every generated block somewhere', () => {
+    const used = new Set(GENERATED_FILES.flatMap((name) => blockNames(read(name))));
+    expect([...used].sort()).toEqual(Object.keys(generatedBlocks()).sort());
   });
 
   it('notices a stale block', () => {
     const stale = readme.replace('| `TOKEN_TTL_S` |', '| `TOKEN_TTL` |');
     expect(stale).not.toBe(readme);
-    expect(renderReadme(stale, generatedBlocks())).not.toBe(stale);
+    expect(renderGenerated(stale, generatedBlocks())).not.toBe(stale);
+  });
+
+  it('refuses a marker without its end, or naming no block', () => {
+    expect(() => renderGenerated('<!-- config-table:start -->\nx\n', generatedBlocks())).toThrow(/no <!-- config-table:end -->/);
+    expect(() => renderGenerated('<!-- nothing:start -->\n<!-- nothing:end -->', generatedBlocks())).toThrow(/nothing/);
+  });
+});
+
+describe('the README', () => {
+  it('gives exactly the two commands of the quick start', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
   });
 });
