@@ -120,7 +120,7 @@ export const variables = {
     schema: int(0, 1_000_000),
   }),
   AUTH_CACHE_TTL_S: variable({
-    doc: 'nginx only, off by default: lets nginx keep a successful check for up to this many seconds (never past the token\'s `exp`), keyed on the credential, method and URI, so most requests skip the signer. The cost: a logout, a revocation, a retired key or a policy change takes up to this long to bite at nginx. Never for answers that set cookies (a refresh) or for server-to-server tokens. 0 (off) or 2 to 3600: nginx counts whole seconds. See "The hot path, and the auth cache" in the README.',
+    doc: 'nginx only, off by default: lets nginx keep a successful check for up to this many seconds (never past the token\'s `exp`), keyed on the credential, method and URI, so most requests skip the signer. The cost: a logout, a revocation, a retired key or a policy change takes up to this long to bite at nginx. Never for answers that set cookies (a refresh) or for server-to-server tokens. 0 (off) or 2 to 3600: nginx counts whole seconds. See docs/nginx-integration.md, "The hot path, and the auth cache".',
     default: '0',
     schema: int(0, 3600).refine((s) => s !== 1, 'must be 0 (off) or at least 2: nginx counts whole seconds, so 1 would keep nothing'),
   }),
