@@ -13,6 +13,7 @@ import { jwksRouter } from './routes/jwks.js';
 import { loginRouter } from './routes/login.js';
 import { logoutRouter } from './routes/logout.js';
 import { refreshRouter } from './routes/refresh.js';
+import { revocationsRouter } from './routes/revocations.js';
 import { isVerifyUrl, verifyHandler } from './routes/verify.js';
 
 export type { AppDeps };
@@ -41,6 +42,7 @@ export function createApp(config: Config, deps: AppDeps): RequestListener {
     }),
   );
   app.use(metricsRouter(core.metrics));
+  app.use(revocationsRouter(core));
   app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(loginRouter(core));
   app.use(refreshRouter(core));

@@ -25,6 +25,8 @@ import { createClientVerifier } from './clients/verify-client.js';
 import { createAuthorizer } from './policy/authorize.js';
 import { withPolicy } from './policy/enforce-policy.js';
 import type { Policy } from './policy/policy.js';
+import { RevocationFeed } from './openresty/revocation-feed.js';
+import { generationOf } from './openresty/generation.js';
 
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
@@ -73,6 +75,14 @@ export interface Core {
   throttle: LoginThrottle;
   /** Milliseconds since the epoch (frozen in tests). */
   now: () => number;
+  /** What the OpenResty front's identity cache polls (`GET /revocations`). */
+  edge: {
+    feed: RevocationFeed;
+    /** Changes whenever the key ring or the policy is reloaded. */
+    generation: () => string;
+    /** Whether a decision may depend on the path and method (a policy is set): cache entries are then per request line. */
+    pathScoped: boolean;
+  };
 }
 
 /** Builds the parts once, with every security default pinned from the configuration. */
@@ -100,6 +110,8 @@ export function createCore(config: Config, deps: AppDeps): Core {
     ...clock,
   }), metrics);
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
+  const feed = new RevocationFeed(deps.now);
+  store.watchRevocations((revocation) => feed.record(revocation));
   const verifyClient = createClientVerifier({ clients: deps.clients ?? (() => EMPTY_REGISTRY), store, windowS: config.CLIENT_TOKEN_WINDOW_S, ...clock });
   const throttle = createLoginThrottle({
     hashKey: deps.storeKey ?? randomBytes(32),
@@ -127,6 +139,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     metrics,
     throttle,
     now: deps.now ?? Date.now,
+    edge: { feed, generation: generationOf([keys, () => deps.policy?.()]), pathScoped: deps.policy !== undefined },
   };
 }
 

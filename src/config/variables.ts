@@ -124,6 +124,11 @@ export const variables = {
     default: '0',
     schema: int(0, 3600).refine((s) => s !== 1, 'must be 0 (off) or at least 2: nginx counts whole seconds, so 1 would keep nothing'),
   }),
+  IDENTITY_CACHE_TTL_S: variable({
+    doc: 'OpenResty front only: how long nginx may answer a credential the signer passed from its own cache of verified identities, without asking again (never past the token\'s `exp`; only passes decided by an access token alone). Logouts and revocations still reach that cache within a second through the revocation feed (`GET /revocations`), and a worker that has not heard from the feed for 3 s stops using it. 0 turns the cache off. See docs/fronts.md.',
+    default: '300',
+    schema: int(0, 3600),
+  }),
   CLAIM_HEADERS: variable({
     doc: 'Claims the app receives as headers of their own, besides `X-Auth-Sub`, `X-Auth-Roles` and `X-Auth-Claims`: `claim:X-Auth-Name` pairs, comma-separated (e.g. `email:X-Auth-Email,tenant:X-Auth-Tenant`). A value that is not printable ASCII (control characters, CR, LF, non-ASCII) is never written: the request is refused with 401. nginx needs the matching lines: `tokengate nginx-claims`.',
     default: '',

@@ -24,6 +24,8 @@ export function instrumentStore(store: Store, metrics: Errors): Store {
     revokeToken: (...args) => counted(metrics, 'revokeToken', store.revokeToken(...args)),
     isRevoked: (...args) => counted(metrics, 'isRevoked', store.isRevoked(...args)),
     claimNonce: (...args) => counted(metrics, 'claimNonce', store.claimNonce(...args)),
+    watchRevocations: (listener) => store.watchRevocations(listener),
+    revocationsCurrent: () => store.revocationsCurrent(),
     // Never rejects for an outage: it says so in its answer (`/readyz` reports it).
     health: () => store.health(),
     close: () => store.close(),

@@ -11,6 +11,7 @@ import { requestFields } from '../log/request-log.js';
 import { loggedPath } from '../log/logged-path.js';
 import { adoptRequestId } from '../log/request-id.js';
 import { authCacheHeaders } from './auth-cache.js';
+import { identityCacheMark } from '../openresty/cache-mark.js';
 
 /**
  * Headers nginx copies with `auth_request_set`. nginx keeps only the first `Set-Cookie` of a
@@ -22,6 +23,8 @@ export const VERIFY_HEADERS = {
   location: 'X-Tokengate-Location',
   /** On a 403 to a browser: `forbidden`, so nginx answers with a page instead of JSON. */
   page: 'X-Tokengate-Page',
+  /** On a pass the OpenResty front may cache: `<ttl> <jti> <sid>` (see `identityCacheMark`). */
+  cacheable: 'X-Tokengate-Cacheable',
 } as const;
 
 /** The route's path as express would match it (case-sensitive, strict): `/verify`, with or without a query. */
@@ -36,13 +39,14 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export function verifyHandler(core: Core): Handler {
   const cacheFor = authCacheHeaders(core.config.AUTH_CACHE_TTL_S, core.now);
+  const markFor = identityCacheMark(core.config.IDENTITY_CACHE_TTL_S, core.now);
   return (req, res) => {
     const started = performance.now();
     const originalUri = header(req, 'x-original-uri');
     core
       .check(requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')))
       .then((decision) => {
-        res.writeHead(decision.status, answerHeaders(decision, cacheFor(decision, req))).end();
+        res.writeHead(decision.status, answerHeaders(decision, cacheFor(decision, req), markFor(decision))).end();
         observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
       })
       // Whatever failed, the check or the answer: an error answer (or a cut connection once the
@@ -57,8 +61,9 @@ export function verifyHandler(core: Core): Handler {
 }
 
 /** The answer's headers as one flat list (name, value, name, value...), which Node writes as is. */
-function answerHeaders(decision: Decision, caching: readonly string[]): string[] {
+function answerHeaders(decision: Decision, caching: readonly string[], mark: string | undefined): string[] {
   const out: string[] = [...SECURITY_HEADERS, ...caching];
+  if (mark !== undefined) out.push(VERIFY_HEADERS.cacheable, mark);
   if (decision.cookies !== undefined) {
     for (const value of setCookieValues(decision.cookies)) out.push('Set-Cookie', value);
     out.push(VERIFY_HEADERS.accessCookie, decision.cookies.access, VERIFY_HEADERS.refreshCookie, decision.cookies.refresh);

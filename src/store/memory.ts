@@ -1,4 +1,4 @@
-import { StoreUnavailableError, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -49,6 +49,7 @@ export class MemoryStore implements Store {
   private readonly bySub = new Map<string, Set<string>>();
   /** Claimed client nonces, `<client> <nonce>` (a client name holds no space), with the unix second they can be forgotten. */
   private readonly nonces = new Map<string, number>();
+  private readonly listeners: ((revocation: Revocation) => void)[] = [];
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -95,17 +96,32 @@ export class MemoryStore implements Store {
     }
     if (presentedJti === family.previous && nowS - family.rotatedAt < graceS) return { kind: 'grace', session: family.record };
     this.forget(sid);
-    this.revokedSessions.set(sid, Math.min(family.record.expiresAt, reuseRevokesUntil ?? Infinity));
+    this.learn(this.revokedSessions, { kind: 's', id: sid, untilS: Math.min(family.record.expiresAt, reuseRevokesUntil ?? Infinity) });
     return { kind: 'reused' };
   }
 
   async revokeSession(sid: string, untilS: number): Promise<void> {
     this.forget(sid);
-    this.revokedSessions.set(sid, Math.max(untilS, this.revokedSessions.get(sid) ?? 0));
+    this.learn(this.revokedSessions, { kind: 's', id: sid, untilS });
   }
 
   async revokeToken(jti: string, untilS: number): Promise<void> {
-    this.revokedTokens.set(jti, Math.max(untilS, this.revokedTokens.get(jti) ?? 0));
+    this.learn(this.revokedTokens, { kind: 't', id: jti, untilS });
+  }
+
+  /** Keeps the later deadline of two, and tells the listeners when it is new or later. */
+  private learn(map: Map<string, number>, revocation: Revocation): void {
+    if ((map.get(revocation.id) ?? -Infinity) >= revocation.untilS) return;
+    map.set(revocation.id, revocation.untilS);
+    for (const listener of this.listeners) listener(revocation);
+  }
+
+  watchRevocations(listener: (revocation: Revocation) => void): void {
+    this.listeners.push(listener);
+  }
+
+  revocationsCurrent(): boolean {
+    return true;
   }
 
   async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {

@@ -1,3 +1,5 @@
+import type { Revocation } from './store.js';
+
 /**
  * Every name the Redis store uses, without KEY_PREFIX (the script runner adds it to keys; the
  * channel and the session-key prefix that scripts build keys from get it here).
@@ -30,16 +32,10 @@ export const KEYS = {
 } as const;
 
 /** A revocation's member in the `revoked` set: token ids and session ids never collide. */
-export type RevokedKind = 't' | 's';
+export type RevokedKind = Revocation['kind'];
 
 export const member = (kind: RevokedKind, id: string) => `${kind}:${id}`;
 
-/** A revocation as published on the channel and held in the set. */
-export interface Revocation {
-  kind: RevokedKind;
-  id: string;
-  untilS: number;
-}
 
 /** Reads a `revoked` member and its score; undefined for anything this version did not write. */
 export function parseRevocation(entry: string, untilS: number): Revocation | undefined {

@@ -10,7 +10,7 @@ import { KEYS, member, type RevokedKind } from './redis-keys.js';
 import { RevocationMirror } from './revocation-mirror.js';
 import type { ScriptRunner } from './script-runner.js';
 import { SessionIntegrity } from './session-integrity.js';
-import { StoreUnavailableError, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`; never logged. */
@@ -179,6 +179,14 @@ export class RedisStore implements Store, ScriptRunner {
     const args = [member(kind, id), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
     const inForce = Number(await this.commands.runScript(REVOKE, keys, args, { late: 'apply' }));
     if (Number.isFinite(inForce)) this.mirror.apply({ kind, id, untilS: inForce });
+  }
+
+  watchRevocations(listener: (revocation: Revocation) => void): void {
+    this.mirror.watch(listener);
+  }
+
+  revocationsCurrent(): boolean {
+    return this.sync.inSync;
   }
 
   async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { REVOCATION_MARGIN_S } from './memory.js';
-import type { Revocation } from './redis-keys.js';
+import type { Revocation } from './store.js';
 
 /**
  * One instance's copy of the revocation set, so the hot-path check needs no round trip. It only
@@ -9,11 +9,20 @@ import type { Revocation } from './redis-keys.js';
 export class RevocationMirror {
   private readonly tokens = new Map<string, number>();
   private readonly sessions = new Map<string, number>();
+  private readonly listeners: ((revocation: Revocation) => void)[] = [];
 
-  /** Learns a revocation; a shorter deadline never shortens a known one. */
-  apply({ kind, id, untilS }: Revocation): void {
+  /** Learns a revocation; a shorter deadline never shortens a known one. Listeners hear what was new. */
+  apply(revocation: Revocation): void {
+    const { kind, id, untilS } = revocation;
     const map = kind === 't' ? this.tokens : this.sessions;
-    if ((map.get(id) ?? -Infinity) < untilS) map.set(id, untilS);
+    if ((map.get(id) ?? -Infinity) >= untilS) return;
+    map.set(id, untilS);
+    for (const listener of this.listeners) listener(revocation);
+  }
+
+  /** Calls `listener` with every revocation learned from now on (see `apply`). */
+  watch(listener: (revocation: Revocation) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Whether the token or its session is revoked at `nowS` (a deadline holds through its second). */

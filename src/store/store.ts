@@ -1,3 +1,10 @@
+/** One revocation: an access token (`t`, by `jti`) or a whole session (`s`, by `sid`), refused through `untilS`. */
+export interface Revocation {
+  kind: 't' | 's';
+  id: string;
+  untilS: number;
+}
+
 /** What a login session remembers: the identity to re-issue tokens with, and when it must end. */
 export interface SessionRecord {
   /** The identity claims the upstream answered with at login. */
@@ -80,6 +87,14 @@ export interface Store {
    * name holds no `:` or space, so no two pairs share a key.
    */
   claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Calls `listener` with every revocation this instance learns from now on, its own and (with
+   * Redis) every other instance's, once per new or later deadline: the OpenResty front's feed
+   * (`GET /revocations`) is built from it.
+   */
+  watchRevocations(listener: (revocation: Revocation) => void): void;
+  /** Whether this instance knows every revocation right now (Redis: its mirror is in sync). */
+  revocationsCurrent(): boolean;
   /** Whether the store can answer now; bounded by the store's own timeout. */
   health(): Promise<StoreHealth>;
   /** Stops timers and connections. */

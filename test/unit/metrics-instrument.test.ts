@@ -22,7 +22,18 @@ const bug = () => Promise.reject(new TypeError('a bug'));
 
 /** A store whose every call fails with `fail`. */
 function failingStore(fail: () => Promise<never>): Store {
-  return { createSession: fail, rotateRefresh: fail, revokeSession: fail, revokeToken: fail, isRevoked: fail, claimNonce: fail, health: fail, close: fail };
+  return {
+    createSession: fail,
+    rotateRefresh: fail,
+    revokeSession: fail,
+    revokeToken: fail,
+    isRevoked: fail,
+    claimNonce: fail,
+    health: fail,
+    close: fail,
+    watchRevocations: () => undefined,
+    revocationsCurrent: () => false,
+  };
 }
 
 describe('instrumentStore', () => {

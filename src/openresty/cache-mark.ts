@@ -1,0 +1,26 @@
+import type { Decision } from '../auth/check-request.js';
+
+/**
+ * The `/verify` answer's mark for the OpenResty front (IDENTITY_CACHE_TTL_S): on a pass decided by
+ * an access token alone, `"<ttl> <jti> <sid>"` (`-` for an absent id), so nginx may answer the
+ * same credential from its cache for `ttl` seconds and drop it when the feed names the token or
+ * its session. Nothing else is ever marked: refusals, public paths, answers that set cookies (a
+ * refresh), servers' one-time tokens. The ttl is one second less than the token's time left and
+ * than the setting, so an entry never outlives either.
+ */
+export function identityCacheMark(ttlS: number, now: () => number): (decision: Decision) => string | undefined {
+  if (ttlS <= 0) return () => undefined;
+  return (decision) => {
+    if (decision.status !== 204 || decision.cookies !== undefined || !('reusableUntilS' in decision) || decision.reusableUntilS === undefined) return undefined;
+    const ttl = Math.min(ttlS, Math.floor(decision.reusableUntilS - now() / 1000)) - 1;
+    const jti = idOf(decision.claims.jti);
+    // An identity the feed could never name (no jti) is never cached.
+    if (ttl < 1 || jti === '-') return undefined;
+    return `${ttl} ${jti} ${idOf(decision.claims.sid)}`;
+  };
+}
+
+/** An id as the mark carries it: the signer's own ids are base64url; anything else is never cached by. */
+function idOf(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : '-';
+}
