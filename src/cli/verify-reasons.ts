@@ -2,11 +2,13 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import type { Config } from '../config/load.js';
 import { KEY_ALGS } from '../keys/algorithms.js';
 import { MAX_TOKEN_LENGTH } from '../tokens/limits.js';
+import { nonCanonicalPart } from '../tokens/token-shape.js';
 import { TOKEN_TYPES } from '../tokens/types.js';
 import { formatDuration, formatInstant } from './duration.js';
 
-/** What an explanation may quote: the token's unverified header and claims, and the configuration. */
+/** What an explanation may quote: the token, its unverified header and claims, and the configuration. */
 export interface ReasonContext {
+  token: string;
   header: ProtectedHeaderParameters | undefined;
   payload: JWTPayload | undefined;
   config: Config;
@@ -22,7 +24,8 @@ const when = (c: ReasonContext, at: unknown): string =>
 /** One sentence per refusal reason of createTokenVerifier: jose's codes and the gateway's own. */
 const REASONS: Record<string, (c: ReasonContext) => string> = {
   token_too_long: () => `it is longer than ${MAX_TOKEN_LENGTH} characters, which tokengate never issues or accepts`,
-  malformed: () => 'it is not a JWT: a token is three base64url parts joined by dots (a "Bearer " prefix is fine)',
+  malformed: () => 'it is not a JWT: a token is three base64url parts joined by dots, with - and _ (never + or /) and no = padding (a "Bearer " prefix is fine)',
+  non_canonical: (c) => spellingProblem(c.token),
   ERR_JWS_INVALID: () => 'its header or signature is not valid JWS (a part that does not decode, or a header that is not a JSON object)',
   ERR_JWT_INVALID: () => 'its payload is not a JSON object of claims',
   ERR_JOSE_ALG_NOT_ALLOWED: (c) => `its header says alg ${show(c.header?.alg)}, and tokengate accepts only ${KEY_ALGS.join(', ')}`,
@@ -53,6 +56,15 @@ const REASONS: Record<string, (c: ReasonContext) => string> = {
 export function explainReason(reason: string, context: ReasonContext): string {
   const explain = Object.hasOwn(REASONS, reason) ? REASONS[reason] : undefined;
   return explain ? explain(context) : `tokengate refuses it (${reason})`;
+}
+
+/** Which part is spelt in a way no encoder writes, and how. */
+function spellingProblem(token: string): string {
+  const found = nonCanonicalPart(token);
+  const rule = 'tokengate accepts each token in its one canonical spelling';
+  if (found === undefined) return `a part is not canonical base64url; ${rule}`;
+  if (found.problem === 'length') return `its ${found.part} is ${found.length} characters long, one more than a multiple of 4, which no base64url encoding produces; ${rule}`;
+  return `its ${found.part} ends in "${found.last}", which sets bits base64url leaves unused: it is another spelling of the ${found.part} ending in "${found.canonicalLast}", altered after encoding; ${rule}`;
 }
 
 /** jose says only that some claim failed; the unverified claims tell which. */

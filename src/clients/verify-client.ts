@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Store } from '../store/store.js';
 import type { IdentityClaims } from '../tokens/claims.js';
-import { COMPACT_JWS, MAX_CLIENT_TOKEN_LENGTH } from '../tokens/limits.js';
+import { MAX_CLIENT_TOKEN_LENGTH } from '../tokens/limits.js';
+import { checkTokenShape, type ShapeRefusal } from '../tokens/token-shape.js';
 import { carriesOwnKey } from '../keys/keyring-verifier.js';
 import { TOKEN_TYPES } from '../tokens/types.js';
 import { readClientClaims, type ClaimsRefusal } from './client-claims.js';
@@ -24,8 +25,8 @@ export interface ClientVerifierOptions {
 /** Why a client token was refused; the caller sees none of these, only one 401 for all. */
 export type ClientRefusal =
   | ClaimsRefusal
-  | 'token_too_long'
-  | 'malformed'
+  /** `token_too_long`, `malformed` or `non_canonical`: refused by its text alone, before decoding. */
+  | ShapeRefusal
   | 'untrusted_header'
   | 'alg_not_allowed'
   | 'wrong_token_type'
@@ -57,8 +58,8 @@ export function createClientVerifier(opts: ClientVerifierOptions): (token: strin
   const nonceTtlS = 3 * opts.windowS + 1;
   const refuse = (reason: ClientRefusal): ClientVerification => ({ ok: false, reason });
   return async (token) => {
-    if (token.length > MAX_CLIENT_TOKEN_LENGTH) return refuse('token_too_long');
-    if (!COMPACT_JWS.test(token)) return refuse('malformed');
+    const misshapen = checkTokenShape(token, MAX_CLIENT_TOKEN_LENGTH);
+    if (misshapen !== undefined) return refuse(misshapen);
     let header: ProtectedHeaderParameters;
     let payload: JWTPayload;
     try {

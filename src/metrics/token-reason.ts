@@ -11,6 +11,8 @@ const REASONS: Record<string, TokenReason> = {
   ERR_JOSE_NOT_SUPPORTED: 'malformed',
   malformed: 'malformed',
   token_too_long: 'malformed',
+  // Another spelling of a token (unused low bits set, an impossible length): refused as malformed.
+  non_canonical: 'malformed',
   ERR_JWT_CLAIM_VALIDATION_FAILED: 'invalid_claims',
   wrong_token_type: 'invalid_claims',
   iat_in_future: 'invalid_claims',

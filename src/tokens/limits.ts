@@ -6,5 +6,5 @@ export const MAX_TOKEN_LENGTH = 4096;
  */
 export const MAX_CLIENT_TOKEN_LENGTH = 2048;
 
-/** Three base64url segments: any other shape is refused before any crypto. */
+/** Three base64url segments: any other shape is refused before any crypto (with the spelling rule, in `token-shape.ts`). */
 export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

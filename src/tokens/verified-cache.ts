@@ -1,5 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { KeysSource, TokenKeys } from '../keys/token-keys.js';
+import { MAX_TOKEN_LENGTH } from './limits.js';
+import { checkTokenShape } from './token-shape.js';
 import type { Verification, VerifiedClaims } from './verify.js';
 
 /** Longer tokens are verified every time: they would make the cache's memory bound meaningless. */
@@ -28,12 +30,19 @@ interface Entry {
  * Remembers tokens that verified, by their exact string, so a token costs one signature check
  * rather than one per request. Only a success is kept, never past the token's `exp` nor across a
  * change of keys; the caller still checks revocation on every use, so a logout bites at once.
+ * A token of the wrong shape or spelt non-canonically is refused before the lookup, so one token
+ * has one entry at most.
  */
 export function cachedVerifier(verify: (token: string) => Promise<Verification>, opts: VerifiedCacheOptions): (token: string) => Promise<Verification> {
   if (opts.max <= 0) return verify;
   const now = opts.now ?? Date.now;
   const cache = new LRUCache<string, Entry>({ max: opts.max });
   return async (token) => {
+    // Before the lookup, not only inside `verify`: the cache is keyed on the token's text, so it
+    // must never look up a spelling the verifier would refuse, whatever `verify` is and however
+    // the key is ever derived. It costs a regular expression and three character codes.
+    const misshapen = checkTokenShape(token, MAX_TOKEN_LENGTH);
+    if (misshapen !== undefined) return { ok: false, reason: misshapen };
     const entry = cache.get(token);
     if (entry !== undefined) {
       if (entry.keys === opts.keys() && now() < entry.untilMs) {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../keys/keyring-verifier.js';
 import type { KeysSource } from '../keys/token-keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
-import { COMPACT_JWS, MAX_TOKEN_LENGTH } from './limits.js';
+import { MAX_TOKEN_LENGTH } from './limits.js';
+import { checkTokenShape } from './token-shape.js';
 import { typFits, type TokenKind } from './types.js';
 
 export interface VerifierOptions {
@@ -43,8 +44,8 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
   };
   const selectKey = keyFunction((header) => opts.keys().select(header));
   return async (token) => {
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'token_too_long' };
-    if (!COMPACT_JWS.test(token)) return { ok: false, reason: 'malformed' };
+    const misshapen = checkTokenShape(token, MAX_TOKEN_LENGTH);
+    if (misshapen !== undefined) return { ok: false, reason: misshapen };
     try {
       const at = now();
       const { payload, protectedHeader } = await jwtVerify(token, selectKey, { ...options, currentDate: new Date(at) });

@@ -11,6 +11,7 @@ import { createTokenIssuer } from '../../src/tokens/sign.js';
 import { createTokenVerifier } from '../../src/tokens/verify.js';
 import { TEST_SECRET } from '../fixtures/config.js';
 import { mint, rawSegments, tamper } from '../fixtures/tokens.js';
+import { respellings } from '../fixtures/spellings.js';
 import { runCli, useCliDirs } from '../fixtures/cli.js';
 
 // The real CLI, built, run as a process in a directory of its own with a clean environment.
@@ -456,6 +457,12 @@ describe('tokengate (the CLI)', () => {
       ['a token of another issuer', () => signWithRingKey(cwd, 'k1', { sub: 'alice', iss: 'elsewhere', exp: now() + 60 }), 'ERR_JWT_CLAIM_VALIDATION_FAILED', /its iss is "elsewhere", but ISSUER is "tokengate"/],
       ['a token with alg none', () => rawSegments({ alg: 'none', kid: 'k1' }, { sub: 'alice', iss: 'tokengate', exp: now() + 60 }), 'ERR_JOSE_ALG_NOT_ALLOWED', /its header says alg "none", and tokengate accepts only/],
       ['garbage', () => 'not-a-token', 'malformed', /it is not a JWT/],
+      [
+        'a token respelt in its last signature character',
+        () => respellings(good, 'signature')[0]!,
+        'non_canonical',
+        /its signature ends in "\S", which sets bits base64url leaves unused: it is another spelling of the signature ending in "\S"/,
+      ],
     ])('refuses %s with exit status 1, its reason code and a sentence', async (_case, makeToken, code, sentence) => {
       const res = run(['verify', await makeToken()], env, cwd);
       expect(res.status).toBe(1);

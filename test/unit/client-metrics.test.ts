@@ -22,6 +22,7 @@ describe('client token refusals as metric labels', () => {
     ['wrong_token_type', 'invalid_claims'],
     ['malformed', 'malformed'],
     ['token_too_long', 'malformed'],
+    ['non_canonical', 'malformed'],
   ])('counts %s as %s', (reason, label) => {
     expect(tokenReason(reason)).toBe(label);
     expect(verifyOutcome(refused(reason))).toBe(label);

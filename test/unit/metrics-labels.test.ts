@@ -30,6 +30,7 @@ describe('tokenReason folds the verifier reasons into a fixed set', () => {
     ['ERR_JOSE_NOT_SUPPORTED', 'malformed'],
     ['malformed', 'malformed'],
     ['token_too_long', 'malformed'],
+    ['non_canonical', 'malformed'],
     ['ERR_JWT_CLAIM_VALIDATION_FAILED', 'invalid_claims'],
     ['wrong_token_type', 'invalid_claims'],
     ['iat_in_future', 'invalid_claims'],
