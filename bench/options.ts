@@ -2,19 +2,26 @@ import { parseArgs } from 'node:util';
 import type { GeneratorChoice } from './load/generator.js';
 
 /** The parts of a run, each selectable with --only. */
-export const PHASES = ['throughput', 'mix', 'memory', 'logins'] as const;
+export const PHASES = ['throughput', 'first-sight', 'mix', 'memory', 'logins'] as const;
 export type Phase = (typeof PHASES)[number];
+
+export type AppChoice = 'fast' | 'demo' | 'both';
 
 /** What one `npm run bench` measures, and for how long. */
 export interface BenchOptions {
   phases: readonly Phase[];
+  /** The tables: the app behind every setup (fast: nginx answering a fixed body; demo: the Express demo app). */
+  app: AppChoice;
   generator: GeneratorChoice;
   /** Seconds per measured run of the throughput table. */
   duration: number;
+  /** Seconds per measured run of the first-sight part (every request a token never sent before). */
+  firstDuration: number;
   /** Seconds per measured run of the token mix. */
   mixDuration: number;
   rounds: number;
-  connections: number;
+  /** Concurrent connections; undefined: each table's own (64 fast, 50 demo). */
+  connections: number | undefined;
   /** Seconds of unrecorded load per setup before the first round. */
   warmup: number;
   /** The protected path every setup is asked for. */
@@ -34,12 +41,16 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: npm run bench -- [options]
+  --app A               the app behind the setups: fast (nginx answering a fixed body, the headline),
+                        demo (the Express demo app) or both, one table each (default both)
   --only LIST           parts to run, comma-separated: ${PHASES.join(',')} (default: all)
   --generator G         auto (wrk when installed, else autocannon), wrk or autocannon (default auto)
-  --duration S          seconds per measured run of the throughput table (default 8)
+  --duration S          seconds per measured run of the throughput table (default 5)
+  --first-duration S    seconds per measured run of the first-sight table (default 3)
   --mix-duration S      seconds per measured run of the token mix (default 5)
   --rounds N            interleaved rounds, median reported (default 3, at least 1)
-  --connections N       concurrent keepalive connections (default 50)
+  --connections N       concurrent keepalive connections (default 64 for the fast table, with one
+                        wrk thread; 50 for the demo table, with a wrk thread per core)
   --warmup S            seconds of unrecorded load per setup first (default 2)
   --path P              protected path to request (default /api/whoami)
   --mix-users N         distinct valid tokens in the token mix (default 10000; +5% expired, +5% invalid)
@@ -48,7 +59,8 @@ const USAGE = `usage: npm run bench -- [options]
   --memory-warmup S     seconds of unrecorded load first (default 15)
   --login-duration S    seconds of each login run (default 10)
   --login-connections N concurrent connections of the login runs (default 4)
-  --cpu-prof            write a CPU profile of the (b) signer into bench/results (slows it: not for the table)`;
+  --cpu-prof            write a CPU profile of each table's (b) signer into bench/results (slows it:
+                        not for the table; --only first-sight profiles the uncached path)`;
 
 /** Parses the command line; prints usage and exits 2 on anything it does not understand. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -57,12 +69,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        app: { type: 'string', default: 'both' },
         only: { type: 'string', default: PHASES.join(',') },
         generator: { type: 'string', default: 'auto' },
-        duration: { type: 'string', default: '8' },
+        duration: { type: 'string', default: '5' },
+        'first-duration': { type: 'string', default: '3' },
         'mix-duration': { type: 'string', default: '5' },
         rounds: { type: 'string', default: '3' },
-        connections: { type: 'string', default: '50' },
+        connections: { type: 'string' },
         warmup: { type: 'string', default: '2' },
         path: { type: 'string', default: '/api/whoami' },
         'mix-users': { type: 'string', default: '10000' },
@@ -92,14 +106,17 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (unknown.length > 0 || phases.length === 0) return usage(`--only takes ${PHASES.join(', ')}; not ${unknown.join(', ')}`);
   if (!['auto', 'wrk', 'autocannon'].includes(values.generator)) return usage('--generator must be auto, wrk or autocannon');
   if (!values.path.startsWith('/')) return usage('--path must start with /');
+  if (!['fast', 'demo', 'both'].includes(values.app)) return usage('--app must be fast, demo or both');
   return {
     // In the order they run, whatever the order given.
     phases: PHASES.filter((p) => phases.includes(p)),
+    app: values.app as AppChoice,
     generator: values.generator as GeneratorChoice,
     duration: int('duration', values.duration, 1, 600),
+    firstDuration: int('first-duration', values['first-duration'], 1, 60),
     mixDuration: int('mix-duration', values['mix-duration'], 1, 600),
     rounds: int('rounds', values.rounds, 1, 50),
-    connections: int('connections', values.connections, 1, 1000),
+    connections: values.connections === undefined ? undefined : int('connections', values.connections, 1, 1000),
     warmup: int('warmup', values.warmup, 0, 60),
     path: values.path,
     mixUsers: int('mix-users', values['mix-users'], 1, 1_000_000),

@@ -23,20 +23,19 @@ function counter() {
   };
 }
 
-/** The request list: one fixed request, or one that takes the next token of the mix each time. */
-function requestsOf(spec: LoadSpec, count: ReturnType<typeof counter>): autocannon.Request[] {
+/** The request list: one fixed request, or one that takes the next token of the mix each time (`sent` counts them). */
+function requestsOf(spec: LoadSpec, count: ReturnType<typeof counter>, sent: { n: number }): autocannon.Request[] {
   const base = { method: spec.method ?? 'GET', ...(spec.body !== undefined ? { body: spec.body } : {}) } as const;
   const tokens = spec.tokens;
   if (!tokens) {
     const expect = spec.expect ?? 0;
     return [{ ...base, onResponse: (status: number) => count.record('fixed', expect, status) }];
   }
-  let at = 0;
   return [
     {
       ...base,
       setupRequest: (req, context) => {
-        const t = tokens[at++ % tokens.length]!;
+        const t = tokens[sent.n++ % tokens.length]!;
         Object.assign(context as InFlight, { expect: t.expect, kind: t.kind });
         return { ...req, headers: { ...req.headers, authorization: `Bearer ${t.token}` } };
       },
@@ -59,9 +58,10 @@ export function createAutocannon(): LoadGenerator {
     run: (spec) => {
       const cpuBefore = process.cpuUsage();
       const count = counter();
+      const sent = { n: 0 };
       return new Promise<RunResult>((resolve, reject) => {
         current = autocannon(
-          { url: spec.url, headers: spec.headers ?? {}, connections: spec.connections, duration: spec.duration, pipelining: 1, timeout: 10, requests: requestsOf(spec, count) },
+          { url: spec.url, headers: spec.headers ?? {}, connections: spec.connections, duration: spec.duration, pipelining: 1, timeout: 10, requests: requestsOf(spec, count, sent) },
           (err, r) => {
             current = undefined;
             if (err) return reject(err instanceof Error ? err : new Error(String(err)));
@@ -78,6 +78,7 @@ export function createAutocannon(): LoadGenerator {
               connectionErrors: r.errors,
               kinds: count.kinds,
               durationS: r.duration,
+              repeats: spec.tokens ? Math.max(0, sent.n - spec.tokens.length) : 0,
               generatorCpuPct: ((cpu.user + cpu.system) / 1e6 / r.duration) * 100,
             });
           },

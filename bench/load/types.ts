@@ -23,6 +23,16 @@ export interface LoadSpec {
    */
   tokens?: readonly MixToken[];
   connections: number;
+  /**
+   * wrk threads when every request expects the same answer, or with `echo` (default: one per
+   * core). Else a mix of expectations runs one connection per thread.
+   */
+  threads?: number;
+  /**
+   * The app echoes the request's X-Tg-Seq header (the fast app does), so wrk can match each pass
+   * to its token on any connection (see bench/lua/wrk-counts.lua).
+   */
+  echo?: boolean;
   /** Seconds. */
   duration: number;
 }
@@ -50,6 +60,8 @@ export interface RunResult {
   /** The counts by kind of request (`fixed` without a token mix). */
   kinds: Record<string, KindCount>;
   durationS: number;
+  /** Requests that sent a token of `tokens` again, after every one had been sent once (0 without tokens). */
+  repeats: number;
   /** CPU the load generator used, in % of one core: near 100 × its threads means it, not the setup, was the limit. */
   generatorCpuPct: number;
 }

@@ -11,6 +11,8 @@ export interface WrkReport {
   socket: { connect: number; read: number; write: number; timeout: number };
   statuses: Record<string, number>;
   kinds: Record<string, KindCount>;
+  /** Requests that sent a token again after the thread's whole list (0 without tokens). */
+  repeats: number;
 }
 
 const FIELDS = /(\w+)=(\d+(?:\.\d+)?)/g;
@@ -25,11 +27,13 @@ export function parseWrkReport(stdout: string): WrkReport {
   let run: Record<string, number> | undefined;
   const statuses: Record<string, number> = {};
   const kinds: Record<string, KindCount> = {};
+  let repeats = 0;
   for (const line of stdout.split('\n')) {
     const [tag, what, ...rest] = line.trim().split(' ');
     if (tag !== 'tg-bench') continue;
     if (what === 'run') run = fields(line);
     else if (what === 'status' && rest.length === 2 && /^\d{3}$/.test(rest[0]!) && /^\d+$/.test(rest[1]!)) statuses[rest[0]!] = Number(rest[1]);
+    else if (what === 'repeats' && rest.length === 1 && /^\d+$/.test(rest[0]!)) repeats = Number(rest[0]);
     else if (what === 'kind' && rest[0] !== undefined) {
       const f = fields(line);
       if (f.answers !== undefined && f.unexpected !== undefined) kinds[rest[0]] = { answers: f.answers, unexpected: f.unexpected };
@@ -48,5 +52,6 @@ export function parseWrkReport(stdout: string): WrkReport {
     socket: { connect: r.connect!, read: r.read!, write: r.write!, timeout: r.timeout! },
     statuses,
     kinds,
+    repeats,
   };
 }

@@ -13,13 +13,18 @@ const SCRIPT = join(ROOT, 'bench', 'lua', 'wrk-counts.lua');
 export const findWrk = (): string | undefined => findExecutable('wrk', '/usr/bin/wrk');
 
 /**
- * Threads for a run: one per connection with a token mix, so each answer belongs to the one
- * request its thread has in flight (wrk's Lua does not say which connection answered); else
- * one per core, wrk's usual setting, which costs the shared cores least.
+ * Threads for a run: one per connection with a token mix whose tokens expect different answers
+ * and an app that echoes nothing, so each answer belongs to the one request its thread has in
+ * flight (wrk's Lua does not say which connection answered); else `spec.threads`, by default one
+ * per core (wrk's usual setting), never more than the connections.
  */
-export function wrkThreads(spec: Pick<LoadSpec, 'tokens' | 'connections'>): number {
-  return spec.tokens ? spec.connections : Math.min(spec.connections, Math.max(1, cpus().length));
+export function wrkThreads(spec: Pick<LoadSpec, 'tokens' | 'connections' | 'threads' | 'echo'>): number {
+  if (spec.tokens && !spec.echo && mixedAnswers(spec.tokens)) return spec.connections;
+  return Math.min(spec.connections, Math.max(1, spec.threads ?? cpus().length));
 }
+
+/** Whether the tokens expect more than one kind of answer (or count as more than one kind). */
+const mixedAnswers = (tokens: readonly MixToken[]): boolean => tokens.some((t) => t.expect !== tokens[0]!.expect || t.kind !== tokens[0]!.kind);
 
 /** The mix's lines (`<expect> <kind> <token>`), dealt round-robin into one file's worth per thread. */
 export function splitTokens(tokens: readonly MixToken[], threads: number): string[][] {
@@ -67,11 +72,19 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
         ...(spec.method ? [`method=${spec.method}`] : []),
         ...(spec.body !== undefined ? [`body=${file('body', spec.body)}`] : []),
         ...(spec.tokens ? [`tokens=${tokenFiles(spec.tokens, threads)}`] : []),
+        ...(spec.tokens && spec.echo ? ['echo=1'] : []),
       ];
       const args = ['-t', String(threads), '-c', String(spec.connections), '-d', `${spec.duration}s`, '--timeout', '10s', '--latency', '-s', SCRIPT, spec.url, ...scriptArgs];
+      // Past the run and the reading of its token files, something is wrong: end it and say so.
+      const limitS = Math.ceil(spec.duration + 30 + (spec.tokens?.length ?? 0) / 5_000);
       return new Promise<RunResult>((resolve, reject) => {
         const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
         current = child;
+        let overdue = false;
+        const timer = setTimeout(() => {
+          overdue = true;
+          child.kill('SIGKILL');
+        }, limitS * 1000);
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -79,6 +92,8 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
         child.once('error', reject);
         child.once('close', (code, signal) => {
           current = undefined;
+          clearTimeout(timer);
+          if (overdue) return reject(new Error(`wrk did not end within ${limitS} s of a ${spec.duration} s run against ${spec.url}, so the bench ended it: ${stderr.trim()}`));
           if (code !== 0) return reject(new Error(`wrk ended with ${code ?? signal}: ${stderr.trim()}`));
           try {
             resolve(toResult(parseWrkReport(stdout)));
@@ -104,6 +119,7 @@ function toResult(r: ReturnType<typeof parseWrkReport>): RunResult {
     connectionErrors: r.socket.connect + r.socket.read + r.socket.write + r.socket.timeout,
     kinds: r.kinds,
     durationS,
+    repeats: r.repeats,
     generatorCpuPct: (r.cpuS / durationS) * 100,
   };
 }

@@ -5,8 +5,16 @@
 --   headers=<file>      `Name: value` lines sent with every request
 --   method=<M>          body=<file>: the request's method and body
 --   tokens=<prefix>     a token mix: thread i reads <prefix>-<i>.txt, lines `<expect> <kind> <token>`,
---                       and sends them in turn as `Authorization: Bearer`. With a mix, wrk runs one
---                       connection per thread, so each answer belongs to the request sent before it.
+--                       and sends them in turn as `Authorization: Bearer`. With a mix of expected
+--                       answers, wrk runs one connection per thread, so each answer belongs to the
+--                       request sent before it, unless `echo=1`. Past the end of its list a thread
+--                       starts again, and counts those requests as repeats (the first-sight runs
+--                       must not have any).
+--   echo=1              the app echoes the request's X-Tg-Seq header: each request carries its
+--                       token's line number there, so a pass (which the app answers) is matched to
+--                       its token exactly on any connection; an answer without it (a refusal by the
+--                       gateway) goes to the oldest request still waiting that expects a refusal,
+--                       or counts as kind `unmatched` (a valid token refused) when there is none.
 
 local threads = {}
 
@@ -16,7 +24,16 @@ function setup(thread)
 end
 
 local expect, kind = 0, "fixed"
-local requests, expects, kinds_of, count, at = {}, {}, {}, 0, 0
+local tokens, expects, kinds_of, count, sent = {}, {}, {}, 0, 0
+-- A token's request is `head .. Authorization (.. X-Tg-Seq) .. tail`: built per request, since
+-- formatting a hundred thousand requests up front (first sight) made wrk slow to start.
+local head, tail
+local echo = false
+-- Line numbers of the requests sent that expect a refusal and have no answer yet, oldest first;
+-- `passed[line]` counts those the app answered after all (a wrong pass), to be skipped.
+local refusals, first_refusal, last_refusal, passed = {}, 1, 0, {}
+-- A number global, so done() can read it with thread:get().
+repeats = 0
 
 local function option(args, name)
   for i = 1, #args do
@@ -33,21 +50,40 @@ local function slurp(path)
 end
 
 local function next_request()
-  at = at % count + 1
+  local at = sent % count + 1
+  sent = sent + 1
+  if sent > count then repeats = sent - count end
   expect, kind = expects[at], kinds_of[at]
-  return requests[at]
+  if echo and expect ~= 0 then
+    last_refusal = last_refusal + 1
+    refusals[last_refusal] = at
+  end
+  local seq = echo and ("X-Tg-Seq: " .. at .. "\r\n") or ""
+  return head .. "Authorization: Bearer " .. tokens[at] .. "\r\n" .. seq .. tail
+end
+
+-- The request an answer belongs to when the app echoed nothing: the oldest waiting refusal.
+local function take_refusal()
+  while first_refusal <= last_refusal do
+    local at = refusals[first_refusal]
+    refusals[first_refusal] = nil
+    first_refusal = first_refusal + 1
+    if (passed[at] or 0) == 0 then return at end
+    passed[at] = passed[at] - 1
+  end
+  return nil
 end
 
 local function load_tokens(path)
+  wrk.headers["Authorization"] = nil
+  local base = wrk.format()
+  local blank = assert(base:find("\r\n\r\n", 1, true), "no end of headers in the request")
+  head, tail = base:sub(1, blank + 1), base:sub(blank + 2)
   for line in io.lines(path) do
     local want, k, token = line:match("^(%d+) (%S+) (%S+)$")
     if want then
-      local headers = {}
-      for name, value in pairs(wrk.headers) do headers[name] = value end
-      headers["Authorization"] = "Bearer " .. token
       count = count + 1
-      requests[count] = wrk.format(nil, nil, headers)
-      expects[count], kinds_of[count] = tonumber(want), k
+      tokens[count], expects[count], kinds_of[count] = token, tonumber(want), k
     end
   end
   assert(count > 0, "no tokens in " .. path)
@@ -66,8 +102,12 @@ function init(args)
   wrk.method = option(args, "method") or wrk.method
   local body = option(args, "body")
   if body then wrk.body = slurp(body) end
+  echo = option(args, "echo") == "1"
   local tokens = option(args, "tokens")
   if tokens then load_tokens(tokens .. "-" .. thread_index .. ".txt") end
+  -- The process's CPU so far: reading the token files is not load (wrk inits its threads in turn,
+  -- before any starts), so done() counts from the last of these.
+  init_cpu = os.clock()
 end
 
 -- Counts live in plain number globals (status_<code>, answers_<kind>, unexpected_<kind>) named in
@@ -104,8 +144,18 @@ local function count_kind(ok)
   end
 end
 
-function response(status)
+function response(status, headers)
   count_status(status)
+  if echo then
+    local line = tonumber(headers["X-Tg-Seq"] or headers["x-tg-seq"] or "")
+    if line and expects[line] and expects[line] ~= 0 then passed[line] = (passed[line] or 0) + 1 end
+    if not line then line = take_refusal() end
+    if line and expects[line] then
+      expect, kind = expects[line], kinds_of[line]
+    else
+      expect, kind = -1, "unmatched"
+    end
+  end
   if expect == 0 then count_kind(status >= 200 and status < 300) else count_kind(status == expect) end
 end
 
@@ -117,13 +167,16 @@ end
 
 function done(summary, latency)
   local e = summary.errors
+  local started_cpu = 0
+  for _, t in ipairs(threads) do started_cpu = math.max(started_cpu, t:get("init_cpu") or 0) end
   local out = {
     string.format("tg-bench run answers=%d duration_us=%d p50_us=%d p99_us=%d cpu_s=%.3f connect=%d read=%d write=%d timeout=%d",
-      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), os.clock(),
+      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), os.clock() - started_cpu,
       e.connect, e.read, e.write, e.timeout),
   }
-  local all_statuses, all_kinds, order = {}, {}, {}
+  local all_statuses, all_kinds, order, all_repeats = {}, {}, {}, 0
   for _, t in ipairs(threads) do
+    all_repeats = all_repeats + t:get("repeats")
     for _, code in ipairs(words(t:get("codes"))) do
       all_statuses[code] = (all_statuses[code] or 0) + t:get("status_" .. code)
     end
@@ -137,6 +190,7 @@ function done(summary, latency)
       sum.unexpected = sum.unexpected + t:get("unexpected_" .. k)
     end
   end
+  out[#out + 1] = string.format("tg-bench repeats %d", all_repeats)
   for code, n in pairs(all_statuses) do out[#out + 1] = string.format("tg-bench status %s %d", code, n) end
   for _, k in ipairs(order) do
     local c = all_kinds[k]

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess } from '../../scripts/stack/managed-process.js';
-import { createPrefix, nginxArgs, renderTemplate } from '../../scripts/stack/nginx.js';
+import { accessLogOff, createPrefix, nginxArgs, renderTemplate } from '../../scripts/stack/nginx.js';
 import { ENTRY, MAIN_CONF, NGINX_DIR, SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 
 /**
@@ -60,11 +60,14 @@ export interface BenchNginxOptions {
   files?: Record<string, string>;
 }
 
-/** Starts nginx with the project's main nginx.conf around `serverConf`, under the project's nginx guard. */
+/**
+ * Starts nginx with the project's main nginx.conf around `serverConf`, its access log off as in
+ * every setup of the bench, under the project's nginx guard.
+ */
 export async function startBenchNginx(opts: BenchNginxOptions): Promise<ManagedProcess> {
   mkdirSync(join(opts.workDir, 'logs'), { recursive: true });
   const prefix = createPrefix(opts.workDir);
-  writeFileSync(join(prefix.dir, 'nginx.conf'), `${opts.mainPrefix ?? ''}${readFileSync(MAIN_CONF, 'utf8')}`);
+  writeFileSync(join(prefix.dir, 'nginx.conf'), `${opts.mainPrefix ?? ''}${accessLogOff(readFileSync(MAIN_CONF, 'utf8'))}`);
   writeFileSync(join(prefix.dir, 'tokengate.conf'), opts.serverConf(prefix.dir));
   for (const [file, content] of Object.entries(opts.files ?? {})) {
     mkdirSync(join(prefix.dir, file, '..'), { recursive: true });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunResult } from '../load/types.js';
 import { sampleSigner } from '../signer-metrics.js';
 import { judgeMemory, type MemoryVerdict, type RssSample } from './memory-verdict.js';
-import { setupOf, type BenchContext } from './context.js';
+import { loadOf, setupOf, type BenchContext } from './context.js';
 
 /** Seconds between two RSS samples. */
 const EVERY_S = 5;
@@ -30,7 +30,7 @@ export async function runMemory(ctx: BenchContext): Promise<MemoryResult> {
   const sample = async () => samples.push({ atS: (Date.now() - started) / 1000, rssBytes: (await sampleSigner(b.signerUrl!)).rssBytes });
   await sample();
   let done = false;
-  const running = ctx.generator.run({ url: `${b.url}${opts.path}`, tokens, connections: opts.connections, duration: totalS }).finally(() => (done = true));
+  const running = ctx.generator.run({ url: `${b.url}${opts.path}`, tokens, ...loadOf(ctx, totalS) }).finally(() => (done = true));
   const sampling = (async () => {
     while (!done) {
       await sleep(EVERY_S * 1000 - ((Date.now() - started) % (EVERY_S * 1000)));

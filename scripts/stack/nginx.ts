@@ -104,6 +104,16 @@ export function preparePrefix(prefix: string, vars: TemplateVars, claimHeaders: 
   if (claimHeaders.length > 0) writeFileSync(join(prefix, 'tokengate-claims.conf'), nginxClaimLines(claimHeaders));
 }
 
+/**
+ * The main config with its access log turned off, for the benchmark (a line per request is not
+ * the gateway's cost); throws when it has no `access_log` line to turn off.
+ */
+export function accessLogOff(mainConf: string): string {
+  const off = mainConf.replace(/^(\s*)access_log\s[^;]*;/m, '$1access_log off;');
+  if (off === mainConf) throw new Error('nginx/nginx.conf has no access_log line to turn off');
+  return off;
+}
+
 /** True when dotted version `a` is `b` or later, compared part by part as numbers (1.19.10 > 1.19.5). */
 export function versionAtLeast(a: string, b: string): boolean {
   const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answersHttp, startProcess, type ManagedProcess, type ProcessSpec } from './managed-process.js';
-import { checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
+import { accessLogOff, checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxAddr, nginxArgs, preparePrefix } from './nginx.js';
 import { DEMO_POLICY, DEMO_USERS, ENTRY, ROOT } from './paths.js';
 import { parseClaimHeaders, type ClaimHeader } from '../../src/auth/claim-headers.js';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
@@ -27,6 +27,8 @@ export interface StackOptions {
    * protected traffic goes there, while logins still go to the demo app's /authenticate.
    */
   app?: { host: string; port: number };
+  /** false: nginx writes no access log (the benchmark). Default: the main config's log to stdout. */
+  accessLog?: boolean;
   /** Environment for the signer / embedded front (config variables). */
   env?: Record<string, string>;
   /** Start from the caller's environment (npm start) or from a clean one (tests). */
@@ -182,6 +184,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
         UPSTREAM_ADDR: nginxAddr(app.host, app.port),
       }, claimHeadersOf(signerEnv.CLAIM_HEADERS));
+      if (opts.accessLog === false) writeFileSync(join(prefix.dir, 'nginx.conf'), accessLogOff(readFileSync(join(prefix.dir, 'nginx.conf'), 'utf8')));
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
       const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });

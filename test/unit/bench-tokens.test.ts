@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMinter, defaultTokenSettings, type Minter } from '../../bench/tokens/mint.js';
 import { KIND_EXPECT, malformedToken, planMix, shuffled } from '../../bench/tokens/mix.js';
+import { createFreshPool } from '../../bench/tokens/pool.js';
 import { secretKeys } from '../../src/keys/token-keys.js';
 import { importHmacKey } from '../../src/tokens/keys.js';
 import { COMPACT_JWS } from '../../src/tokens/limits.js';
@@ -95,5 +96,44 @@ describe('minting with the product’s own issuer', () => {
     }));
     expect(new Set(subs).size).toBe(50);
     expect(subs[0]).toBe('mem-user-000000');
+  });
+});
+
+describe('the first-sight pool', () => {
+  /** A minter that numbers its tokens by user, and counts what it was asked for. */
+  const fakeMinter = () => {
+    const asked: number[] = [];
+    return {
+      asked,
+      valid: async (count: number, prefix: string) => {
+        asked.push(count);
+        return Array.from({ length: count }, (_, i) => ({ token: `${prefix}-${i}`, kind: 'valid', expect: 0 }));
+      },
+    };
+  };
+
+  it('gives each round its own tokens, none sent twice, and mints more only when asked for more', async () => {
+    const minter = fakeMinter();
+    const pool = createFreshPool(minter, 60_000, () => 1000);
+    const lists = await pool.rounds(3, 4);
+    expect(lists.map((l) => l.length)).toEqual([4, 4, 4]);
+    expect(new Set(lists.flat().map((t) => t.token)).size).toBe(12);
+    // The same lists again (the wrk files are written once per list), and a smaller ask mints nothing.
+    expect(await pool.rounds(3, 4)).toBe(lists);
+    await pool.rounds(2, 5);
+    const more = await pool.rounds(3, 6);
+    expect(minter.asked).toEqual([12, 6]);
+    expect(new Set(more.flat().map((t) => t.token)).size).toBe(18);
+  });
+
+  it('mints all anew once its tokens are older than it allows', async () => {
+    const minter = fakeMinter();
+    let now = 1000;
+    const pool = createFreshPool(minter, 60_000, () => now);
+    const first = await pool.rounds(1, 2);
+    now += 60_001;
+    const second = await pool.rounds(1, 2);
+    expect(minter.asked).toEqual([2, 2]);
+    expect(second[0]!.map((t) => t.token)).not.toEqual(first[0]!.map((t) => t.token));
   });
 });

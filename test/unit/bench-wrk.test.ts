@@ -17,7 +17,13 @@ describe('reading the report wrk-counts.lua prints', () => {
       socket: { connect: 0, read: 2, write: 0, timeout: 1 },
       statuses: { '200': 1100, '401': 100 },
       kinds: { valid: { answers: 1100, unexpected: 0 }, expired: { answers: 100, unexpected: 3 } },
+      repeats: 0,
     });
+  });
+
+  it('reads how many requests sent a token again', () => {
+    expect(parseWrkReport(`${RUN}\ntg-bench repeats 42`).repeats).toBe(42);
+    expect(parseWrkReport(`${RUN}\ntg-bench repeats x`).repeats).toBe(0);
   });
 
   it.each([
@@ -33,12 +39,22 @@ describe('reading the report wrk-counts.lua prints', () => {
 });
 
 describe('wrk threads and token files', () => {
-  it('runs one connection per thread with a token mix, so each answer belongs to its thread’s one request', () => {
-    expect(wrkThreads({ connections: 50, tokens: [] })).toBe(50);
+  const valid = { token: 't', kind: 'valid', expect: 0 };
+  const expired = { token: 'x', kind: 'expired', expect: 401 };
+
+  it('runs one connection per thread with a mix of expected answers, so each answer belongs to its thread’s one request', () => {
+    expect(wrkThreads({ connections: 50, threads: 1, tokens: [valid, expired] })).toBe(50);
   });
 
-  it('runs at most one thread per core without a mix', () => {
+  it('runs the threads asked for with a mix when the app echoes each request’s line number', () => {
+    expect(wrkThreads({ connections: 64, threads: 1, echo: true, tokens: [valid, expired] })).toBe(1);
+  });
+
+  it('runs the threads asked for (one per core by default), never more than the connections, when every answer is the same', () => {
+    expect(wrkThreads({ connections: 64, threads: 1, tokens: [valid, valid] })).toBe(1);
+    expect(wrkThreads({ connections: 64, threads: 1 })).toBe(1);
     expect(wrkThreads({ connections: 1 })).toBe(1);
+    expect(wrkThreads({ connections: 2, threads: 8 })).toBe(2);
     expect(wrkThreads({ connections: 1000 })).toBeLessThanOrEqual(1000);
   });
 
