@@ -13,13 +13,16 @@ import { jwksRouter } from '../routes/jwks.js';
 import { loginRouter } from '../routes/login.js';
 import { logoutRouter } from '../routes/logout.js';
 import { refreshRouter } from '../routes/refresh.js';
-import { withoutGatewayCookies } from './strip-cookies.js';
 import { withSessionCookies } from './session-cookies.js';
 import { setCookieValues, type SessionCookies } from '../session/cookies.js';
-import { splitJwtParams } from '../tokens/query-token.js';
-import { isForbiddenClientHeader } from './client-headers.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
 import { sendForbidden } from '../policy/forbidden-answer.js';
+import { appHeaders, type HeaderLines } from './app-headers.js';
+import { appHost } from './app-host.js';
+import { dropInvalidHeaders } from './drop-invalid-headers.js';
+import { headerValues, refuseLikeNginx } from './refuse-like-nginx.js';
+import { withoutJwtParam } from './without-jwt-param.js';
+import { canonicalIp } from '../http/ip-address.js';
 
 const APP_TIMEOUT_MS = 60_000;
 
@@ -32,9 +35,10 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(refuseLikeNginx);
   app.use(assignRequestId);
   app.use(assignRealIp);
-  app.use(dropUnderscoreHeaders);
+  app.use(dropInvalidHeaders);
   app.use(normalizeUrl);
   app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(loginRouter(core));
@@ -42,6 +46,7 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.use(logoutRouter(core));
   app.use((req, _res, next) => next(isAuthenticatePath(req.path) ? new GatewayError('not_found') : undefined));
   app.use(requireIdentity(core));
+  app.use(prepareAppHeaders(new URL(config.UPSTREAM_URL).host));
   app.use(proxyToApp(config.UPSTREAM_URL, core));
   app.use(errorHandler(deps.logger));
   return app;
@@ -54,24 +59,13 @@ const assignRequestId: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * Like nginx's `proxy_set_header X-Real-IP $remote_addr`: this front is the front door, so
- * the client address is the socket's, whatever the client wrote in the header.
+ * Like nginx's `proxy_set_header X-Real-IP $remote_addr` on the way to the signer, for the
+ * decision made in-process (the login throttle believes X-Real-IP from a loopback peer): this
+ * front is the front door, so the client address is the socket's, whatever the client wrote.
+ * What the app receives is appHeaders' own.
  */
 const assignRealIp: RequestHandler = (req, _res, next) => {
   req.headers['x-real-ip'] = req.socket.remoteAddress ?? '';
-  next();
-};
-
-/** nginx's `underscores_in_headers off`: such headers are ignored, as if never sent. */
-const dropUnderscoreHeaders: RequestHandler = (req, _res, next) => {
-  if (!req.rawHeaders.some((h, i) => i % 2 === 0 && h.includes('_'))) return next();
-  const kept: string[] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    if (name.includes('_')) delete req.headers[name.toLowerCase()];
-    else kept.push(name, req.rawHeaders[i + 1]!);
-  }
-  req.rawHeaders = kept;
   next();
 };
 
@@ -109,6 +103,35 @@ function requireIdentity(core: Core): RequestHandler {
   };
 }
 
+/**
+ * Works out every header the app will receive (see `appHeaders`), while an error can still become
+ * an answer; the proxy writes them as they are. `appAddress` is the Host for a request without
+ * one (HTTP/1.0), where nginx would name its upstream block.
+ */
+function prepareAppHeaders(appAddress: string): RequestHandler {
+  return (req, res, next) => {
+    const host = appHost(headerValues(req.rawHeaders, 'host'));
+    // refuseLikeNginx has answered an invalid Host already.
+    if (!host.ok) return next(new GatewayError('invalid_request'));
+    const peer = req.socket.remoteAddress ?? '';
+    res.locals.appHeaders = appHeaders({
+      rawHeaders: req.rawHeaders,
+      host: host.host ?? appAddress,
+      forwardedHost: host.host,
+      // As nginx's $remote_addr: the plain IPv4 address of a client on a dual-stack socket, no zone.
+      clientAddress: canonicalIp(peer.replace(/%.*$/, '')) ?? peer,
+      scheme: 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http',
+      requestId: String(req.headers['x-request-id']),
+      identity: localsOf(res).identity,
+    });
+    // http-proxy emits proxyReq, where these headers are written, only for a request without
+    // Expect: a client's `Expect: 100-continue` would send the app the client's own headers,
+    // Authorization included. Node has answered the 100 Continue already; nginx clears Expect too.
+    delete req.headers.expect;
+    next();
+  };
+}
+
 function proxyToApp(target: string, core: Core): RequestHandler {
   const timedOut = new WeakSet<IncomingMessage>();
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -116,23 +139,26 @@ function proxyToApp(target: string, core: Core): RequestHandler {
     // Without an agent, http-proxy sends `Connection: close` to the app and hands the app's
     // `Connection: close` back to the client: no connection, on either side, would be reused.
     agent: new Agent({ keepAlive: true }),
-    xfwd: true,
     proxyTimeout: APP_TIMEOUT_MS,
     timeout: APP_TIMEOUT_MS,
-    pathRewrite: (path) => splitJwtParams(path).rest,
+    // The query without `jwt=`, cut as nginx's map cuts it; the path is normalizeUrl's.
+    pathRewrite: (path) => withoutJwtParam(path),
     on: {
       proxyReq: (proxyReq, req, res) => {
-        for (const name of proxyReq.getHeaderNames()) if (isForbiddenClientHeader(name)) proxyReq.removeHeader(name);
-        const { identity } = localsOf(res);
-        for (const [name, value] of Object.entries(identity)) if (value !== '') proxyReq.setHeader(name, value);
-        // The app never sees a token: not in Authorization, not in the query, not in a cookie.
-        const cookie = withoutGatewayCookies(proxyReq.getHeader('cookie'));
-        if (cookie === undefined) proxyReq.removeHeader('cookie');
-        else proxyReq.setHeader('cookie', cookie);
-        proxyReq.setHeader('X-Real-IP', req.socket.remoteAddress ?? '');
+        // Everything http-proxy copied from the client goes; prepareAppHeaders' list is what is
+        // sent. Connection, Content-Length and Transfer-Encoding are removed even when absent, so
+        // Node adds none of its own (keep-alive is HTTP/1.1's default, as nginx relies on), and
+        // sets them back only as the list says.
+        for (const name of [...proxyReq.getHeaderNames(), 'connection', 'content-length', 'transfer-encoding']) proxyReq.removeHeader(name);
+        for (const [name, values] of localsOf(res).appHeaders) proxyReq.setHeader(name, values.length === 1 ? values[0]! : values);
         proxyReq.once('timeout', () => timedOut.add(req));
       },
       proxyRes: (proxyRes, _req, res) => {
+        // The app's Connection and Keep-Alive are about the front's connection to it, which the
+        // agent keeps: the client's connection follows the client's own Connection (http-proxy
+        // fills it in), as nginx's does, not an app's `keep-alive` against a client's `close`.
+        delete proxyRes.headers.connection;
+        delete proxyRes.headers['keep-alive'];
         const { cookies } = localsOf(res);
         if (cookies !== undefined) withSessionCookies(proxyRes, cookies);
       },
@@ -151,7 +177,13 @@ function proxyToApp(target: string, core: Core): RequestHandler {
   });
 }
 
-/** What requireIdentity left for the proxy: http-proxy-middleware types the response as Node's. */
-function localsOf(res: ServerResponse | Socket): { identity: IdentityHeaders; cookies?: SessionCookies | undefined } {
-  return (res as unknown as { locals: { identity: IdentityHeaders; cookies?: SessionCookies } }).locals;
+interface ProxyLocals {
+  identity: IdentityHeaders & Readonly<Record<string, string>>;
+  cookies?: SessionCookies | undefined;
+  appHeaders: HeaderLines;
+}
+
+/** What requireIdentity and prepareAppHeaders left for the proxy: http-proxy-middleware types the response as Node's. */
+function localsOf(res: ServerResponse | Socket): ProxyLocals {
+  return (res as unknown as { locals: ProxyLocals }).locals;
 }

@@ -1,13 +1,28 @@
-import { ALL_COOKIE_NAMES } from '../session/cookies.js';
+import { cookieNames } from '../session/cookies.js';
 
-const GATEWAY_COOKIES = new Set(ALL_COOKIE_NAMES);
+/** PCRE's `\s` (JavaScript's also takes U+00A0 and other non-ASCII spaces, which PCRE does not). */
+const S = '[\\t\\n\\v\\f\\r ]';
+/** `tg_access`, `tg_refresh`, `tg_csrf`: the unprefixed names; the maps allow `__Host-` before each. */
+const NAMES = Object.values(cookieNames(false));
 
-/** The `Cookie` header without the gateway's session cookies, as nginx sends it; undefined when nothing is left. */
-export function withoutGatewayCookies(header: number | string | string[] | undefined): string | undefined {
-  if (header === undefined || typeof header === 'number') return undefined;
-  const kept = (Array.isArray(header) ? header.join('; ') : header)
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '' && !GATEWAY_COOKIES.has(pair.split('=', 1)[0]!.trim()));
-  return kept.length > 0 ? kept.join('; ') : undefined;
+/** One map per name: its first occurrence cut out, with the `;` and spaces before it. */
+const CUT_ONE = NAMES.map((name) => new RegExp(`^(.*?)(?:^|;${S}*)(?:__Host-)?${name}${S}*=[^;]*(.*)$`));
+/** The last map: any of them still there (sent twice, or spelt with a leading space) drops the header. */
+const LEFT = new RegExp(`(?:^|;)${S}*(?:__Host-)?(?:${NAMES.join('|')})${S}*=`);
+
+/**
+ * The `Cookie` header the app receives: the nginx maps of `$tokengate_cookie`
+ * (nginx/snippets/tokengate-http.conf.template) step by step, so both fronts send the same bytes.
+ * `header` is every Cookie header joined with `; `, as nginx's `$http_cookie` and Node's
+ * `req.headers.cookie` both join them; undefined when nothing is to be sent.
+ */
+export function withoutGatewayCookies(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  let value = header;
+  for (const cut of CUT_ONE) {
+    const m = cut.exec(value);
+    if (m) value = `${m[1]}${m[2]}`;
+  }
+  if (LEFT.test(value)) return undefined;
+  return value === '' ? undefined : value;
 }

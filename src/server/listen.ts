@@ -1,7 +1,8 @@
-import type { RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import { GatewayError, toHttp } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
 /** Longer than nginx's upstream `keepalive_timeout` (60 s), so nginx never reuses a socket Node just closed. */
@@ -14,8 +15,17 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Starts an HTTP server with timeouts suited to sitting behind nginx; rejects on bind errors. */
 export function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  // requireHostHeader off: the embedded front checks Host itself, as nginx does, with a JSON 400
+  // (Node's own is bare); nginx always sends the signer one.
+  const server = createServer(
+    { requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false },
+    handler,
+  );
   server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
+  // An Expect other than 100-continue: nginx ignores it (and clears it on the way to the app);
+  // Node would answer 417 before the handler. Handled as any request instead.
+  server.on('checkExpectation', handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -28,11 +38,28 @@ export function listen(handler: RequestListener, host: string, port: number): Pr
 /** Node's own parse errors (bad header bytes, oversized headers) get a JSON answer too, then the socket closes. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
+  // The request was handed over before its body failed to parse (a Transfer-Encoding Node cannot
+  // read, already refused by the front): an answer is under way, and a second would follow it.
+  if ((socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage) return void socket.destroy();
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const body = JSON.stringify(tooLarge ? { error: 'headers_too_large', message: 'The request headers are too large.' } : { error: 'invalid_request', message: 'The request is not valid.' });
   socket.end(
     `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * CONNECT is never served. Node hands it to this event, never to the handler, and without a
+ * listener drops the connection unanswered; nginx answers 405, or 400 to a target that is not a
+ * path (its request-line parser refuses `host:port`), both in JSON.
+ */
+function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  const { status, body } = toHttp(new GatewayError(req.url?.startsWith('/') ? 'method_not_allowed' : 'invalid_request'));
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
 }
 

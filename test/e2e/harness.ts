@@ -32,6 +32,8 @@ export interface LaunchOptions {
   signerInstances?: number;
   /** Start a private redis-server and point the signers at it. */
   redis?: boolean;
+  /** Where protected traffic goes instead of the demo app (which still answers the logins). */
+  app?: { host: string; port: number };
 }
 
 /** Starts the real processes on free ports in a fresh temporary directory. */
@@ -51,6 +53,7 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
       signerInstances: instances,
       ...(opts.redis ? { redis: { port: redis } } : {}),
       upstream: { host: '127.0.0.1', port: upstream },
+      ...(opts.app ? { app: opts.app } : {}),
       // CLIENTS_DIR too: a client registered in the repository's secrets/clients is no stack's.
       env: { LOG_LEVEL: 'info', CLIENTS_DIR: join(workDir, 'clients'), ...env, KEYS_DIR: keysDir },
       nginxBin: process.env.NGINX_BIN,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodePath, isAuthenticatePath, normalizePath } from '../../src/front/normalize-path.js';
 import { splitJwtParams } from '../../src/tokens/query-token.js';
+import { withoutJwtParam } from '../../src/front/without-jwt-param.js';
 
 describe('normalizePath, as nginx resolves a path before choosing a location', () => {
   it.each([
@@ -64,5 +65,22 @@ describe('splitJwtParams', () => {
     ['/p?&&jwt=a&', ['a'], '/p'],
   ])('splits %s', (target, tokens, rest) => {
     expect(splitJwtParams(target)).toEqual({ tokens, rest });
+  });
+});
+
+// What nginx's `$tokengate_args` map leaves of the query: one `jwt=` cut, nothing else touched.
+describe('withoutJwtParam', () => {
+  it.each<[string, string]>([
+    ['/p', '/p'],
+    ['/p?', '/p'],
+    ['/p?jwt=a.b.c', '/p'],
+    ['/p?jwt=a.b.c&x=1', '/p?x=1'],
+    ['/p?x=1&jwt=a.b.c&y=2', '/p?x=1&y=2'],
+    ['/p?x=1&jwt=a.b.c', '/p?x=1'],
+    ['/p?a=1&&b=2&', '/p?a=1&&b=2&'],
+    ['/p?a=1&&jwt=t&b=2&', '/p?a=1&&b=2&'],
+    ['/p?xjwt=1&JWT=2&%6Awt=3&a=jwt=4', '/p?xjwt=1&JWT=2&%6Awt=3&a=jwt=4'],
+  ])('sends %s on as %s', (target, sent) => {
+    expect(withoutJwtParam(target)).toBe(sent);
   });
 });
