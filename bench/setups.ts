@@ -6,7 +6,7 @@ import type { ManagedProcess } from '../scripts/stack/managed-process.js';
 import { startFastApp } from './nginx/fast-app.js';
 import { startPlainNginx, type StaticIdentity } from './nginx/plain-nginx.js';
 import { startLuaNginx } from './nginx/lua-nginx.js';
-import { LUA_INSTALL_HINT, luaSupport } from './nginx/lua-module.js';
+import { LUA_INSTALL_HINT, luaSupport } from '../scripts/stack/lua-module.js';
 import type { Table } from './tables.js';
 import type { TokenSettings } from './tokens/mint.js';
 
@@ -40,15 +40,16 @@ export const SETUP_DEFS: readonly SetupDef[] = [
   { key: 'c', label: '(c) tokengate, nginx auth cache 60 s', checksTokens: true, remembersTokens: true },
   { key: 'd', label: '(d) embedded Node front', checksTokens: true, remembersTokens: true },
   { key: 'e', label: '(e) nginx + Lua HS256 check (reference)', checksTokens: true, remembersTokens: false, unavailable: luaMissing },
-  // Issue 15: the OpenResty front (first sight through /_auth, then its lua_shared_dict). Its
-  // start goes in startOpenRestyFront below, and `unavailable` then only says what is missing
-  // to run it; everything else already takes it in by its key.
+  // The OpenResty front: first sight through /_auth, then its lua_shared_dict of identities.
   {
     key: 'f',
-    label: '(f) OpenResty front',
+    label: '(f) OpenResty front (identity cache)',
     checksTokens: true,
     remembersTokens: true,
-    unavailable: () => '(f) OpenResty front: not part of the bench yet (issue 15; it starts in bench/setups.ts, startOpenRestyFront)',
+    unavailable: () => {
+      const lua = luaSupport();
+      return lua.ok ? undefined : `(f) OpenResty front: ${lua.missing.join(' and ')} not installed; ${LUA_INSTALL_HINT}`;
+    },
   },
 ];
 
@@ -132,13 +133,10 @@ interface StartEnv {
   nginx(key: SetupKey, p: ManagedProcess): void;
 }
 
-/**
- * Issue 15's (f), the OpenResty front: not built yet (SETUP_DEFS says so, so this never runs).
- * Whoever adds it starts it here, in front of `env.appAddr` and verifying with `env.secretFile`,
- * and returns its url and headers (a login through it, or `bearer(env.shippedUrl)`).
- */
-async function startOpenRestyFront(_env: StartEnv): Promise<Running> {
-  throw new Error('(f) OpenResty front: not built yet');
+/** (f), the OpenResty front: the stack as `FRONT=openresty npm start` runs it, on the table's app. */
+async function startOpenRestyFront(env: StartEnv): Promise<Running> {
+  const s = await env.stack('f', { front: 'openresty' });
+  return { url: s.url, headers: bearer(s.url), signerUrl: s.signerUrls[0]! };
 }
 
 /** (c), (d), (e) and (f); (a) and (b) start first, since the others need (b)'s login. */

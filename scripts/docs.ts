@@ -4,7 +4,7 @@ import { configTable } from '../src/config/docs.js';
 import { NGINX_DIR, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
 /** The files with generated blocks, relative to the repository root. */
-export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md'] as const;
+export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md'] as const;
 
 const nginxQuote = (path: string) => ['```nginx', readFileSync(path, 'utf8').trimEnd(), '```'].join('\n');
 
@@ -16,6 +16,9 @@ export function generatedBlocks(): Record<string, string> {
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),
     'nginx-server-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.server)),
     'nginx-protect-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.protect)),
+    'nginx-proxy-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.proxy)),
+    'nginx-protect-openresty-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.protectOpenresty)),
+    'nginx-openresty-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.openrestyHttp)),
   };
 }
 

@@ -9,8 +9,11 @@
 # `--with-fail2ban` also installs fail2ban, whose fail2ban-regex checks the shipped filter against
 # the signer's log lines (CI does this; on your own machine it would also start the fail2ban
 # service, so it is opt-in).
+# `--with-openresty` also installs nginx's Lua module with lua-resty-core and lua-cjson (Debian's
+# packages: OpenResty-compatible Lua in the stock nginx), for the OpenResty front (FRONT=openresty).
 # `--with-bench` also installs what `npm run bench` can use beyond nginx: wrk (the load generator it
-# prefers to autocannon) and nginx's Lua module with lua-cjson, for its in-process Lua reference.
+# prefers to autocannon), and the Lua module, for the OpenResty front's row and the in-process Lua
+# reference.
 # Runs apt-get as root, through sudo otherwise. Installs nothing that is already there.
 set -euo pipefail
 
@@ -23,11 +26,13 @@ fi
 
 with_fail2ban=false
 with_bench=false
+with_openresty=false
 for arg in "$@"; do
   case "$arg" in
     --with-fail2ban) with_fail2ban=true ;;
-    --with-bench) with_bench=true ;;
-    *) echo "install-deps: unknown argument $arg (only --with-fail2ban, --with-bench)" >&2; exit 2 ;;
+    --with-openresty) with_openresty=true ;;
+    --with-bench) with_bench=true; with_openresty=true ;;
+    *) echo "install-deps: unknown argument $arg (only --with-fail2ban, --with-openresty, --with-bench)" >&2; exit 2 ;;
   esac
 done
 
@@ -37,9 +42,10 @@ if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; 
 if [ ! -x "$chromium" ]; then missing+=(chromium fonts-dejavu-core); fi
 if ! command -v curl >/dev/null 2>&1; then missing+=(curl); fi
 if $with_fail2ban && ! command -v fail2ban-regex >/dev/null 2>&1; then missing+=(fail2ban); fi
-if $with_bench; then
-  if ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
+if $with_bench && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
+if $with_openresty; then
   if [ ! -f /usr/lib/nginx/modules/ngx_http_lua_module.so ]; then missing+=(libnginx-mod-http-lua); fi
+  if [ ! -f /usr/share/lua/5.1/resty/core.lua ]; then missing+=(lua-resty-core); fi
   if ! compgen -G '/usr/lib/*/lua/5.1/cjson.so' >/dev/null && [ ! -f /usr/local/lib/lua/5.1/cjson.so ]; then missing+=(lua-cjson); fi
 fi
 

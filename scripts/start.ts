@@ -49,7 +49,9 @@ if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
 }
 
 const instances = config.SIGNER_INSTANCES;
-let front: FrontKind = config.FRONT === 'embedded' ? 'embedded' : 'nginx';
+// auto never picks the OpenResty front by itself: it is the stock template's behaviour plus a cache
+// whose revocations arrive within a second, which an operator chooses (FRONT=openresty).
+let front: FrontKind = config.FRONT === 'auto' ? 'nginx' : config.FRONT;
 if (config.FRONT === 'auto' && !findNginx(config.NGINX_BIN)) {
   if (instances > 1) {
     process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs nginx in front of the signers; ${INSTALL_HINT}\n`);
@@ -59,7 +61,7 @@ if (config.FRONT === 'auto' && !findNginx(config.NGINX_BIN)) {
   process.stdout.write(`nginx not found: running the embedded Node front instead; for the real thing, ${INSTALL_HINT}.\n`);
 }
 if (front === 'embedded' && instances > 1) {
-  process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs FRONT=nginx: the embedded front is a single process\n`);
+  process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs FRONT=nginx or openresty: the embedded front is a single process\n`);
   process.exit(2);
 }
 // Several signers must share their sessions and revocations: the given Redis, or a private one.
@@ -113,9 +115,9 @@ const login = `curl -s -X POST ${running.url}/login -H 'content-type: applicatio
 process.stdout.write(
   [
     '',
-    `tokengate is running at ${running.url}  (front: ${running.front === 'nginx' ? `nginx ${running.nginxVersion}` : 'embedded Node proxy'})`,
+    `tokengate is running at ${running.url}  (front: ${frontName(running)})`,
     ...(running.signerUrls.length > 1 ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${sharedStore(running)}`] : []),
-    ...(workers > 1 ? [`  workers:    ${workers} processes per ${running.front === 'nginx' ? 'signer' : 'front'}, on one port (SIGNER_WORKERS), sharing ${sharedStore(running)}`] : []),
+    ...(workers > 1 ? [`  workers:    ${workers} processes per ${running.front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing ${sharedStore(running)}`] : []),
     '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
     `  browser:    open ${running.url}/ and sign in`,
     `  API log in: ${login}`,
@@ -145,4 +147,10 @@ function policyLine(file: string | undefined): string {
   if (file === '') return 'none (POLICY_FILE is empty): every path needs a valid identity';
   if (file !== undefined) return `${file}; edits apply without a restart`;
   return 'upstream-example/policy.yaml: /admin/** needs the role admin (bob gets 403), /public/** is public; edits apply without a restart';
+}
+
+/** The front as the banner names it. */
+function frontName(s: Stack): string {
+  if (s.front === 'embedded') return 'embedded Node proxy';
+  return s.front === 'openresty' ? `OpenResty (nginx ${s.nginxVersion} with Lua, identity cache)` : `nginx ${s.nginxVersion}`;
 }

@@ -139,7 +139,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
     metrics,
     throttle,
     now: deps.now ?? Date.now,
-    edge: { feed, generation: generationOf([keys, () => deps.policy?.()]), pathScoped: deps.policy !== undefined },
+    edge: { feed, generation: generationOf(keys, () => deps.policy?.()), pathScoped: deps.policy !== undefined },
   };
 }
 

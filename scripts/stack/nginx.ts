@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { findExecutable } from './find-executable.js';
-import { MAIN_CONF, NGINX_DIR, SNIPPETS, TEMPLATE } from './paths.js';
+import { LUA_DIR, MAIN_CONF, NGINX_DIR, OPENRESTY_TEMPLATE, SNIPPETS, TEMPLATE } from './paths.js';
+import { LUA_MODULES } from './lua-module.js';
 import { bracketHost } from './ports.js';
 import { nginxClaimLines, type ClaimHeader } from '../../src/auth/claim-headers.js';
 
@@ -95,12 +96,15 @@ export function writeSnippets(dir: string, vars: Pick<TemplateVars, 'SIGNER_ADDR
 /**
  * Writes nginx.conf, the rendered tokengate.conf and its snippets into the prefix (from
  * createPrefix), so nginx runs without /etc, and the claim header lines (CLAIM_HEADERS) the
- * protect snippet includes, if any.
+ * protect snippet includes, if any. The OpenResty front's main config loads the Lua module
+ * first, its template is the OpenResty one, and its Lua code goes to `lua/`.
  */
-export function preparePrefix(prefix: string, vars: TemplateVars, claimHeaders: readonly ClaimHeader[] = []): void {
-  writeFileSync(join(prefix, 'nginx.conf'), readFileSync(MAIN_CONF, 'utf8'));
-  writeFileSync(join(prefix, 'tokengate.conf'), renderTemplate(readFileSync(TEMPLATE, 'utf8'), { ...vars }));
+export function preparePrefix(prefix: string, vars: TemplateVars, claimHeaders: readonly ClaimHeader[] = [], openresty = false): void {
+  const modules = openresty ? LUA_MODULES.map((m) => `load_module ${m};\n`).join('') : '';
+  writeFileSync(join(prefix, 'nginx.conf'), modules + readFileSync(MAIN_CONF, 'utf8'));
+  writeFileSync(join(prefix, 'tokengate.conf'), renderTemplate(readFileSync(openresty ? OPENRESTY_TEMPLATE : TEMPLATE, 'utf8'), { ...vars }));
   writeSnippets(prefix, vars);
+  if (openresty) cpSync(LUA_DIR, join(prefix, 'lua'), { recursive: true });
   if (claimHeaders.length > 0) writeFileSync(join(prefix, 'tokengate-claims.conf'), nginxClaimLines(claimHeaders));
 }
 

@@ -33,7 +33,16 @@ export const SNIPPETS = {
   http: 'snippets/tokengate-http.conf.template',
   server: 'snippets/tokengate-server.conf',
   protect: 'snippets/tokengate-protect.conf',
+  proxy: 'snippets/tokengate-proxy.conf',
+  openrestyHttp: 'snippets/tokengate-openresty-http.conf.template',
+  protectOpenresty: 'snippets/tokengate-protect-openresty.conf',
 } as const;
+/** The snippets the stock template (and an nginx without Lua) includes: what docker-compose mounts. */
+export const STOCK_SNIPPETS = [SNIPPETS.http, SNIPPETS.server, SNIPPETS.protect, SNIPPETS.proxy] as const;
+/** The OpenResty front's template: the stock one with the identity cache in front of the check. */
+export const OPENRESTY_TEMPLATE = join(NGINX_DIR, 'tokengate-openresty.conf.template');
+/** The OpenResty front's Lua code, copied to `lua/` under nginx's prefix (its lua_package_path). */
+export const LUA_DIR = join(NGINX_DIR, 'lua');
 export const MAIN_CONF = join(NGINX_DIR, 'nginx.conf');
 export const DEMO_USERS = join(ROOT, 'upstream-example/users.json');
 /** The demo's authorization policy (POLICY_FILE), for `npm start` and the end-to-end tests. */

@@ -6,9 +6,11 @@ import { accessLogOff, checkNginx, createPrefix, findNginx, INSTALL_HINT, nginxA
 import { DEMO_POLICY, DEMO_USERS, ENTRY, ROOT } from './paths.js';
 import { parseClaimHeaders, type ClaimHeader } from '../../src/auth/claim-headers.js';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
+import { LUA_INSTALL_HINT, luaSupport } from './lua-module.js';
 import { assertAddressesFree, bracketHost, type Bind } from './ports.js';
 
-export type FrontKind = 'nginx' | 'embedded';
+/** nginx with the stock template, nginx with the Lua module and the OpenResty template, or the embedded Node front. */
+export type FrontKind = 'nginx' | 'openresty' | 'embedded';
 
 export interface StackOptions {
   front: FrontKind;
@@ -88,7 +90,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ...opts.env,
   };
 
-  const instances = opts.front === 'nginx' ? (opts.signerInstances ?? 1) : 1;
+  const withNginx = opts.front !== 'embedded';
+  const instances = withNginx ? (opts.signerInstances ?? 1) : 1;
   if (opts.front === 'embedded' && (opts.signerInstances ?? 1) > 1) throw new Error('several signer instances need the nginx front: the embedded front is one process');
   const signers = Array.from({ length: instances }, (_, i) => ({
     name: instances === 1 ? 'signer' : `signer-${i + 1}`,
@@ -107,15 +110,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   let nginxBin: string | undefined;
   let nginxVersion: string | undefined;
-  if (opts.front === 'nginx') {
+  if (withNginx) {
     nginxBin = findNginx(opts.nginxBin);
     if (!nginxBin) throw new NginxUnavailableError(`nginx is not installed; ${INSTALL_HINT}`);
     nginxVersion = checkNginx(nginxBin).version;
   }
+  if (opts.front === 'openresty') {
+    const lua = luaSupport();
+    if (!lua.ok) throw new NginxUnavailableError(`the OpenResty front needs nginx's Lua module (missing: ${lua.missing.join(', ')}); ${LUA_INSTALL_HINT}`);
+  }
   // The embedded front is the signer too: it listens on the gateway address only.
   const binds: Bind[] = [
     { ...opts.gateway, setting: 'GATEWAY_PORT' },
-    ...(opts.front === 'nginx' ? signers.map((s, i) => ({ host: s.host, port: s.port, setting: i === 0 ? 'SIGNER_PORT' : `SIGNER_PORT+${i}` })) : []),
+    ...(withNginx ? signers.map((s, i) => ({ host: s.host, port: s.port, setting: i === 0 ? 'SIGNER_PORT' : `SIGNER_PORT+${i}` })) : []),
     { ...opts.upstream, setting: 'UPSTREAM_URL' },
     ...(opts.redis ? [{ host: '127.0.0.1', port: opts.redis.port, setting: 'the private redis-server' }] : []),
   ];
@@ -144,7 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     processes.set(name, p);
   };
   const node = (name: string, entry: string, env: NodeJS.ProcessEnv, readyUrl: string) => start(name, readyUrl, { args: [entry], env });
-  const signerUrls = opts.front === 'nginx' ? signers.map((s) => `http://${nginxAddr(s.host, s.port)}`) : [];
+  const signerUrls = withNginx ? signers.map((s) => `http://${nginxAddr(s.host, s.port)}`) : [];
 
   try {
     if (opts.redis) {
@@ -183,7 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         GATEWAY_PORT: String(opts.gateway.port),
         SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
         UPSTREAM_ADDR: nginxAddr(app.host, app.port),
-      }, claimHeadersOf(signerEnv.CLAIM_HEADERS));
+      }, claimHeadersOf(signerEnv.CLAIM_HEADERS), opts.front === 'openresty');
       if (opts.accessLog === false) writeFileSync(join(prefix.dir, 'nginx.conf'), accessLogOff(readFileSync(join(prefix.dir, 'nginx.conf'), 'utf8')));
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
       const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
@@ -191,7 +198,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
     opts.signal?.throwIfAborted();
     const common = { url: gatewayUrl, signerUrls, appUrl: upstreamUrl, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
-    return opts.front === 'nginx' ? { ...common, front: 'nginx', nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
+    return withNginx ? { ...common, front: opts.front, nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();
     throw err;

@@ -248,9 +248,9 @@ export const variables = {
   GATEWAY_HOST: variable({ doc: 'Address the front door (nginx, or the embedded front) listens on.', default: '127.0.0.1', schema: host }),
   GATEWAY_PORT: variable({ doc: 'Port the front door listens on.', default: '8080', schema: port }),
   FRONT: variable({
-    doc: '`npm start` only: `nginx`, `embedded`, or `auto` (nginx when installed, else the embedded Node front).',
+    doc: '`npm start` only: `nginx` (the stock template), `openresty` (nginx with the Lua module and the identity cache: `npm run install-deps -- --with-openresty`), `embedded`, or `auto` (nginx when installed, else the embedded Node front; never `openresty` by itself).',
     default: 'auto',
-    schema: z.enum(['auto', 'nginx', 'embedded']),
+    schema: z.enum(['auto', 'nginx', 'openresty', 'embedded']),
   }),
   SIGNER_INSTANCES: variable({
     doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... They share `REDIS_URL`; when it is unset, `npm start` runs a private, throw-away redis-server for them (installed by `npm run install-deps`).',

@@ -5,8 +5,8 @@
  * Byte for byte, odd inputs included, so both fronts send the app the same Host.
  */
 
-/** `$tokengate_host_port`: a `:port` of one to five digits ending the Host header. */
-const PORT = /:([0-9]{1,5})$/;
+/** `$tokengate_host_port`: a `:port` of one to five digits after the host name (or a bracketed IPv6 address). */
+const PORT = /^(?:\[[^\]]*\]|[^:[]*):([0-9]{1,5})$/;
 
 /**
  * nginx's `$host` from a Host header: lower case (ASCII only), without a trailing dot or the

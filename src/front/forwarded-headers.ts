@@ -35,7 +35,7 @@ export const CLEARED_HEADERS = [
 /**
  * Hop-by-hop headers, which nginx's proxy module never passes on by itself (its built-in
  * `proxy_set_header` defaults; Content-Length and Transfer-Encoding describe its own body to the
- * app). The embedded front drops them too, whatever `Connection` names besides.
+ * app). The embedded front drops them too. Like nginx, neither drops the other headers a client names in `Connection`.
  */
 export const HOP_BY_HOP_HEADERS = ['Connection', 'Keep-Alive', 'TE', 'Expect', 'Upgrade', 'Transfer-Encoding', 'Content-Length'] as const;
 

@@ -7,6 +7,8 @@ const NAMES = Object.values(cookieNames(false));
 
 /** One map per name: its first occurrence cut out, with the `;` and spaces before it. */
 const CUT_ONE = NAMES.map((name) => new RegExp(`^(.*?)(?:^|;${S}*)(?:__Host-)?${name}${S}*=[^;]*(.*)$`));
+/** The next map: a cut at the start leaves the `;` that followed it. */
+const LEADING = new RegExp(`^;${S}*`);
 /** The last map: any of them still there (sent twice, or spelt with a leading space) drops the header. */
 const LEFT = new RegExp(`(?:^|;)${S}*(?:__Host-)?(?:${NAMES.join('|')})${S}*=`);
 
@@ -23,6 +25,7 @@ export function withoutGatewayCookies(header: string | undefined): string | unde
     const m = cut.exec(value);
     if (m) value = `${m[1]}${m[2]}`;
   }
+  value = value.replace(LEADING, '');
   if (LEFT.test(value)) return undefined;
   return value === '' ? undefined : value;
 }

@@ -1,17 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { TokenKeys } from '../keys/token-keys.js';
+import type { Policy } from '../policy/policy.js';
+
 /**
- * A name for the key ring and policy of the moment, which changes whenever either is reloaded:
- * the OpenResty front forgets every cached identity when it changes, so a retired key or a
- * stricter rule is never answered from the cache. Objects are numbered by identity: every
- * reload builds new ones, and nothing is hashed on the feed's path.
+ * A name for what a cached decision rests on besides the token: the keys that verify and the
+ * policy. It changes with their content (a retired key, an edited rule), not with a reload that
+ * changed nothing, and every signer process with the same keys and policy names them alike, so
+ * the OpenResty front forgets its cached identities exactly when a decision could now differ.
+ * Computed once per loaded keys and policy (reloads build new objects).
  */
-export function generationOf(parts: readonly (() => object | undefined)[]): () => string {
-  const numbers = new WeakMap<object, number>();
-  let next = 0;
-  const numberOf = (o: object | undefined) => {
-    if (o === undefined) return 0;
-    let n = numbers.get(o);
-    if (n === undefined) numbers.set(o, (n = ++next));
-    return n;
+export function generationOf(keys: () => TokenKeys, policy: () => Policy | undefined): () => string {
+  let last: { keys: TokenKeys; policy: Policy | undefined; name: string } | undefined;
+  return () => {
+    const k = keys();
+    const p = policy();
+    if (last?.keys !== k || last.policy !== p) last = { keys: k, policy: p, name: digest(k, p) };
+    return last.name;
   };
-  return () => parts.map((part) => numberOf(part())).join('.');
+}
+
+function digest(keys: TokenKeys, policy: Policy | undefined): string {
+  const content = JSON.stringify(
+    {
+      keys: { source: keys.source, kids: keys.kids, signs: keys.signer.kid ?? null },
+      policy: policy === undefined ? null : { rules: policy.rules, default: policy.default, caseSensitive: policy.caseSensitive },
+    },
+    // Method sets (and any other set) by their sorted members.
+    (_key, value: unknown) => (value instanceof Set ? [...(value as Set<unknown>)].map(String).sort() : value),
+  );
+  return createHash('sha256').update(content).digest('base64url').slice(0, 16);
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Revocation } from '../store/store.js';
 
-/** How long the feed remembers a revocation: far past any poll gap it still answers with a delta. */
+/** How long the feed remembers a revocation: a poller that was away for less catches up from it. */
 export const FEED_WINDOW_S = 120;
-/** At most this many remembered revocations; past it the oldest go, and a poller that needs them resets. */
+/** At most this many remembered revocations; past it the oldest go. */
 export const FEED_MAX_ENTRIES = 200_000;
 /** At most this many revocations in one answer; the poller asks again from where it ends. */
 export const FEED_PAGE = 5_000;
@@ -15,25 +15,31 @@ interface Entry {
   id: string;
 }
 
-/** One answer of the feed: what a poller at (`instance`, `seq`) has not heard yet. */
+/** One answer of the feed. */
 export interface FeedPage {
-  /** This signer process; another one (a restart, a failover) means the poller's position is void. */
+  /** This signer process. Numbers are its own: a poller keeps one position per instance it polls. */
   instance: string;
-  /** The position after this page. */
+  /** The poller's position in this instance after this page. */
   seq: number;
-  /** The poller's position is not known here (another instance, or older than the window): it must forget every identity it holds. */
+  /**
+   * The poller had no position here (a new instance, another cluster worker, or a position fallen
+   * out of the window): this is the window from its start, not a delta. Whatever the poller heard
+   * from other instances up to a moment inside the window is covered; a poller that heard
+   * nothing for longer than `windowS` must forget every identity it holds.
+   */
   reset: boolean;
-  /** `[kind, id]` of each revocation after the poller's position, oldest first. */
+  /** `[kind, id]` of each revocation after the position, oldest first. */
   revoked: [Revocation['kind'], string][];
   /** More revocations follow this page. */
   more: boolean;
+  windowS: number;
 }
 
 /**
  * The revocations this signer learns (its own, and with Redis every instance's through its
- * mirror), numbered, for the OpenResty front: each nginx worker polls `GET /revocations` with the
- * last number it heard and drops the cached identities they name. A window, not a log: a poller
- * that falls behind it, or moves to another signer process, is told to reset.
+ * mirror), numbered, for the OpenResty front: each nginx worker polls `GET /revocations` with
+ * its position in each signer process it has heard, and marks the tokens and sessions named.
+ * A window, not a log: a poller new to this instance, or behind the window, gets the window.
  */
 export class RevocationFeed {
   readonly instance = randomBytes(12).toString('base64url');
@@ -55,17 +61,17 @@ export class RevocationFeed {
     this.trim();
   }
 
-  /** What a poller that last heard `seq` of `instance` has missed; a reset when that position is not known here. */
-  since(instance: string | undefined, seq: number | undefined): FeedPage {
+  /** What a poller at `position` in this instance (undefined: none) has not heard: a delta, or the window. */
+  since(position: number | undefined): FeedPage {
     this.trim();
     const oldest = this.head < this.entries.length ? this.entries[this.head]!.seq : this.seq + 1;
-    const known = instance === this.instance && seq !== undefined && Number.isSafeInteger(seq) && seq <= this.seq && seq >= oldest - 1;
-    if (!known) return { instance: this.instance, seq: this.seq, reset: true, revoked: [], more: false };
-    // Entries are numbered without gaps, so the poller's next one sits at a known offset.
-    const start = this.head + (seq - oldest + 1);
+    const known = position !== undefined && Number.isSafeInteger(position) && position <= this.seq && position >= oldest - 1;
+    const from = known ? position : oldest - 1;
+    // Entries are numbered without gaps, so the next one sits at a known offset.
+    const start = this.head + (from - oldest + 1);
     const page = this.entries.slice(start, start + FEED_PAGE);
-    const last = page.length > 0 ? page[page.length - 1]!.seq : seq;
-    return { instance: this.instance, seq: last, reset: false, revoked: page.map((e) => [e.kind, e.id]), more: last < this.seq };
+    const last = page.length > 0 ? page[page.length - 1]!.seq : Math.max(from, this.seq);
+    return { instance: this.instance, seq: last, reset: !known, revoked: page.map((e) => [e.kind, e.id]), more: last < this.seq, windowS: this.windowS };
   }
 
   /** Forgets entries older than the window, or past the cap; compacts the array now and then. */

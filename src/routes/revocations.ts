@@ -6,26 +6,31 @@ import { ROUTING } from './routing.js';
 
 export const REVOCATIONS_PATH = '/revocations';
 
+/** `at=<instance>.<seq>,...`: the poller's position in each signer process it has heard (a few at most). */
 const query = z.object({
-  instance: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  since: z.string().regex(/^\d{1,15}$/).transform(Number).optional(),
+  at: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9_-]{1,64}\.\d{1,15}(?:,[A-Za-z0-9_-]{1,64}\.\d{1,15}){0,31})?$/)
+    .optional(),
 });
 
 /**
- * `GET /revocations?instance=&since=`, on the signer's own port only (nginx routes no client
- * there): the revocation feed the OpenResty front's workers poll, with what they need to keep
- * their identity cache honest: the revocations since their position (or a reset), the generation
- * of the keys and policy, whether entries are per path, and the longest an entry may live.
- * 503 while this signer may not know every revocation (its Redis mirror is out of sync): the
- * pollers then stop answering from their caches.
+ * `GET /revocations?at=`, on the signer's own port only (nginx routes no client there): the
+ * revocation feed the OpenResty front's workers poll, with what they need to keep their identity
+ * cache honest: the revocations after their position here (or this instance's window), the
+ * generation of the keys and policy, whether entries are per path, and the longest an entry may
+ * live. 503 while this signer may not know every revocation (its Redis mirror is out of sync):
+ * the pollers then stop answering from their caches.
  */
 export function revocationsRouter(core: Core): Router {
   const router = Router(ROUTING);
   router.get(REVOCATIONS_PATH, (req, res, next) => {
     const parsed = query.safeParse(req.query);
-    if (!parsed.success) return next(new GatewayError('invalid_request', 'instance and since must be an id and a number.'));
+    if (!parsed.success) return next(new GatewayError('invalid_request', 'at must list instance.seq positions.'));
     if (!core.store.revocationsCurrent()) return next(new GatewayError('store_unavailable'));
-    const page = core.edge.feed.since(parsed.data.instance, parsed.data.since);
+    const { feed } = core.edge;
+    const mine = (parsed.data.at ?? '').split(',').find((p) => p.startsWith(`${feed.instance}.`));
+    const page = feed.since(mine === undefined ? undefined : Number(mine.slice(feed.instance.length + 1)));
     res.set('Cache-Control', 'no-store').json({
       ...page,
       generation: core.edge.generation(),

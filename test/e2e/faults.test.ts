@@ -114,14 +114,16 @@ describe.each(FRONTS)('faults through the %s front', (front) => {
       expect(app.json()).toMatchObject({ error: 'app_unavailable' });
     });
 
-    // The embedded front has the signer in-process: these two faults exist only with nginx.
-    if (front !== 'nginx') return;
+    // The embedded front has the signer in-process: these two faults exist only with nginx. The
+    // OpenResty front answers a request it has seen from its cache for a few seconds more (its
+    // own suite tests that bound): a query of its own makes each request a first sight.
+    if (front === 'embedded') return;
 
     it('answers 503 JSON, never 500, when the signer hangs', async () => {
       const signer = stack.processes.get('signer')!;
       process.kill(signer.pid, 'SIGSTOP');
       try {
-        const res = await http(`${stack.url}/check`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await http(`${stack.url}/check?hung`, { headers: { authorization: `Bearer ${token}` } });
         expect(res.status).toBe(503);
         expect(res.json()).toMatchObject({ error: 'signer_unavailable' });
       } finally {
@@ -131,7 +133,7 @@ describe.each(FRONTS)('faults through the %s front', (front) => {
 
     it('answers 503 JSON, never 500, when the signer is down', async () => {
       await stack.processes.get('signer')!.stop();
-      const res = await http(`${stack.url}/check`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await http(`${stack.url}/check?down`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toContain('application/json');
       expect(res.json()).toMatchObject({ error: 'signer_unavailable' });

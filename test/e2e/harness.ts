@@ -3,18 +3,23 @@ import { tmpdir } from 'node:os';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { findNginx } from '../../scripts/stack/nginx.js';
+import { luaSupport } from '../../scripts/stack/lua-module.js';
 import { freePort } from '../../scripts/stack/ports.js';
 import { startStack, type FrontKind, type Stack } from '../../scripts/stack/stack.js';
 
 export const CI = process.env.CI === 'true' || process.env.CI === '1';
 
-/** Both fronts run the same contract; nginx is required under CI and skipped (loudly) elsewhere without it. */
-export const FRONTS: FrontKind[] = ['nginx', 'embedded'];
+/** Every front runs the same contract; nginx (and its Lua module) are required under CI and skipped (loudly) elsewhere without them. */
+export const FRONTS: FrontKind[] = ['nginx', 'openresty', 'embedded'];
 
 export function frontAvailable(front: FrontKind): boolean {
-  if (front === 'embedded' || findNginx(process.env.NGINX_BIN)) return true;
-  if (CI) throw new Error('nginx is required under CI=true but is not installed; .ci/run installs it');
-  console.warn('SKIPPING the nginx end-to-end suite: nginx is not installed (npm run install-deps)');
+  if (front === 'embedded') return true;
+  const nginx = findNginx(process.env.NGINX_BIN) !== undefined;
+  const lua = front !== 'openresty' || luaSupport().ok;
+  if (nginx && lua) return true;
+  const missing = nginx ? "nginx's Lua module (npm run install-deps -- --with-openresty)" : 'nginx (npm run install-deps)';
+  if (CI) throw new Error(`the ${front} front needs ${missing} under CI=true; .ci/run installs it`);
+  console.warn(`SKIPPING the ${front} end-to-end suite: ${missing} is not installed`);
   return false;
 }
 

@@ -19,7 +19,7 @@ describe.each(FRONTS.filter(frontAvailable))('COOKIE_SECURE=false through the %s
   });
 
   it('logs a warning at start', () => {
-    const log = readFileSync(join(stack.workDir, 'logs', `${front === 'nginx' ? 'signer' : 'front'}.log`), 'utf8');
+    const log = readFileSync(join(stack.workDir, 'logs', `${front === 'embedded' ? 'front' : 'signer'}.log`), 'utf8');
     expect(log).toMatch(/"level":40[^\n]*COOKIE_SECURE=false/);
   });
 

@@ -79,7 +79,7 @@ describe.each(FRONTS)('the demo policy through the %s front', (front) => {
 
     it("keeps nginx's page location internal: its path is not a way to the page", async () => {
       const res = await http(`${stack.url}/_tokengate/forbidden`, { headers: { Accept: BROWSER_ACCEPT, ...bearer('alice') } });
-      expect(res.status).toBe(front === 'nginx' ? 404 : 403);
+      expect(res.status).toBe(front === 'embedded' ? 403 : 404);
     });
 
     it('judges the path nginx routes, never one the client names in X-Original-URI or X-Original-Method', async () => {

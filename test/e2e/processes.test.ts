@@ -95,7 +95,7 @@ describe.each(FRONTS)('npm start (scripts/start.ts) with the %s front', (front) 
     const runner = await startRunner({ FRONT: front });
     const base = `http://127.0.0.1:${runner.ports.gateway}`;
     expect(runner.output()).toContain('alice / wonderland');
-    expect(runner.output()).toContain(front === 'nginx' ? 'front: nginx' : 'front: embedded');
+    expect(runner.output()).toContain({ nginx: 'front: nginx', openresty: 'front: OpenResty', embedded: 'front: embedded' }[front]);
     const token = await login(base, 'alice', 'wonderland');
     expect((await http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 

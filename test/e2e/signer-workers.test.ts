@@ -244,9 +244,9 @@ describe.each(FRONTS)('npm start with SIGNER_WORKERS=2 and the %s front', (front
   it.runIf(redisAvailable() && frontAvailable(front))('runs a private redis-server for the workers, serves through the gateway, and leaves nothing on SIGTERM', async () => {
     const runner = await spawnRunner({ FRONT: front, SIGNER_WORKERS: '2' });
     await runner.waitFor(runner.banner, 30_000);
-    expect(runner.output()).toContain(`workers:    2 processes per ${front === 'nginx' ? 'signer' : 'front'}, on one port (SIGNER_WORKERS), sharing a private redis-server`);
+    expect(runner.output()).toContain(`workers:    2 processes per ${front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing a private redis-server`);
     // The stack is ready once the first worker answers; the second follows.
-    await runner.waitFor(front === 'nginx' ? 'signer workers listening' : 'embedded front workers listening');
+    await runner.waitFor(front === 'embedded' ? 'embedded front workers listening' : 'signer workers listening');
     const gateway = `http://127.0.0.1:${runner.ports.gateway}`;
     const token = await login(gateway, 'alice', 'wonderland');
     expect((await http(`${gateway}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

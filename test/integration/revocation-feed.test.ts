@@ -20,7 +20,7 @@ interface Page {
 }
 
 const poll = async (app: RequestListener, at?: { instance: string; seq: number }) => {
-  const res = await request(app).get('/revocations').query(at === undefined ? {} : { instance: at.instance, since: String(at.seq) });
+  const res = await request(app).get('/revocations').query(at === undefined ? {} : { at: `other-instance.7,${at.instance}.${at.seq}` });
   expect(res.status, res.text).toBe(200);
   return res.body as Page;
 };
@@ -59,7 +59,7 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
   it('feeds a logout to a poller as the token and its session, after a reset to start from', async () => {
     const app = signer();
     const start = await poll(app);
-    expect(start).toMatchObject({ reset: true, revoked: [], scope: 'any', maxTtl: 300 });
+    expect(start).toMatchObject({ reset: true, revoked: [], scope: 'any', maxTtl: 300, windowS: 120 });
     const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
     await request(app).post('/logout').set('Authorization', `Bearer ${token}`).expect(204);
     const page = await poll(app, start);
@@ -68,6 +68,18 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
     expect(page.revoked).toEqual(expect.arrayContaining([['s', sid]]));
     expect(page.revoked.every(([kind, id]) => (kind === 's' && id === sid) || (kind === 't' && id === jti))).toBe(true);
     expect(await poll(app, page)).toMatchObject({ reset: false, revoked: [], seq: page.seq });
+  });
+
+  it('names the keys and policy by their content: the same in every signer, new when a rule changes', async () => {
+    const load = (text: string) => {
+      const p = parsePolicyText(text);
+      if (!p.ok) expect.unreachable(p.problems.join('; '));
+      return p.policy;
+    };
+    const admin = 'rules:\n  - path: /admin/**\n    anyRole: [admin]\n';
+    const gen = async (text: string) => (await poll(signer({}, { policy: () => load(text) }))).generation;
+    expect(await gen(admin)).toBe(await gen(admin));
+    expect(await gen(admin)).not.toBe(await gen(admin.replace('[admin]', '[root]')));
   });
 
   it('says the decisions are per path once there is a policy', async () => {
@@ -82,7 +94,7 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
     const store: Store = Object.assign(Object.create(memory) as Store, { revocationsCurrent: () => false });
     const app = signer({}, { store });
     expect((await request(app).get('/revocations')).status).toBe(503);
-    const bad = await request(signer()).get('/revocations').query({ since: '-1' });
+    const bad = await request(signer()).get('/revocations').query({ at: 'x.-1' });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: 'invalid_request' });
   });

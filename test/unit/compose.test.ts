@@ -3,7 +3,7 @@ import { join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ENTRY, MAIN_CONF, NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
+import { ENTRY, MAIN_CONF, NGINX_DIR, ROOT, STOCK_SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 import { parseConfig } from '../../src/config/load.js';
 import { variables } from '../../src/config/variables.js';
 import { exampleConfig } from '../../upstream-example/config.js';
@@ -144,7 +144,7 @@ describe('docker-compose.yml', () => {
   it('mounts exactly the nginx.conf, template and snippets that npm start and the tests run, read-only', () => {
     const templateDir = nginx.environment.NGINX_ENVSUBST_TEMPLATE_DIR ?? '/etc/nginx/templates';
     // A snippet with variables is rendered by the image like the template; the others go where nginx reads them.
-    const snippetMounts = Object.values(SNIPPETS).map((file) => ({
+    const snippetMounts = STOCK_SNIPPETS.map((file) => ({
       host: realpathSync(join(NGINX_DIR, file)),
       target: file.endsWith('.template') ? posix.join(templateDir, file) : posix.join('/etc/nginx', file),
       readOnly: true,
@@ -175,7 +175,7 @@ describe('docker-compose.yml', () => {
 
   it('has every file the template and its snippets include, where they include it', () => {
     const present = new Set(mounts(nginx.volumes).map((m) => inContainer(m.target)));
-    const files = [TEMPLATE, ...Object.values(SNIPPETS).map((f) => join(NGINX_DIR, f))];
+    const files = [TEMPLATE, ...STOCK_SNIPPETS.map((f) => join(NGINX_DIR, f))];
     const includes = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\s*include\s+([^;\s]+)\s*;/gm)].map((m) => m[1]!));
     expect(includes.length).toBeGreaterThan(3);
     for (const include of includes) {
@@ -192,7 +192,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every ${VAR} of the template and its snippets a value, and lets the envsubst filter match those only', () => {
-    const template = [TEMPLATE, ...Object.values(SNIPPETS).map((f) => join(NGINX_DIR, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
+    const template = [TEMPLATE, ...STOCK_SNIPPETS.map((f) => join(NGINX_DIR, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
     const vars = new Set([...template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!));
     expect(vars.size).toBeGreaterThan(0);
     const filterText = nginx.environment.NGINX_ENVSUBST_FILTER ?? '';

