@@ -78,8 +78,8 @@ export interface Core {
   /** What the OpenResty front's identity cache polls (`GET /revocations`). */
   edge: {
     feed: RevocationFeed;
-    /** Changes whenever the key ring or the policy is reloaded. */
-    generation: () => string;
+    /** Changes whenever the keys or the policy change (see `generationOf`). */
+    generation: () => Promise<string>;
     /** Whether a decision may depend on the path and method (a policy is set): cache entries are then per request line. */
     pathScoped: boolean;
   };
@@ -111,7 +111,8 @@ export function createCore(config: Config, deps: AppDeps): Core {
   }), metrics);
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
   const feed = new RevocationFeed(deps.now);
-  store.watchRevocations((revocation) => feed.record(revocation));
+  // Those still in force for a token within its leeway too: a predecessor may not have told anyone yet.
+  store.watchRevocations((revocation) => feed.record(revocation), Math.floor((deps.now ?? Date.now)() / 1000) - config.CLOCK_SKEW_S);
   const verifyClient = createClientVerifier({ clients: deps.clients ?? (() => EMPTY_REGISTRY), store, windowS: config.CLIENT_TOKEN_WINDOW_S, ...clock });
   const throttle = createLoginThrottle({
     hashKey: deps.storeKey ?? randomBytes(32),

@@ -27,6 +27,12 @@ export type Decision =
        * its `exp`, which bounds how long the answer may be reused (AUTH_CACHE_TTL_S).
        */
       reusableUntilS?: number;
+      /**
+       * The access token came from the URL (`?jwt=`): a cache keyed on the headers alone (the
+       * OpenResty front without a policy) must not keep this answer, since its key would not hold
+       * the token that decided it.
+       */
+      fromQuery?: boolean;
     }
   | { status: 204; public: true; headers: Readonly<Record<string, never>>; cookies?: undefined }
   | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined }
@@ -59,9 +65,10 @@ export function createRequestChecker(parts: CheckerParts) {
     return { status: 204, headers: { ...extra.values, ...identityHeaders(claims, kind) }, sub: claims.sub, kind, claims, cookies };
   };
   /** A valid access token's answer, which may be reused until the token's `exp`. */
-  const allowToken = (claims: VerifiedClaims): Decision => {
+  const allowToken = (claims: VerifiedClaims, fromQuery = false): Decision => {
     const decision = allow(claims);
-    return decision.status === 204 && 'kind' in decision ? { ...decision, reusableUntilS: claims.exp } : decision;
+    if (decision.status !== 204 || !('kind' in decision)) return decision;
+    return fromQuery ? { ...decision, reusableUntilS: claims.exp, fromQuery } : { ...decision, reusableUntilS: claims.exp };
   };
 
   /** The access token's verdict: its claims when valid and not revoked, else why not. */
@@ -91,7 +98,7 @@ export function createRequestChecker(parts: CheckerParts) {
     if (found.kind === 'malformed') return deny(found.reason, 'invalid_request');
     if (found.kind === 'token') {
       const result = await access(found.token);
-      return result.ok ? allowToken(result.claims) : deny(result.reason, 'invalid_token');
+      return result.ok ? allowToken(result.claims, found.from === 'query') : deny(result.reason, 'invalid_token');
     }
     // `Authorization: JWT <t>`: a server's own signed token (seeds/004), never a user's. Every
     // refusal, an unknown client as a bad signature, gets the same challenge.

@@ -24,7 +24,7 @@ export function instrumentStore(store: Store, metrics: Errors): Store {
     revokeToken: (...args) => counted(metrics, 'revokeToken', store.revokeToken(...args)),
     isRevoked: (...args) => counted(metrics, 'isRevoked', store.isRevoked(...args)),
     claimNonce: (...args) => counted(metrics, 'claimNonce', store.claimNonce(...args)),
-    watchRevocations: (listener) => store.watchRevocations(listener),
+    watchRevocations: (listener, nowS) => store.watchRevocations(listener, nowS),
     revocationsCurrent: () => store.revocationsCurrent(),
     // Never rejects for an outage: it says so in its answer (`/readyz` reports it).
     health: () => store.health(),

@@ -5,13 +5,15 @@ import type { Decision } from '../auth/check-request.js';
  * an access token alone, `"<ttl> <jti> <sid>"` (`-` for an absent id), so nginx may answer the
  * same credential from its cache for `ttl` seconds and drop it when the feed names the token or
  * its session. Nothing else is ever marked: refusals, public paths, answers that set cookies (a
- * refresh), servers' one-time tokens. The ttl is one second less than the token's time left and
+ * refresh), servers' one-time tokens, and a token from the URL (`?jwt=`), which a key of the
+ * headers alone (no policy) would not hold. The ttl is one second less than the token's time left and
  * than the setting, so an entry never outlives either.
  */
 export function identityCacheMark(ttlS: number, now: () => number): (decision: Decision) => string | undefined {
   if (ttlS <= 0) return () => undefined;
   return (decision) => {
     if (decision.status !== 204 || decision.cookies !== undefined || !('reusableUntilS' in decision) || decision.reusableUntilS === undefined) return undefined;
+    if (decision.fromQuery === true) return undefined;
     const ttl = Math.min(ttlS, Math.floor(decision.reusableUntilS - now() / 1000)) - 1;
     const jti = idOf(decision.claims.jti);
     // An identity the feed could never name (no jti) is never cached.

@@ -24,16 +24,18 @@ const query = z.object({
  */
 export function revocationsRouter(core: Core): Router {
   const router = Router(ROUTING);
-  router.get(REVOCATIONS_PATH, (req, res, next) => {
+  router.get(REVOCATIONS_PATH, async (req, res, next) => {
     const parsed = query.safeParse(req.query);
     if (!parsed.success) return next(new GatewayError('invalid_request', 'at must list instance.seq positions.'));
     if (!core.store.revocationsCurrent()) return next(new GatewayError('store_unavailable'));
     const { feed } = core.edge;
     const mine = (parsed.data.at ?? '').split(',').find((p) => p.startsWith(`${feed.instance}.`));
     const page = feed.since(mine === undefined ? undefined : Number(mine.slice(feed.instance.length + 1)));
+    const generation = await core.edge.generation().catch(() => undefined);
+    if (generation === undefined) return next(new GatewayError('server_error'));
     res.set('Cache-Control', 'no-store').json({
       ...page,
-      generation: core.edge.generation(),
+      generation,
       scope: core.edge.pathScoped ? 'path' : 'any',
       maxTtl: core.config.IDENTITY_CACHE_TTL_S,
     });

@@ -116,7 +116,9 @@ export class MemoryStore implements Store {
     for (const listener of this.listeners) listener(revocation);
   }
 
-  watchRevocations(listener: (revocation: Revocation) => void): void {
+  watchRevocations(listener: (revocation: Revocation) => void, nowS: number): void {
+    for (const [id, untilS] of this.revokedTokens) if (untilS >= nowS) listener({ kind: 't', id, untilS });
+    for (const [id, untilS] of this.revokedSessions) if (untilS >= nowS) listener({ kind: 's', id, untilS });
     this.listeners.push(listener);
   }
 

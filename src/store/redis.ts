@@ -181,8 +181,8 @@ export class RedisStore implements Store, ScriptRunner {
     if (Number.isFinite(inForce)) this.mirror.apply({ kind, id, untilS: inForce });
   }
 
-  watchRevocations(listener: (revocation: Revocation) => void): void {
-    this.mirror.watch(listener);
+  watchRevocations(listener: (revocation: Revocation) => void, nowS: number): void {
+    this.mirror.watch(listener, nowS);
   }
 
   revocationsCurrent(): boolean {

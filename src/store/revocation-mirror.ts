@@ -20,8 +20,10 @@ export class RevocationMirror {
     for (const listener of this.listeners) listener(revocation);
   }
 
-  /** Calls `listener` with every revocation learned from now on (see `apply`). */
-  watch(listener: (revocation: Revocation) => void): void {
+  /** Calls `listener` with every revocation in force at `nowS`, then with every one learned from now on (see `apply`). */
+  watch(listener: (revocation: Revocation) => void, nowS: number): void {
+    for (const [id, untilS] of this.tokens) if (untilS >= nowS) listener({ kind: 't', id, untilS });
+    for (const [id, untilS] of this.sessions) if (untilS >= nowS) listener({ kind: 's', id, untilS });
     this.listeners.push(listener);
   }
 

@@ -88,11 +88,12 @@ export interface Store {
    */
   claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean>;
   /**
-   * Calls `listener` with every revocation this instance learns from now on, its own and (with
-   * Redis) every other instance's, once per new or later deadline: the OpenResty front's feed
-   * (`GET /revocations`) is built from it.
+   * Calls `listener` with every revocation in force now (at `nowS`), then with every one this
+   * instance learns from now on, its own and (with Redis) every other instance's, once per new or
+   * later deadline: the OpenResty front's feed (`GET /revocations`) is built from it, and a new
+   * signer's feed must hold what its predecessor may not have told anyone yet.
    */
-  watchRevocations(listener: (revocation: Revocation) => void): void;
+  watchRevocations(listener: (revocation: Revocation) => void, nowS: number): void;
   /** Whether this instance knows every revocation right now (Redis: its mirror is in sync). */
   revocationsCurrent(): boolean;
   /** Whether the store can answer now; bounded by the store's own timeout. */

@@ -196,4 +196,37 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       expect((await http(url, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(503);
     });
   });
+
+  describe.skipIf(!available)('without a policy, where one entry serves every URL of a credential', () => {
+    let bare: TestStack;
+    beforeAll(async () => {
+      if (!available) return;
+      bare = await launch('openresty', { POLICY_FILE: '' });
+      await sleep(600);
+    });
+    afterAll(async () => {
+      await bare?.cleanup();
+    });
+
+    it("never keeps a pass by a ?jwt= token under a key of the headers alone: another client's same Cookie gets no identity", async () => {
+      await paced('/login');
+      const bob = await login(bare.url, 'bob', 'builder');
+      const cookie = { Cookie: 'consent=dismissed' };
+      expect((await http(`${bare.url}/check`, { headers: cookie })).status).toBe(401);
+      for (let i = 0; i < 3; i++) expect((await http(`${bare.url}/api/whoami?jwt=${bob}`, { headers: cookie })).status).toBe(200);
+      const attacker = await http(`${bare.url}/check`, { headers: cookie });
+      expect(attacker.status).toBe(401);
+      expect((await http(`${bare.url}/api/whoami`, { method: 'POST', headers: cookie })).status).toBe(401);
+    });
+
+    it('serves a bearer credential it has seen on any URL without asking the signer', async () => {
+      await paced('/login');
+      const alice = await login(bare.url, 'alice', 'wonderland');
+      const auth = { Authorization: `Bearer ${alice}` };
+      expect((await http(`${bare.url}/check`, { headers: auth })).status).toBe(200);
+      const before = await verifies(bare.signerUrls[0]!);
+      for (const path of ['/api/whoami', '/admin/settings', '/check?x=1']) expect((await http(`${bare.url}${path}`, { headers: auth })).status).toBe(200);
+      expect(await verifies(bare.signerUrls[0]!)).toBe(before);
+    });
+  });
 });

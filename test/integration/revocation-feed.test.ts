@@ -5,6 +5,7 @@ import { parsePolicyText } from '../../src/policy/load-policy.js';
 import { ALICE, useLoginSigner } from '../fixtures/login-signer.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/store.js';
+import { importHmacKey } from '../../src/tokens/keys.js';
 
 const { signer } = useLoginSigner();
 
@@ -48,6 +49,14 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
     expect(res.headers['x-tokengate-cacheable']).toBeUndefined();
   });
 
+  it('never marks a pass by a token from the URL: a key of the headers alone would not hold it', async () => {
+    const app = signer();
+    const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
+    const res = await request(app).get('/verify').set({ 'X-Original-URI': `/api/x?jwt=${token}`, 'X-Original-Method': 'GET', Cookie: 'consent=yes' });
+    expect(res.status).toBe(204);
+    expect(res.headers['x-tokengate-cacheable']).toBeUndefined();
+  });
+
   it('marks nothing with IDENTITY_CACHE_TTL_S=0', async () => {
     const app = signer({ IDENTITY_CACHE_TTL_S: '0' });
     const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
@@ -68,6 +77,22 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
     expect(page.revoked).toEqual(expect.arrayContaining([['s', sid]]));
     expect(page.revoked.every(([kind, id]) => (kind === 's' && id === sid) || (kind === 't' && id === jti))).toBe(true);
     expect(await poll(app, page)).toMatchObject({ reset: false, revoked: [], seq: page.seq });
+  });
+
+  it('starts its feed with the revocations already in force, which a signer it replaces may not have told anyone', async () => {
+    const store = new MemoryStore();
+    await store.revokeSession('sid-before', Math.floor(Date.now() / 1000) + 600);
+    await store.revokeSession('sid-long-gone', 1000);
+    const page = await poll(signer({}, { store, now: Date.now }));
+    expect(page.reset).toBe(true);
+    expect(page.revoked).toEqual([['s', 'sid-before']]);
+  });
+
+  it('names a new secret as a new generation, without showing it', async () => {
+    const other = await importHmacKey(new TextEncoder().encode('another secret of at least thirty-two bytes'));
+    const first = (await poll(signer())).generation;
+    expect((await poll(signer())).generation).toBe(first);
+    expect((await poll(signer({}, { key: other }))).generation).not.toBe(first);
   });
 
   it('names the keys and policy by their content: the same in every signer, new when a rule changes', async () => {

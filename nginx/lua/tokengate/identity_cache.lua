@@ -314,9 +314,9 @@ function M.access()
     if identities and feed.heard_at >= 0 and now() - feed.heard_at < conf.stale_after then
         tag = current_tag()
         local auth, cookie = var.http_authorization, var.http_cookie
-        local args = var.args
-        -- A token in the query is the signer's to read (two of them are refused): never cached.
-        if tag and (auth or cookie) and not (args and find(args, "jwt=", 1, true)) then
+        -- A token in the query is the signer's to read (two of them are refused), and never cached
+        -- (the signer does not mark it either). The raw URI: $args is already without `jwt=` here.
+        if tag and (auth or cookie) and not find(var.request_uri, "jwt=", 1, true) then
             if feed.scope == "any" then
                 key = sha1_bin("any" .. SEP .. (auth or "") .. SEP .. (cookie or ""))
             else
