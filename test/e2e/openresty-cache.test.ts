@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
+import { redisAvailable } from '../fixtures/redis.js';
 import { frontAvailable, http, launch, login, loginPacer, type TestStack } from './harness.js';
 
 // The OpenResty front's identity cache through the real nginx with Debian's Lua module: hits
@@ -227,6 +228,54 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const before = await verifies(bare.signerUrls[0]!);
       for (const path of ['/api/whoami', '/admin/settings', '/check?x=1']) expect((await http(`${bare.url}${path}`, { headers: auth })).status).toBe(200);
       expect(await verifies(bare.signerUrls[0]!)).toBe(before);
+    });
+  });
+
+  describe.runIf(available && redisAvailable())('with two signers and Redis', () => {
+    let pair: TestStack;
+    beforeAll(async () => {
+      pair = await launch('openresty', {}, { signerInstances: 2, redis: true });
+      await sleep(600);
+    });
+    afterAll(async () => {
+      await pair?.cleanup();
+    });
+
+    /** Asks through nginx until the token is refused, or `ms` pass; how long that took. */
+    const refusedWithin = async (token: string, ms: number) => {
+      const started = performance.now();
+      while (performance.now() - started < ms) {
+        if ((await http(`${pair.url}/api/whoami`, { headers: { Authorization: `Bearer ${token}` } })).status === 401) return performance.now() - started;
+        await sleep(20);
+      }
+      return Infinity;
+    };
+    const cachedToken = async (user: 'alice' | 'bob', password: string) => {
+      await paced('/login');
+      const token = await login(pair.url, user, password);
+      for (let i = 0; i < 3; i++) expect((await http(`${pair.url}/api/whoami`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+      return token;
+    };
+
+    it('hears a logout made at the other signer through the shared feed, within a second', async () => {
+      const token = await cachedToken('bob', 'builder');
+      // nginx's Lua polls the first signer; the logout goes to the second, and reaches the first through Redis.
+      const out = await http(`${pair.signerUrls[1]}/logout`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+      expect(out.status).toBe(204);
+      const ms = await refusedWithin(token, 2_000);
+      console.log(`logout at the other signer refused through nginx after ${ms.toFixed(0)} ms`);
+      expect(ms).toBeLessThan(1_000);
+    });
+
+    it('moves to the other signer when the polled one stops, and still hears logouts within a second', async () => {
+      const token = await cachedToken('alice', 'wonderland');
+      await pair.processes.get('signer-1')!.stop();
+      await sleep(1_000);
+      const out = await http(`${pair.signerUrls[1]}/logout`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+      expect(out.status).toBe(204);
+      const ms = await refusedWithin(token, 2_000);
+      console.log(`after a failover, a logout refused through nginx after ${ms.toFixed(0)} ms`);
+      expect(ms).toBeLessThan(1_000);
     });
   });
 });
