@@ -53,8 +53,12 @@ local function current_tag()
 end
 
 local function retire_all(reason)
+    -- Every entry goes now; the new tag also keeps out what a subrequest still under way would
+    -- store under the old one. Flushing does not depend on the tag being written (a full dict).
+    identities:flush_all()
     local resets = revoked:incr("resets", 1, 0)
-    revoked:safe_set("tag", tostring(revoked:get("generation")) .. "/" .. tostring(resets))
+    local ok, err = revoked:safe_set("tag", tostring(revoked:get("generation")) .. "/" .. tostring(resets))
+    if not ok then ngx.log(ngx.ERR, "tokengate identity cache: cannot write its tag (", err, ")") end
     ngx.log(ngx.INFO, "tokengate identity cache: every entry retired (", reason, ")")
 end
 
