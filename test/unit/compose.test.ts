@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { join, posix, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { ENTRY, MAIN_CONF, NGINX_DIR, ROOT, STOCK_SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -387,5 +388,29 @@ describe('docker-compose.yml and the client address', () => {
     const trusted = signer.config.TRUSTED_PROXIES;
     for (const dockerAddress of ['172.17.0.2', '172.18.0.5', '192.168.16.3', '10.0.1.4']) expect(trusted.contains(dockerAddress), dockerAddress).toBe(true);
     for (const publicAddress of ['8.8.8.8', '203.0.113.7']) expect(trusted.contains(publicAddress), publicAddress).toBe(false);
+  });
+});
+
+// --- the Compose Specification ------------------------------------------------------------------
+
+describe('the compose files against the Compose Specification JSON schema', () => {
+  // The schema as dclint (a compose linter, devDependency) ships it. Its `$schema` names draft-07
+  // by another spelling than ajv's own id, and draft-07 is ajv's default, so it is left out. The
+  // spec's formats (duration, ports) are Compose's own, which ajv does not know: not checked here.
+  const { $schema: _meta, ...schema } = JSON.parse(readFileSync(join(ROOT, 'node_modules/dclint/schemas/compose.schema.json'), 'utf8')) as Record<string, unknown>;
+  const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
+
+  it.each(['docker-compose.yml', 'docker-compose.redis.yml'])('%s is a valid Compose file', (file) => {
+    const valid = validate(parse(read(file)));
+    expect(validate.errors ?? [], file).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('refuses what Compose would: a misspelt key, a port list that is not a list', () => {
+    const doc = parse(read('docker-compose.yml')) as { services: Record<string, Record<string, unknown>> };
+    doc.services.signer!.read_onyl = true;
+    doc.services.nginx!.ports = '127.0.0.1:8080:8080';
+    expect(validate(doc)).toBe(false);
+    expect((validate.errors ?? []).map((e) => e.instancePath).sort()).toEqual(['/services/nginx/ports', '/services/signer']);
   });
 });
