@@ -1,4 +1,5 @@
 import type { Decision } from '../auth/check-request.js';
+import { reusableForS } from '../auth/reusable-for.js';
 
 /**
  * The `/verify` answer's mark for the OpenResty front (IDENTITY_CACHE_TTL_S): on a pass decided by
@@ -12,12 +13,12 @@ import type { Decision } from '../auth/check-request.js';
 export function identityCacheMark(ttlS: number, now: () => number): (decision: Decision) => string | undefined {
   if (ttlS <= 0) return () => undefined;
   return (decision) => {
-    if (decision.status !== 204 || decision.cookies !== undefined || !('reusableUntilS' in decision) || decision.reusableUntilS === undefined) return undefined;
-    if (decision.fromQuery === true) return undefined;
-    const ttl = Math.min(ttlS, Math.floor(decision.reusableUntilS - now() / 1000)) - 1;
+    const ttl = reusableForS(decision, ttlS, now());
+    // (`kind` only narrows the type: reusableForS passed an identity's pass alone.)
+    if (ttl === undefined || decision.status !== 204 || !('kind' in decision) || decision.fromQuery === true) return undefined;
     const jti = idOf(decision.claims.jti);
     // An identity the feed could never name (no jti) is never cached.
-    if (ttl < 1 || jti === '-') return undefined;
+    if (jti === '-') return undefined;
     return `${ttl} ${jti} ${idOf(decision.claims.sid)}`;
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Decision } from '../auth/check-request.js';
+import { reusableForS } from '../auth/reusable-for.js';
 
 const NO_STORE = Object.freeze(['Cache-Control', 'no-store']);
 
@@ -20,10 +21,9 @@ const KEY_SEPARATOR = '|';
 export function authCacheHeaders(ttlS: number, now: () => number): (decision: Decision, req: IncomingMessage) => readonly string[] {
   if (ttlS <= 0) return () => NO_STORE;
   return (decision, req) => {
-    if (decision.status !== 204 || decision.cookies !== undefined || !('reusableUntilS' in decision) || decision.reusableUntilS === undefined) return NO_STORE;
-    if (!keyIsUnambiguous(req)) return NO_STORE;
-    const ttl = Math.min(ttlS, Math.floor(decision.reusableUntilS - now() / 1000)) - 1;
-    return ttl >= 1 ? ['X-Accel-Expires', String(ttl), ...NO_STORE] : NO_STORE;
+    const ttl = reusableForS(decision, ttlS, now());
+    if (ttl === undefined || !keyIsUnambiguous(req)) return NO_STORE;
+    return ['X-Accel-Expires', String(ttl), ...NO_STORE];
   };
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frontAvailable, http, launch, loginPacer, type TestStack } from './harness.js';
+import { frontAvailable, http, launch, loginPacer, verifyCalls, type TestStack } from './harness.js';
 
 /** Short, so the test of a logout biting once it has run out stays short too. */
 const TTL_S = 3;
@@ -23,13 +23,7 @@ describe('the nginx auth cache (AUTH_CACHE_TTL_S) through the real nginx', () =>
   });
 
   /** How many /verify calls the signer has answered, whatever the outcome. */
-  async function verifies(): Promise<number> {
-    const text = (await http(`${stack.signerUrls[0]}/metrics`)).text;
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith('tokengate_verify_total{'))
-      .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
-  }
+  const verifies = () => verifyCalls(stack.signerUrls[0]!);
 
   async function loginPair(username = 'alice', password = 'wonderland'): Promise<{ token: string; refresh_token: string }> {
     await paced('/login');

@@ -160,3 +160,12 @@ export function rawHttp(base: string, request: string): Promise<RawReply> {
     });
   });
 }
+
+/** How many /verify calls a signer has answered, whatever the outcome, from its /metrics. */
+export async function verifyCalls(signerUrl: string): Promise<number> {
+  const text = (await http(`${signerUrl}/metrics`)).text;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('tokengate_verify_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
+}

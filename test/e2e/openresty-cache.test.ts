@@ -5,20 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { redisAvailable } from '../fixtures/redis.js';
-import { frontAvailable, http, launch, login, loginPacer, type TestStack } from './harness.js';
+import { frontAvailable, http, launch, login, loginPacer, verifyCalls, type TestStack } from './harness.js';
 
 // The OpenResty front's identity cache through the real nginx with Debian's Lua module: hits
 // never reach the signer, a logout reaches every worker within a second under load, and a
 // worker that loses the revocation feed stops answering from its cache.
-
-/** How many /verify calls a signer has answered, whatever the outcome. */
-async function verifies(signerUrl: string): Promise<number> {
-  const text = (await http(`${signerUrl}/metrics`)).text;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('tokengate_verify_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
-}
 
 /** One GET with its status and when it was answered, over the given keep-alive agent. */
 function get(url: string, token: string, agent: Agent): Promise<{ status: number; at: number }> {
@@ -70,10 +61,10 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const url = `${stack.url}/api/whoami`;
       // First sight: each goes to the signer once.
       for (const t of tokens) expect((await get(url, t, agent)).status).toBe(200);
-      const before = await verifies(stack.signerUrls[0]!);
+      const before = await verifyCalls(stack.signerUrls[0]!);
       const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(url, tokens[i % tokens.length]!, agent)));
       expect(answers.every((a) => a.status === 200)).toBe(true);
-      expect(await verifies(stack.signerUrls[0]!)).toBe(before);
+      expect(await verifyCalls(stack.signerUrls[0]!)).toBe(before);
       agent.destroy();
     });
 
@@ -115,7 +106,7 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       };
       const load = Promise.all(agents.map((agent, n) => loop(agent, n)));
       await sleep(500);
-      const before = await verifies(stack.signerUrls[0]!);
+      const before = await verifyCalls(stack.signerUrls[0]!);
       await paced('/logout');
       const out = await http(`${stack.url}/logout`, { method: 'POST', headers: { Authorization: `Bearer ${victim}` } });
       expect(out.status).toBe(204);
@@ -123,7 +114,7 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       await sleep(2_000);
       stop = true;
       await load;
-      const after = await verifies(stack.signerUrls[0]!);
+      const after = await verifyCalls(stack.signerUrls[0]!);
       for (const agent of agents) agent.destroy();
 
       const passedAfter = victimAnswers.filter((a) => a.status === 200 && a.at > loggedOutAt);
@@ -147,18 +138,18 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const ask = async () => expect((await http(url, { headers: { Authorization: `Bearer ${tokens[2]}` } })).status).toBe(200);
       const signer = stack.processes.get('signer')!;
       await ask();
-      const before = await verifies(stack.signerUrls[0]!);
+      const before = await verifyCalls(stack.signerUrls[0]!);
       process.kill(signer.pid, 'SIGHUP');
       // The reload, then the feed's next poll (0.25 s).
       await sleep(1_000);
       await ask();
-      expect(await verifies(stack.signerUrls[0]!)).toBe(before);
+      expect(await verifyCalls(stack.signerUrls[0]!)).toBe(before);
       const keygen = runCli(['keygen', '--alg', 'ES256'], { env: { KEYS_DIR: stack.keysDir, JWT_SECRET_FILE: join(stack.workDir, 'secrets', 'jwt-secret') } });
       expect(keygen.status, keygen.stderr).toBe(0);
       process.kill(signer.pid, 'SIGHUP');
       await sleep(1_000);
       await ask();
-      expect(await verifies(stack.signerUrls[0]!)).toBe(before + 1);
+      expect(await verifyCalls(stack.signerUrls[0]!)).toBe(before + 1);
     });
   });
 
@@ -225,9 +216,9 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const alice = await login(bare.url, 'alice', 'wonderland');
       const auth = { Authorization: `Bearer ${alice}` };
       expect((await http(`${bare.url}/check`, { headers: auth })).status).toBe(200);
-      const before = await verifies(bare.signerUrls[0]!);
+      const before = await verifyCalls(bare.signerUrls[0]!);
       for (const path of ['/api/whoami', '/admin/settings', '/check?x=1']) expect((await http(`${bare.url}${path}`, { headers: auth })).status).toBe(200);
-      expect(await verifies(bare.signerUrls[0]!)).toBe(before);
+      expect(await verifyCalls(bare.signerUrls[0]!)).toBe(before);
     });
   });
 
