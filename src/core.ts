@@ -21,12 +21,13 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { instrumentLimiter, instrumentStore } from './metrics/instrument-store.js';
 import { countRefreshes } from './metrics/count-refreshes.js';
 import { EMPTY_REGISTRY, type ClientsSource } from './clients/registry.js';
-import { createClientVerifier } from './clients/verify-client.js';
+import { createClientVerifier, type ClientVerification } from './clients/verify-client.js';
 import { createAuthorizer } from './policy/authorize.js';
 import { withPolicy } from './policy/enforce-policy.js';
 import type { Policy } from './policy/policy.js';
 import { RevocationFeed } from './openresty/revocation-feed.js';
 import { generationOf } from './openresty/generation.js';
+import { createSessionAdmin, type SessionAdmin } from './admin/session-admin.js';
 
 /** What the signer is built from besides its configuration. */
 export interface AppDeps {
@@ -37,6 +38,8 @@ export interface AppDeps {
   keys?: KeysSource;
   /** Key for CSRF form tokens, derived from the secret so every instance agrees; random when absent. */
   csrfKey?: Uint8Array;
+  /** Key the admin API's callers sign with (`tokengate sessions`), derived from the secret; random when absent (no caller can then get in). */
+  adminKey?: Uint8Array;
   /** Sessions and revocations; in memory when absent. */
   store?: Store;
   /**
@@ -66,6 +69,8 @@ export interface Core {
   csrf: ReturnType<typeof createCsrf>;
   check: RequestChecker;
   verifyAccess: (token: string) => Promise<Verification>;
+  /** Checks a registered client's own signed token (`Authorization: JWT`), claiming its nonce: the one `/verify` uses. */
+  verifyClient: (token: string) => Promise<ClientVerification>;
   store: Store;
   /** The keys of the moment: the issuer signs with them, the verifiers and `/.well-known/jwks.json` read them. */
   keys: KeysSource;
@@ -75,6 +80,10 @@ export interface Core {
   throttle: LoginThrottle;
   /** Milliseconds since the epoch (frozen in tests). */
   now: () => number;
+  /** Sessions administration (the admin API and the admin page): checked, audited. */
+  admin: SessionAdmin;
+  /** The admin API's callers' signing key (see `AppDeps.adminKey`). */
+  adminKey: Uint8Array;
   /** What the OpenResty front's identity cache polls (`GET /revocations`). */
   edge: {
     feed: RevocationFeed;
@@ -135,10 +144,13 @@ export function createCore(config: Config, deps: AppDeps): Core {
       deps.policy && createAuthorizer({ policy: deps.policy, logger: deps.logger }),
     ),
     verifyAccess,
+    verifyClient,
     store,
     keys,
     metrics,
     throttle,
+    admin: createSessionAdmin(sessions, deps.logger),
+    adminKey: deps.adminKey ?? randomBytes(32),
     now: deps.now ?? Date.now,
     edge: { feed, generation: generationOf(keys, () => deps.policy?.()), pathScoped: deps.policy !== undefined },
   };

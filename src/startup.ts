@@ -15,6 +15,7 @@ import { RedisFailureLimiter } from './throttle/redis-limiter.js';
 import { startClients, type ClientReloader } from './clients/client-reloader.js';
 import { ClientsError } from './clients/registry.js';
 import { preparePolicy } from './policy/prepare-policy.js';
+import { adminKeyFor } from './admin/admin-credential.js';
 import type { PolicyReloader } from './policy/policy-reloader.js';
 
 /** What an entry point builds its app from, plus the key, client and policy reloaders it drives with SIGHUP and stops at the end. */
@@ -40,6 +41,8 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
   // Its own key, derived from the secret so every signer instance agrees on CSRF tokens.
   const derive = (purpose: string) => new Uint8Array(hkdfSync('sha256', loaded.secret, new Uint8Array(0), purpose, 32));
   const csrfKey = derive('tokengate csrf v1');
+  // What the admin API's callers (`tokengate sessions`, run with the same secret) sign with.
+  const adminKey = adminKeyFor(loaded.secret);
   // Keys the hashes that name login counters in the store, so reading Redis gives no address back.
   const storeKey = derive('tokengate store keys v1');
   // Seals each session's claims in Redis, so a changed session is refused rather than signed.
@@ -57,7 +60,7 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
     process.exit(2);
   });
   const policy = policyReloader ? { policy: policyReloader.policy, policyReloader } : {};
-  return { logger, key, keys: keyReloader.keys, keyReloader, clients: clientReloader.clients, clientReloader, csrfKey, storeKey, store, ...policy, ...(limiter ? { limiter } : {}) };
+  return { logger, key, keys: keyReloader.keys, keyReloader, clients: clientReloader.clients, clientReloader, csrfKey, adminKey, storeKey, store, ...policy, ...(limiter ? { limiter } : {}) };
 }
 
 /** Opens the key ring (generating a first key for an asymmetric JWT_ALG) and starts following KEYS_DIR. */

@@ -7,6 +7,7 @@ import { acceptsHtml } from '../http/accepts-html.js';
 import { identityHeaders, type IdentityHeaders, type IdentityKind } from './identity-headers.js';
 import type { ClientVerification } from '../clients/verify-client.js';
 import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
+import type { SessionClient } from '../store/store.js';
 
 /**
  * What `/verify` answers: 204 with identity (or, on a public path of the policy, without), 401
@@ -115,7 +116,7 @@ export function createRequestChecker(parts: CheckerParts) {
       if (result.ok) return allowToken(result.claims);
       if (jar.refresh === undefined) return deny(result.reason, 'invalid_token', parts.cookies.cleared());
     }
-    const refreshed = await parts.sessions.refresh(jar.refresh!);
+    const refreshed = await parts.sessions.refresh(jar.refresh!, src.client?.());
     if (refreshed.kind === 'refused') return deny(refreshed.reason, 'invalid_token', parts.cookies.cleared());
     // Claims were checked at login; parsing again keeps the header-safety promise in one place.
     const claims = identityClaims.parse(refreshed.claims);
@@ -139,6 +140,8 @@ export interface RequestCredentials extends CredentialSources {
   accept?: string | undefined;
   /** The method of the request being checked (`X-Original-Method`), for the policy. */
   originalMethod?: string | undefined;
+  /** Where the request came from, for the session list; asked only when a refresh rotates. */
+  client?: (() => SessionClient) | undefined;
 }
 
 const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;

@@ -23,6 +23,7 @@ import { dropInvalidHeaders } from './drop-invalid-headers.js';
 import { headerValues, refuseLikeNginx } from './refuse-like-nginx.js';
 import { withoutJwtParam } from './without-jwt-param.js';
 import { canonicalIp } from '../http/ip-address.js';
+import { sessionClient } from '../session/session-client.js';
 
 const APP_TIMEOUT_MS = 60_000;
 
@@ -87,7 +88,7 @@ const normalizeUrl: RequestHandler = (req, _res, next) => {
 
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
-    const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl, req.method));
+    const decision = await core.check({ ...requestCredentials(req.rawHeaders, req.originalUrl, req.method), client: () => sessionClient(req, core.config.TRUSTED_PROXIES) });
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
       // A silent refresh's cookies ride on the app's answer (see proxyToApp), as nginx's add_header.

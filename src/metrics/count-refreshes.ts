@@ -18,10 +18,10 @@ export function refreshLabels(outcome: SessionRefresh): { outcome: RefreshOutcom
 export function countRefreshes(sessions: Sessions, metrics: Pick<Metrics, 'refresh'>): Sessions {
   return {
     ...sessions,
-    async refresh(token) {
+    async refresh(token, client) {
       let outcome: SessionRefresh;
       try {
-        outcome = await sessions.refresh(token);
+        outcome = await sessions.refresh(token, client);
       } catch (err) {
         metrics.refresh.inc({ outcome: 'error', reason: isStoreUnavailable(err) ? 'store_unavailable' : 'internal' });
         throw err;

@@ -61,7 +61,7 @@ export async function handleFormLogin(core: Core, req: Request, res: Response): 
   }
   let tokens;
   try {
-    tokens = await startSession(core, outcome.claims);
+    tokens = await startSession(core, outcome.claims, req);
   } catch (err) {
     // The store failed after the app said yes: a page, and no cookie set.
     if (!(err instanceof StoreUnavailableError)) throw err;

@@ -31,7 +31,7 @@ export function loginRouter(core: Core): Router {
         throw new GatewayError('too_many_attempts');
       }
       if (outcome.kind === 'refused') return sendRefusal(res, outcome);
-      const tokens = await startSession(core, outcome.claims);
+      const tokens = await startSession(core, outcome.claims, req);
       res.set('Cache-Control', 'no-store').json(tokenResponse(tokens));
     })
     .all(allowOnly('GET, HEAD, POST'));

@@ -5,6 +5,7 @@ import type { SessionTokens } from '../session/sessions.js';
 import { UpstreamAnswerError, type AuthenticateOutcome, type Credentials } from '../upstream/authenticate.js';
 import { clientAddress, type AddressSource } from '../http/client-address.js';
 import type { LoginAttempt } from '../throttle/login-throttle.js';
+import { sessionClient } from '../session/session-client.js';
 
 const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
 
@@ -14,9 +15,9 @@ export const credentials = z.object({
   password: z.string().min(1).max(1024),
 });
 
-/** Starts a session; claims too large for a token are the upstream's fault (502). */
-export async function startSession(core: Core, claims: Record<string, unknown>): Promise<SessionTokens> {
-  return core.sessions.start(claims).catch((err: unknown) => {
+/** Starts a session for the client of `req`; claims too large for a token are the upstream's fault (502). */
+export async function startSession(core: Core, claims: Record<string, unknown>, req: AddressSource): Promise<SessionTokens> {
+  return core.sessions.start(claims, sessionClient(req, core.config.TRUSTED_PROXIES)).catch((err: unknown) => {
     if (err instanceof TokenTooLargeError) throw new UpstreamAnswerError(err.message);
     throw err;
   });

@@ -12,6 +12,7 @@ import { loggedPath } from '../log/logged-path.js';
 import { adoptRequestId } from '../log/request-id.js';
 import { authCacheHeaders } from './auth-cache.js';
 import { identityCacheMark } from '../openresty/cache-mark.js';
+import { sessionClient } from '../session/session-client.js';
 
 /**
  * Headers nginx copies with `auth_request_set`. nginx keeps only the first `Set-Cookie` of a
@@ -44,7 +45,7 @@ export function verifyHandler(core: Core): Handler {
     const started = performance.now();
     const originalUri = header(req, 'x-original-uri');
     core
-      .check(requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')))
+      .check({ ...requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')), client: () => sessionClient(req, core.config.TRUSTED_PROXIES) })
       .then((decision) => {
         res.writeHead(decision.status, answerHeaders(decision, cacheFor(decision, req), markFor(decision))).end();
         observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);

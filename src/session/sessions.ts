@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { SessionClient, SessionInfo, Store } from '../store/store.js';
 import { newJti, type IssuedToken, type TokenIssuer } from '../tokens/sign.js';
 import type { Verification, VerifiedClaims } from '../tokens/verify.js';
 
@@ -27,13 +27,44 @@ export interface SessionOptions {
   clockSkewS: number;
   /** Milliseconds since the epoch; tests freeze it. */
   now?: () => number;
+  /** Waits `ms` (a login in the very second its user was revoked waits for the next one); tests pass their own. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What ending every session of a user did. */
+export interface RevokeUserOutcome {
+  /** Live sessions ended (refresh tokens stopped). */
+  sessions: number;
+  /** Every token of the user issued at or before this second (`iat`) is refused now. */
+  notBeforeS: number;
 }
 
 export type Sessions = ReturnType<typeof createSessions>;
 
 /** Login sessions: one refresh-token family each, rotated on every use, revoked as a whole. */
 export function createSessions(opts: SessionOptions) {
-  const nowS = () => Math.floor((opts.now ?? Date.now)() / 1000);
+  const nowMs = opts.now ?? Date.now;
+  const nowS = () => Math.floor(nowMs() / 1000);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // No token issued before a user's revocation may outlive this: a session's refresh and access
+  // tokens all end with the session, and a lone access token lives TOKEN_TTL_S; plus the leeway.
+  const subjectRevocationS = Math.max(opts.sessionMaxAgeS, opts.accessTtlS, opts.refreshTtlS) + opts.clockSkewS;
+  /** The per-user part of the revocation check: `iat` decides, so a login after the revocation passes. */
+  const subjectOf = (claims: { sub: string; iat?: unknown }) => ({ sub: claims.sub, iat: typeof claims.iat === 'number' ? claims.iat : undefined });
+
+  /**
+   * Tokens of the very second a user was revoked in are refused (`iat` counts whole seconds), so
+   * a login in that second waits for the next one rather than get tokens that would not pass.
+   * At most a second, and only right after an admin ended every session of that user.
+   */
+  async function pastRevocation(sub: string): Promise<void> {
+    // Another signer's clock a second ahead may have set it a second later: at most 3 tries.
+    for (let tries = 0; tries < 3; tries++) {
+      const now = nowS();
+      if (!(await opts.store.isRevoked(undefined, undefined, now, { sub, iat: now }))) return;
+      await sleep((now + 1) * 1000 - nowMs() + 1);
+    }
+  }
 
   async function issuePair(sid: string, claims: Record<string, unknown>, sessionEnd: number, refreshJti: string): Promise<SessionTokens> {
     const own = { sid };
@@ -43,19 +74,23 @@ export function createSessions(opts: SessionOptions) {
   }
 
   return {
-    /** Starts a session for claims the upstream vouched for. */
-    async start(claims: Record<string, unknown>): Promise<SessionTokens> {
+    /** Starts a session for claims the upstream vouched for, from `client`. */
+    async start(claims: Record<string, unknown>, client?: SessionClient): Promise<SessionTokens> {
+      await pastRevocation(String(claims.sub));
       const sid = newJti();
       const expiresAt = nowS() + opts.sessionMaxAgeS;
       const tokens = await issuePair(sid, claims, expiresAt, newJti());
-      await opts.store.createSession(sid, tokens.refresh.jti, { claims, expiresAt }, tokens.refresh.expiresAt + opts.clockSkewS);
+      await opts.store.createSession(sid, tokens.refresh.jti, { claims, expiresAt, client }, tokens.refresh.expiresAt + opts.clockSkewS);
       return tokens;
     },
 
     /** Uses a refresh token once; a second use (past the grace window) ends the whole session. */
-    async refresh(token: string): Promise<RefreshOutcome> {
+    async refresh(token: string, client?: SessionClient): Promise<RefreshOutcome> {
       const verified = await opts.verifyRefresh(token);
       if (!verified.ok) return { kind: 'refused', reason: verified.reason };
+      // Its user revoked since it was issued: its session is gone from the store too, but a
+      // store that lost the revocation's session delete must still refuse.
+      if (await opts.store.isRevoked(undefined, undefined, nowS() - opts.clockSkewS, subjectOf(verified.claims))) return { kind: 'refused', reason: 'session_ended' };
       // requiredClaims makes both present; the verifier checked they are short strings.
       const { sid, jti } = verified.claims as VerifiedClaims & { sid: string; jti: string };
       const nextJti = newJti();
@@ -64,7 +99,7 @@ export function createSessions(opts: SessionOptions) {
       const nextExpiresAt = now + opts.refreshTtlS + opts.clockSkewS;
       // On reuse, the session's access tokens must die; none lives past this.
       const accessHorizon = now + opts.accessTtlS;
-      const result = await opts.store.rotateRefresh(sid, jti, nextJti, { nowS: now, graceS: opts.graceS, nextExpiresAt, reuseRevokesUntil: accessHorizon });
+      const result = await opts.store.rotateRefresh(sid, jti, nextJti, { nowS: now, graceS: opts.graceS, nextExpiresAt, reuseRevokesUntil: accessHorizon, client });
       switch (result.kind) {
         case 'rotated':
           return { kind: 'rotated', claims: result.session.claims, tokens: await issuePair(sid, result.session.claims, result.session.expiresAt, nextJti) };
@@ -91,10 +126,30 @@ export function createSessions(opts: SessionOptions) {
       if (session !== undefined) await opts.store.revokeSession(session, nowS() + opts.accessTtlS);
     },
 
-    /** The hot-path revocation check for a verified access token. */
+    /** The hot-path revocation check for a verified access token: the token, its session, its user. */
     isRevoked(claims: VerifiedClaims): Promise<boolean> {
       // The verifier accepts a token until exp + skew, so a revocation must hold as long.
-      return opts.store.isRevoked(claims.jti, claims.sid, nowS() - opts.clockSkewS);
+      return opts.store.isRevoked(claims.jti, claims.sid, nowS() - opts.clockSkewS, subjectOf(claims));
+    },
+
+    /**
+     * Ends every session of user `sub` and refuses every token of theirs issued up to this
+     * second, access tokens already out included, on every signer and cache within a second.
+     */
+    async revokeUser(sub: string): Promise<RevokeUserOutcome> {
+      const notBeforeS = nowS();
+      const sessions = await opts.store.revokeSubject(sub, notBeforeS, notBeforeS + subjectRevocationS);
+      return { sessions, notBeforeS };
+    },
+
+    /** Ends one session of user `sub`; false when it is not a live session of theirs. */
+    endSessionOf(sub: string, sid: string): Promise<boolean> {
+      return opts.store.endSessionOf(sub, sid, nowS() + opts.accessTtlS);
+    },
+
+    /** The live sessions of user `sub`, oldest first. */
+    list(sub: string): Promise<SessionInfo[]> {
+      return opts.store.listSessions(sub, nowS());
     },
   };
 }

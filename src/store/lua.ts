@@ -25,11 +25,13 @@ end
 
 /**
  * KEYS: session hash, the user's session index. ARGV: sid, refresh jti, claims JSON, session
- * end, dead-at (end or the refresh token's expiry), now, per-user cap, session-key prefix, MAC.
+ * end, dead-at (end or the refresh token's expiry), now, per-user cap, session-key prefix, MAC,
+ * the client's address and user agent ('' when unknown).
  * Drops the user's ended sessions from the index, then the ones ending first while at the cap.
  */
 export const CREATE_SESSION = `
 local sid, jti, claims, ends, deadAt, now, cap, prefix, mac = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
+local ip, ua = ARGV[10] or '', ARGV[11] or ''
 local index = KEYS[2]
 redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
 if redis.call('ZCARD', index) >= cap then
@@ -42,7 +44,7 @@ if redis.call('ZCARD', index) >= cap then
     redis.call('ZREMRANGEBYRANK', index, 0, excess - 1)
   end
 end
-redis.call('HSET', KEYS[1], 'claims', claims, 'exp', ends, 'mac', mac, 'dead', deadAt, 'cur', jti, 'rot', now)
+redis.call('HSET', KEYS[1], 'claims', claims, 'exp', ends, 'mac', mac, 'dead', deadAt, 'cur', jti, 'rot', now, 'st', now, 'ip', ip, 'ua', ua)
 redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(deadAt)))
 redis.call('ZADD', index, ends, sid)
 local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
@@ -52,7 +54,8 @@ return 1
 
 /**
  * KEYS: session hash, revoked set. ARGV: presented jti, next jti, now, grace, next token's
- * expiry or '', reuse revocation deadline or '', the session's revoked member, margin, channel.
+ * expiry or '', reuse revocation deadline or '', the session's revoked member, margin, channel,
+ * then '1', address, user agent when the refresher's client is known (it becomes the last seen).
  * Returns {'rotated'|'grace', claims, end, MAC or nil}, {'reused', deadline} or {'unknown'}.
  */
 export const ROTATE_REFRESH = `${REVOKE_FN}
@@ -65,6 +68,7 @@ if presented == f[4] then
   local nextExpiry = tonumber(ARGV[5])
   if nextExpiry and nextExpiry < deadAt then deadAt = nextExpiry end
   redis.call('HSET', KEYS[1], 'prev', presented, 'cur', ARGV[2], 'rot', ARGV[3], 'dead', deadAt)
+  if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'ip', ARGV[11], 'ua', ARGV[12]) end
   redis.call('EXPIREAT', KEYS[1], math.ceil(deadAt))
   return {'rotated', f[1], f[2], f[7]}
 end
@@ -94,4 +98,46 @@ return 0
 export const REVOKE = `${REVOKE_FN}
 if KEYS[2] then redis.call('DEL', KEYS[2]) end
 return revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
+`;
+
+/**
+ * KEYS: revoked set, the user's session index. ARGV: the user's member, untilS, now, margin,
+ * channel, session-key prefix. Deletes every session in the index (their refresh tokens stop at
+ * once) and the index, then records the revocation (its tokens up to the member's not-before
+ * second). Unguarded, like REVOKE. Returns {sessions ended, deadline in force}.
+ */
+export const REVOKE_SUBJECT = `${REVOKE_FN}
+local ended = 0
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do ended = ended + redis.call('DEL', ARGV[6] .. sid) end
+redis.call('DEL', KEYS[2])
+return {ended, revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])}
+`;
+
+/**
+ * KEYS: session hash, revoked set, the user's session index. ARGV: sid, the session's revoked
+ * member, untilS, now, margin, channel. Ends the session only if it is live and in this user's
+ * index (so in no one else's): 1, or 0 and nothing written.
+ */
+export const END_SESSION_OF = `${REVOKE_FN}
+local dead = tonumber(redis.call('HGET', KEYS[1], 'dead'))
+if not dead or dead <= tonumber(ARGV[4]) or not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+revoke(KEYS[2], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+return 1
+`;
+
+/**
+ * KEYS: the user's session index. ARGV: now, session-key prefix. Writes nothing. Returns, per
+ * live session (oldest end first): sid, start, last rotation, end, address, user agent.
+ */
+export const LIST_SESSIONS = `
+local now, out = tonumber(ARGV[1]), {}
+for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  local f = redis.call('HMGET', ARGV[2] .. sid, 'st', 'rot', 'exp', 'ip', 'ua', 'dead')
+  if f[3] and tonumber(f[6]) > now then
+    out[#out + 1] = {sid, f[1] or f[2], f[2], f[3], f[4] or '', f[5] or ''}
+  end
+end
+return out
 `;

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionClient, type SessionInfo, type SessionRecord, type Store, type StoreHealth, type TokenSubject } from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -7,6 +7,15 @@ interface Family {
   current: string;
   previous?: string | undefined;
   rotatedAt: number;
+  startedAt: number;
+  /** Where it was last seen from: at login, then at each refresh. */
+  client?: SessionClient | undefined;
+}
+
+/** A user's revocation: tokens issued at or before `notBeforeS` are refused through `untilS`. */
+interface SubjectRevocation {
+  notBeforeS: number;
+  untilS: number;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -45,6 +54,8 @@ export class MemoryStore implements Store {
   /** Revoked access-token `jti`s and revoked session ids, each with the unix second it can be forgotten. */
   private readonly revokedTokens = new Map<string, number>();
   private readonly revokedSessions = new Map<string, number>();
+  /** Revoked users by `sub`: one entry each, however many times revoked. */
+  private readonly revokedSubjects = new Map<string, SubjectRevocation>();
   /** Live session ids by `sub`, oldest first. */
   private readonly bySub = new Map<string, Set<string>>();
   /** Claimed client nonces, `<client> <nonce>` (a client name holds no space), with the unix second they can be forgotten. */
@@ -68,7 +79,8 @@ export class MemoryStore implements Store {
     // Maps and Sets iterate in insertion order: the first key is the oldest session.
     if (mine.size >= this.maxPerSub) this.forget(mine.values().next().value!);
     if (this.families.size >= this.maxSessions) this.forget(this.families.keys().next().value!);
-    this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: this.nowS() });
+    const now = this.nowS();
+    this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: now, startedAt: now, client: record.client });
     this.bySub.set(sub, mine.add(sid));
   }
 
@@ -91,6 +103,7 @@ export class MemoryStore implements Store {
       family.previous = family.current;
       family.current = nextJti;
       family.rotatedAt = nowS;
+      if (at.client !== undefined) family.client = at.client;
       family.deadAt = Math.min(family.record.expiresAt, nextExpiresAt ?? Infinity);
       return { kind: 'rotated', session: family.record };
     }
@@ -109,6 +122,38 @@ export class MemoryStore implements Store {
     this.learn(this.revokedTokens, { kind: 't', id: jti, untilS });
   }
 
+  async revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number> {
+    const now = this.nowS();
+    let ended = 0;
+    for (const sid of [...(this.bySub.get(sub) ?? [])]) {
+      if (this.families.get(sid)!.deadAt > now) ended++;
+      this.forget(sid);
+    }
+    const known = this.revokedSubjects.get(sub);
+    const next = { notBeforeS: Math.max(notBeforeS, known?.notBeforeS ?? -Infinity), untilS: Math.max(untilS, known?.untilS ?? -Infinity) };
+    if (known?.notBeforeS === next.notBeforeS && known.untilS === next.untilS) return ended;
+    this.revokedSubjects.set(sub, next);
+    for (const listener of this.listeners) listener({ kind: 'u', id: sub, ...next });
+    return ended;
+  }
+
+  async endSessionOf(sub: string, sid: string, untilS: number): Promise<boolean> {
+    const family = this.families.get(sid);
+    if (!family || family.deadAt <= this.nowS() || String(family.record.claims.sub) !== sub) return false;
+    await this.revokeSession(sid, untilS);
+    return true;
+  }
+
+  async listSessions(sub: string, nowS: number): Promise<SessionInfo[]> {
+    const out: SessionInfo[] = [];
+    for (const sid of this.bySub.get(sub) ?? []) {
+      const family = this.families.get(sid)!;
+      if (family.deadAt <= nowS) continue;
+      out.push({ sid, startedAt: family.startedAt, lastRefreshAt: family.rotatedAt, expiresAt: family.record.expiresAt, ...family.client });
+    }
+    return out;
+  }
+
   /** Keeps the later deadline of two, and tells the listeners when it is new or later. */
   private learn(map: Map<string, number>, revocation: Revocation): void {
     if ((map.get(revocation.id) ?? -Infinity) >= revocation.untilS) return;
@@ -119,6 +164,7 @@ export class MemoryStore implements Store {
   watchRevocations(listener: (revocation: Revocation) => void, nowS: number): void {
     for (const [id, untilS] of this.revokedTokens) if (untilS >= nowS) listener({ kind: 't', id, untilS });
     for (const [id, untilS] of this.revokedSessions) if (untilS >= nowS) listener({ kind: 's', id, untilS });
+    for (const [id, r] of this.revokedSubjects) if (r.untilS >= nowS) listener({ kind: 'u', id, ...r });
     this.listeners.push(listener);
   }
 
@@ -126,9 +172,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {
+  async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number, subject?: TokenSubject): Promise<boolean> {
     if (jti !== undefined && (this.revokedTokens.get(jti) ?? 0) >= nowS) return true;
-    return sid !== undefined && (this.revokedSessions.get(sid) ?? 0) >= nowS;
+    if (sid !== undefined && (this.revokedSessions.get(sid) ?? 0) >= nowS) return true;
+    return subject !== undefined && subjectRevoked(this.revokedSubjects.get(subject.sub), subject, nowS);
   }
 
   async claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean> {
@@ -152,8 +199,8 @@ export class MemoryStore implements Store {
   }
 
   /** Sizes, for tests and metrics. */
-  size(): { sessions: number; revokedTokens: number; revokedSessions: number } {
-    return { sessions: this.families.size, revokedTokens: this.revokedTokens.size, revokedSessions: this.revokedSessions.size };
+  size(): { sessions: number; revokedTokens: number; revokedSessions: number; revokedSubjects: number } {
+    return { sessions: this.families.size, revokedTokens: this.revokedTokens.size, revokedSessions: this.revokedSessions.size, revokedSubjects: this.revokedSubjects.size };
   }
 
   /** Forgets what has expired; exposed so tests need not wait a minute. */
@@ -161,6 +208,15 @@ export class MemoryStore implements Store {
     const now = this.nowS();
     for (const [sid, family] of this.families) if (family.deadAt <= now) this.forget(sid);
     for (const map of [this.revokedTokens, this.revokedSessions]) for (const [key, until] of map) if (until + REVOCATION_MARGIN_S < now) map.delete(key);
+    for (const [sub, r] of this.revokedSubjects) if (r.untilS + REVOCATION_MARGIN_S < now) this.revokedSubjects.delete(sub);
     for (const [key, until] of this.nonces) if (until <= now) this.nonces.delete(key);
   }
+}
+
+/**
+ * Whether a user's revocation refuses this token at `nowS`: issued at or before its not-before
+ * second (a token without `iat` counts as issued at 0), while the revocation is in force.
+ */
+export function subjectRevoked(revocation: { notBeforeS: number; untilS: number } | undefined, subject: TokenSubject, nowS: number): boolean {
+  return revocation !== undefined && revocation.untilS >= nowS && (subject.iat ?? 0) <= revocation.notBeforeS;
 }

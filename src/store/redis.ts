@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { EvictionPolicyCheck } from './eviction-policy.js';
-import { CLAIM_NONCE, CREATE_SESSION, REVOKE, ROTATE_REFRESH } from './lua.js';
+import { CLAIM_NONCE, CREATE_SESSION, END_SESSION_OF, LIST_SESSIONS, REVOKE, REVOKE_SUBJECT, ROTATE_REFRESH } from './lua.js';
 import { MAX_SESSIONS_PER_SUB, REVOCATION_MARGIN_S } from './memory.js';
 import { MirrorSync } from './mirror-sync.js';
 import { createRedisClient, OutageLog, RedisCommands, type RedisClient } from './redis-connection.js';
 import { withTimeout } from './redis-errors.js';
-import { KEYS, member, type RevokedKind } from './redis-keys.js';
+import { KEYS, member, subjectMember } from './redis-keys.js';
 import { RevocationMirror } from './revocation-mirror.js';
 import type { ScriptRunner } from './script-runner.js';
 import { SessionIntegrity } from './session-integrity.js';
-import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionRecord, type Store, type StoreHealth } from './store.js';
+import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionInfo, type SessionRecord, type Store, type StoreHealth, type TokenSubject } from './store.js';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`; never logged. */
@@ -44,6 +44,10 @@ const claimsJson = z.string().transform((text, ctx) => {
   ctx.addIssue({ code: 'custom', message: 'stored claims are not an object' });
   return z.NEVER;
 });
+
+const revokeSubjectReply = z.tuple([z.coerce.number(), z.coerce.number()]);
+
+const listReply = z.array(z.tuple([z.string(), z.coerce.number(), z.coerce.number(), z.coerce.number(), z.string(), z.string()]));
 
 const rotateReply = z.union([
   // Claims, end and MAC as stored: the claims are parsed only once the MAC holds.
@@ -130,7 +134,7 @@ export class RedisStore implements Store, ScriptRunner {
     await this.commands.runScript(
       CREATE_SESSION,
       [KEYS.session(sid), KEYS.user(this.integrity.userIndex(String(record.claims.sub)))],
-      [sid, refreshJti, claims, end, deadAt, this.nowS(), this.maxPerSub, this.opts.keyPrefix + KEYS.sessionPrefix, this.integrity.seal(sid, end, claims)],
+      [sid, refreshJti, claims, end, deadAt, this.nowS(), this.maxPerSub, this.sessionPrefix, this.integrity.seal(sid, end, claims), record.client?.address ?? '', record.client?.userAgent ?? ''],
     );
   }
 
@@ -144,7 +148,10 @@ export class RedisStore implements Store, ScriptRunner {
       await this.commands.runScript(
         ROTATE_REFRESH,
         [KEYS.session(sid), KEYS.revoked],
-        [presentedJti, nextJti, at.nowS, at.graceS, at.nextExpiresAt ?? '', at.reuseRevokesUntil ?? '', member('s', sid), REVOCATION_MARGIN_S, this.channel],
+        [
+          ...[presentedJti, nextJti, at.nowS, at.graceS, at.nextExpiresAt ?? '', at.reuseRevokesUntil ?? '', member('s', sid), REVOCATION_MARGIN_S, this.channel],
+          ...(at.client ? ['1', at.client.address ?? '', at.client.userAgent ?? ''] : ['0']),
+        ],
       ),
     );
     switch (reply[0]) {
@@ -169,13 +176,42 @@ export class RedisStore implements Store, ScriptRunner {
     return this.revoke('t', jti, untilS, [KEYS.revoked]);
   }
 
+  /** Unguarded, like `revoke`: applied late, it only ends and refuses more. */
+  async revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number> {
+    const keys = [KEYS.revoked, KEYS.user(this.integrity.userIndex(sub))];
+    const args = [subjectMember(sub, notBeforeS), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel, this.sessionPrefix];
+    const [ended, inForce] = revokeSubjectReply.parse(await this.commands.runScript(REVOKE_SUBJECT, keys, args, { late: 'apply' }));
+    this.mirror.apply({ kind: 'u', id: sub, notBeforeS, untilS: inForce });
+    return ended;
+  }
+
+  async endSessionOf(sub: string, sid: string, untilS: number): Promise<boolean> {
+    const keys = [KEYS.session(sid), KEYS.revoked, KEYS.user(this.integrity.userIndex(sub))];
+    const args = [sid, member('s', sid), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
+    const ended = Number(await this.commands.runScript(END_SESSION_OF, keys, args, { late: 'apply' })) === 1;
+    if (ended) this.mirror.apply({ kind: 's', id: sid, untilS });
+    return ended;
+  }
+
+  async listSessions(sub: string, nowS: number): Promise<SessionInfo[]> {
+    const rows = listReply.parse(await this.commands.runScript(LIST_SESSIONS, [KEYS.user(this.integrity.userIndex(sub))], [nowS, this.sessionPrefix]));
+    return rows.map(([sid, startedAt, lastRefreshAt, expiresAt, address, userAgent]) => ({
+      sid,
+      startedAt,
+      lastRefreshAt,
+      expiresAt,
+      ...(address ? { address } : {}),
+      ...(userAgent ? { userAgent } : {}),
+    }));
+  }
+
   /**
    * This instance refuses at once, without waiting for its own message; the others hear it on
    * the channel. Applied even when Redis reaches it late, unlike session writes: a logout the
    * client was told failed (503) and that takes effect later did what was asked, and a
    * revocation only ever refuses more. Every mirror, this one too, hears of it then.
    */
-  private async revoke(kind: RevokedKind, id: string, untilS: number, keys: string[]): Promise<void> {
+  private async revoke(kind: 't' | 's', id: string, untilS: number, keys: string[]): Promise<void> {
     const args = [member(kind, id), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
     const inForce = Number(await this.commands.runScript(REVOKE, keys, args, { late: 'apply' }));
     if (Number.isFinite(inForce)) this.mirror.apply({ kind, id, untilS: inForce });
@@ -189,13 +225,13 @@ export class RedisStore implements Store, ScriptRunner {
     return this.sync.inSync;
   }
 
-  async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean> {
+  async isRevoked(jti: string | undefined, sid: string | undefined, nowS: number, subject?: TokenSubject): Promise<boolean> {
     if (!this.sync.inSync) {
       // Failing open on a list never loaded (started during an outage) would accept every revoked token.
       if (!this.opts.failOpen || !this.sync.loadedOnce) throw new StoreUnavailableError('the revocation list is not in sync with Redis');
       this.noteFailOpen();
     }
-    return this.mirror.isRevoked(jti, sid, nowS);
+    return this.mirror.isRevoked(jti, sid, nowS, subject);
   }
 
   /** One guarded SET NX: the first caller of every instance gets true, every other false. */
@@ -226,6 +262,10 @@ export class RedisStore implements Store, ScriptRunner {
       await Promise.all([this.client, this.subscriber].map((c) => quit(c, this.opts.timeoutMs)));
     })();
     return this.closing;
+  }
+
+  private get sessionPrefix(): string {
+    return this.opts.keyPrefix + KEYS.sessionPrefix;
   }
 
   private get channel(): string {

@@ -1,8 +1,36 @@
-/** One revocation: an access token (`t`, by `jti`) or a whole session (`s`, by `sid`), refused through `untilS`. */
-export interface Revocation {
-  kind: 't' | 's';
-  id: string;
-  untilS: number;
+/**
+ * One revocation: an access token (`t`, by `jti`) or a whole session (`s`, by `sid`), refused
+ * through `untilS`; or a user (`u`, by `sub`): every token of theirs issued at or before
+ * `notBeforeS` (its `iat`), refused through `untilS`, by which none of them can verify any more.
+ */
+export type Revocation = { kind: 't' | 's'; id: string; untilS: number } | { kind: 'u'; id: string; untilS: number; notBeforeS: number };
+
+/** What a token says about its user, for the per-user revocation: `sub`, and `iat` (0 when absent). */
+export interface TokenSubject {
+  sub: string;
+  iat?: number | undefined;
+}
+
+/** Where a session was last seen from, as the signer saw it at login or refresh (shown to admins only). */
+export interface SessionClient {
+  /** The client's address (nginx's `$remote_addr`, or as TRUSTED_PROXIES allow). */
+  address?: string | undefined;
+  /** The `User-Agent`, cut to MAX_USER_AGENT_LENGTH characters. */
+  userAgent?: string | undefined;
+}
+
+/** A stored User-Agent is cut to this many characters. */
+export const MAX_USER_AGENT_LENGTH = 256;
+
+/** One live session of a user, as the admin API lists it. */
+export interface SessionInfo extends SessionClient {
+  sid: string;
+  /** Unix seconds. */
+  startedAt: number;
+  /** Unix seconds of the last refresh-token rotation; the start when never refreshed. */
+  lastRefreshAt: number;
+  /** The session's absolute end, unix seconds. */
+  expiresAt: number;
 }
 
 /** What a login session remembers: the identity to re-issue tokens with, and when it must end. */
@@ -11,6 +39,8 @@ export interface SessionRecord {
   claims: Record<string, unknown>;
   /** Absolute end of the session, unix seconds; refreshing never moves it. */
   expiresAt: number;
+  /** Where it was started from. */
+  client?: SessionClient | undefined;
 }
 
 /** The outcome of presenting a refresh token (by its `jti`) for session `sid`. */
@@ -33,6 +63,8 @@ export interface RotateOptions {
   nextExpiresAt?: number | undefined;
   /** On reuse, how long the session's access tokens stay refused; the session's end when absent. */
   reuseRevokesUntil?: number | undefined;
+  /** Where the refresh came from: the session's last-seen client becomes this one. */
+  client?: SessionClient | undefined;
 }
 
 /**
@@ -76,10 +108,25 @@ export interface Store {
   /** Refuses the access token `jti` until `untilS` (its `exp`). */
   revokeToken(jti: string, untilS: number): Promise<void>;
   /**
-   * The hot-path check: is this access token, or the session it belongs to, revoked at `nowS`?
-   * A revocation holds through `untilS` inclusive; callers pass their clock minus the leeway.
+   * Ends every session of user `sub` and refuses every token of theirs issued at or before
+   * `notBeforeS`, through `untilS` (when none of them can verify any more): access tokens
+   * already out included, without knowing their ids. A later login gets tokens that pass.
+   * Answers how many live sessions were ended.
    */
-  isRevoked(jti: string | undefined, sid: string | undefined, nowS: number): Promise<boolean>;
+  revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number>;
+  /**
+   * Ends session `sid` if it is a live session of user `sub` (like `revokeSession`); false, and
+   * nothing revoked, when it is not (unknown, ended, or someone else's).
+   */
+  endSessionOf(sub: string, sid: string, untilS: number): Promise<boolean>;
+  /** The live sessions of user `sub` at `nowS`, oldest first (at most MAX_SESSIONS_PER_SUB). */
+  listSessions(sub: string, nowS: number): Promise<SessionInfo[]>;
+  /**
+   * The hot-path check: is this access token, or the session it belongs to, or (given `subject`)
+   * every token of its user up to its `iat`, revoked at `nowS`? A revocation holds through
+   * `untilS` inclusive; callers pass their clock minus the leeway.
+   */
+  isRevoked(jti: string | undefined, sid: string | undefined, nowS: number, subject?: TokenSubject): Promise<boolean>;
   /**
    * Records nonce `nonce` of client `client` for `ttlSeconds` if it is not recorded yet (SET NX):
    * true for the first use, false for a replay. Atomic: of several callers with the same pair,

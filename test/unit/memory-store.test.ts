@@ -29,26 +29,26 @@ describe('sweeping the memory store', () => {
     await store.revokeToken('access-short', now() + 60);
     await store.revokeToken('access-long', now() + 600);
     await store.revokeSession('ended', now() + 60);
-    expect(store.size()).toEqual({ sessions: 2, revokedTokens: 2, revokedSessions: 1 });
+    expect(store.size()).toEqual({ sessions: 2, revokedTokens: 2, revokedSessions: 1, revokedSubjects: 0 });
 
     advance(60);
     store.sweep();
     // A session ends at expiresAt; a revocation still holds at its untilS.
-    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1 });
+    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1, revokedSubjects: 0 });
 
     // Revocations are kept REVOCATION_MARGIN_S past untilS: callers check with the skew taken off.
     advance(REVOCATION_MARGIN_S);
     store.sweep();
-    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1 });
+    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 2, revokedSessions: 1, revokedSubjects: 0 });
     advance(1);
     store.sweep();
-    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 1, revokedSessions: 0 });
+    expect(store.size()).toEqual({ sessions: 1, revokedTokens: 1, revokedSessions: 0, revokedSubjects: 0 });
     expect(await store.isRevoked('access-long', undefined, now() - REVOCATION_MARGIN_S)).toBe(true);
     expect((await store.rotateRefresh('long', 'j2', 'j3', { nowS: now(), graceS: 10 })).kind).toBe('rotated');
 
     advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
-    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 0 });
+    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 0, revokedSubjects: 0 });
   });
 
   it('forgets a session revoked for reuse once the session would have ended', async () => {
@@ -57,7 +57,7 @@ describe('sweeping the memory store', () => {
     await store.rotateRefresh('stolen', 'a', 'b', { nowS: now(), graceS: 10 });
     advance(11);
     expect((await store.rotateRefresh('stolen', 'a', 'c', { nowS: now(), graceS: 10 })).kind).toBe('reused');
-    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 1 });
+    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 1, revokedSubjects: 0 });
     advance(600 + REVOCATION_MARGIN_S);
     store.sweep();
     expect(store.size().revokedSessions).toBe(0);
@@ -111,7 +111,7 @@ describe('sweeping the memory store', () => {
     expect(largest).toBeLessThanOrEqual(sessionS + 60 + 2 * (accessS + 30 + 60));
     advance(sessionS + 1);
     store.sweep();
-    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 0 });
+    expect(store.size()).toEqual({ sessions: 0, revokedTokens: 0, revokedSessions: 0, revokedSubjects: 0 });
   });
 
   it('sweeps on its own once a minute, and close stops the timer', async () => {
@@ -134,7 +134,7 @@ describe('sweeping the memory store', () => {
     const record = { claims: { sub: 'alice' }, expiresAt: START_S + 3600 };
     await store.revokeSession('s0', START_S + 60);
     for (const i of [1, 2, 3, 4]) await store.createSession(`s${i}`, `r${i}`, record);
-    expect(store.size()).toEqual({ sessions: 3, revokedTokens: 0, revokedSessions: 1 });
+    expect(store.size()).toEqual({ sessions: 3, revokedTokens: 0, revokedSessions: 1, revokedSubjects: 0 });
     expect((await store.rotateRefresh('s1', 'r1', 'n1', { nowS: START_S, graceS: 10 })).kind).toBe('unknown');
     expect((await store.rotateRefresh('s4', 'r4', 'n4', { nowS: START_S, graceS: 10 })).kind).toBe('rotated');
     await expect(store.isRevoked(undefined, 's0', START_S)).resolves.toBe(true);
