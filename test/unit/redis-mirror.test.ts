@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REVOCATION_MARGIN_S } from '../../src/store/memory.js';
-import { KEYS, member, parseMessage, parseRevocation } from '../../src/store/redis-keys.js';
+import { KEYS, member, parseMessage, parseRevocation, subjectMember } from '../../src/store/redis-keys.js';
 import { RevocationMirror } from '../../src/store/revocation-mirror.js';
 import { SessionIntegrity } from '../../src/store/session-integrity.js';
 
@@ -13,7 +13,15 @@ describe('revocation messages and members', () => {
     expect(parseMessage(`${T} ${member('s', 'x:y z')}`)).toEqual({ kind: 's', id: 'x:y z', untilS: T });
   });
 
+  it('reads a user\'s revocation: its not-before second and a sub that may hold colons and spaces', () => {
+    expect(parseMessage(`${T} ${subjectMember('bob', T - 5)}`)).toEqual({ kind: 'u', id: 'bob', untilS: T, notBeforeS: T - 5 });
+    expect(parseRevocation(subjectMember('urn:x y:1', 42), T)).toEqual({ kind: 'u', id: 'urn:x y:1', untilS: T, notBeforeS: 42 });
+  });
+
   it.each([
+    ['a user without a not-before second', `${T} u::bob`],
+    ['a user with a not-before that is not a number', `${T} u:soon:bob`],
+    ['a user without a sub', `${T} u:42:`],
     ['no deadline', 't:abc'],
     ['a deadline that is not a number', 'soon t:abc'],
     ['an unknown kind', `${T} q:abc`],

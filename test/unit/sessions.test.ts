@@ -344,3 +344,93 @@ describe('revocations cover the clock skew the verifier allows', () => {
     expect(await acceptedAfterRevocation(last.access.token, sessionEnd + SKEW_S)).toEqual([]);
   });
 });
+
+describe('ending every session of a user', () => {
+  it('refuses the access and refresh tokens they already hold, and passes a sign-in that comes after', async () => {
+    const { sessions, accessClaims, advance } = setup();
+    const first = await sessions.start(CLAIMS);
+    advance(60);
+    const second = await sessions.start(CLAIMS);
+    const other = await sessions.start({ sub: 'bob' });
+    advance(1);
+    expect(await sessions.revokeUser('alice')).toEqual({ sessions: 2, notBeforeS: LOGIN_S + 61 });
+    for (const tokens of [first, second]) {
+      expect(await sessions.isRevoked(await accessClaims(tokens.access.token))).toBe(true);
+      expect(await sessions.refresh(tokens.refresh.token)).toEqual({ kind: 'refused', reason: 'session_ended' });
+    }
+    expect(await sessions.isRevoked(await accessClaims(other.access.token))).toBe(false);
+    expect(await sessions.list('alice')).toEqual([]);
+    advance(1);
+    const after = await sessions.start(CLAIMS);
+    expect(await sessions.isRevoked(await accessClaims(after.access.token))).toBe(false);
+    expect(rotated(await sessions.refresh(after.refresh.token)).access.token).toBeTruthy();
+  });
+
+  it('makes a sign-in within the very second of the revocation wait for the next one, so its tokens pass', async () => {
+    let at = LOGIN_MS + 300;
+    const slept: number[] = [];
+    const store = new MemoryStore(() => Math.floor(at / 1000));
+    stores.push(store);
+    const now = () => at;
+    const verifyAccess = createTokenVerifier({ keys: secretSource(key), issuer: 'tokengate', clockSkewSeconds: SKEW_S, now });
+    const sessions = createSessions({
+      issue: createTokenIssuer({ keys: secretSource(key), issuer: 'tokengate', ttlSeconds: ACCESS_TTL_S, now }),
+      verifyRefresh: createTokenVerifier({ keys: secretSource(key), issuer: 'tokengate', clockSkewSeconds: SKEW_S, now, kind: 'refresh' }),
+      store,
+      accessTtlS: ACCESS_TTL_S,
+      refreshTtlS: REFRESH_TTL_S,
+      sessionMaxAgeS: SESSION_MAX_AGE_S,
+      graceS: GRACE_S,
+      clockSkewS: SKEW_S,
+      now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        at += ms;
+      },
+    });
+    await sessions.revokeUser('alice');
+    const tokens = await sessions.start(CLAIMS);
+    expect(slept).toEqual([701]);
+    const verified = await verifyAccess(tokens.access.token);
+    expect(verified.ok && verified.claims.iat).toBe(LOGIN_S + 1);
+    expect(verified.ok && (await sessions.isRevoked(verified.claims))).toBe(false);
+    // Nobody else waits.
+    await sessions.start({ sub: 'bob' });
+    expect(slept).toHaveLength(1);
+  });
+
+  it('keeps the revocation as long as any token issued before it could verify, and no longer', async () => {
+    const { sessions, store, accessClaims, advance } = setup();
+    const tokens = await sessions.start(CLAIMS);
+    const claims = await accessClaims(tokens.access.token);
+    await sessions.revokeUser('alice');
+    // The refresh token could be rotated until the session's end: the revocation outlives it, plus the leeway.
+    advance(SESSION_MAX_AGE_S + SKEW_S);
+    expect(await store.isRevoked(undefined, undefined, LOGIN_S + SESSION_MAX_AGE_S, { sub: 'alice', iat: claims.iat as number })).toBe(true);
+    advance(400);
+    store.sweep();
+    expect(store.size().revokedSubjects).toBe(0);
+  });
+});
+
+describe('a user\'s sessions, for the admin', () => {
+  it('lists each with where it was started from, and follows refreshes', async () => {
+    const { sessions, advance } = setup();
+    const tokens = await sessions.start(CLAIMS, { address: '192.0.2.1', userAgent: 'Firefox' });
+    advance(120);
+    await sessions.refresh(tokens.refresh.token, { address: '192.0.2.2', userAgent: 'Chromium' });
+    expect(await sessions.list('alice')).toEqual([
+      { sid: tokens.sid, startedAt: LOGIN_S, lastRefreshAt: LOGIN_S + 120, expiresAt: SESSION_END_S, address: '192.0.2.2', userAgent: 'Chromium' },
+    ]);
+  });
+
+  it('ends one session of the user by id, and none of another user', async () => {
+    const { sessions, accessClaims } = setup();
+    const mine = await sessions.start(CLAIMS);
+    const bobs = await sessions.start({ sub: 'bob' });
+    expect(await sessions.endSessionOf('alice', bobs.sid)).toBe(false);
+    expect(await sessions.isRevoked(await accessClaims(bobs.access.token))).toBe(false);
+    expect(await sessions.endSessionOf('alice', mine.sid)).toBe(true);
+    expect(await sessions.isRevoked(await accessClaims(mine.access.token))).toBe(true);
+  });
+});

@@ -12,8 +12,8 @@
 -- credentials, and hold only what the signer answered.
 --
 -- Every worker polls the signer's `GET /revocations` every `poll_interval` seconds and marks each
--- revoked token and session in `tokengate_revoked`; a hit whose token or session is marked goes
--- back to the signer. A worker that has not heard the feed for `stale_after` seconds answers
+-- revoked token, session and user in `tokengate_revoked`; a hit whose token, session or user is
+-- marked goes back to the signer. A worker that has not heard the feed for `stale_after` seconds answers
 -- nothing from the cache. Each signer process numbers its feed itself: a worker keeps its
 -- position in each one it hears (several instances, or cluster workers behind one port), and one
 -- new to it answers with its whole window (the last two minutes), which covers everything the
@@ -140,7 +140,9 @@ local function apply(page)
     local keep = feed.max_ttl + 5
     for _, r in ipairs(page.revoked or {}) do
         local kind, id = r[1], r[2]
-        if (kind == "t" or kind == "s") and type(id) == "string" then
+        -- `u` names a user: every entry of theirs goes back to the signer, which knows which of
+        -- their tokens came before the revocation (a login after it passes there, as it should).
+        if (kind == "t" or kind == "s" or kind == "u") and type(id) == "string" then
             local ok, err = revoked:safe_set(kind .. ":" .. id, true, keep)
             if not ok then
                 -- Full: no revocation may be forgotten, so nothing cached may be trusted.
@@ -257,7 +259,7 @@ end
 local function serve_hit(key, value, tag)
     local n = split(value)
     if n < 7 or fields[1] ~= tag then return false end
-    if revoked:get("t:" .. fields[2]) or (fields[3] ~= "-" and revoked:get("s:" .. fields[3])) then
+    if revoked:get("t:" .. fields[2]) or (fields[3] ~= "-" and revoked:get("s:" .. fields[3])) or revoked:get("u:" .. fields[4]) then
         identities:delete(key)
         return false
     end
