@@ -9,6 +9,8 @@ import type { Config } from '../config/load.js';
 import { createCore, type AppDeps, type Core } from '../core.js';
 import { GatewayError, toHttp } from '../errors.js';
 import { errorHandler } from '../http/error-handler.js';
+import { discoveryRouter } from '../routes/discovery.js';
+import { introspectRouter } from '../routes/introspect.js';
 import { jwksRouter } from '../routes/jwks.js';
 import { loginRouter } from '../routes/login.js';
 import { logoutRouter } from '../routes/logout.js';
@@ -42,6 +44,8 @@ export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
   app.use(dropInvalidHeaders);
   app.use(normalizeUrl);
   app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
+  app.use(discoveryRouter({ keys: core.keys, issuer: config.ISSUER, origin: config.PUBLIC_ORIGIN, maxAgeS: config.JWKS_MAX_AGE_S }));
+  app.use(introspectRouter(core));
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));

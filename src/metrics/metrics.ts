@@ -29,6 +29,10 @@ export const VERIFY_OUTCOMES = [
 ] as const;
 export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
 
+/** What a `POST /introspect` came to; one per request (`unauthorized`: the caller, not the token, was refused). */
+export const INTROSPECT_OUTCOMES = ['active', 'inactive', 'unauthorized', 'bad_request', 'store_unavailable', 'error'] as const;
+export type IntrospectOutcome = (typeof INTROSPECT_OUTCOMES)[number];
+
 /** What presenting a refresh token (API or cookie) came to; `refused` carries a `reason`. */
 export const REFRESH_OUTCOMES = ['rotated', 'grace', 'reused', 'refused', 'error'] as const;
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
@@ -70,6 +74,7 @@ export interface Metrics {
   /** Lookups in the cache of verified tokens (VERIFY_CACHE_SIZE): a hit skipped the signature check. */
   verifyCache: Counter<'result'>;
   refresh: Counter<'outcome' | 'reason'>;
+  introspect: Counter<'outcome'>;
   storeErrors: Counter<'operation'>;
   /** Adds Node's process metrics to the registry, once; called at the first scrape. */
   withProcessMetrics(): Registry;
@@ -88,6 +93,12 @@ export function createMetrics(): Metrics {
     name: 'tokengate_refresh_total',
     help: 'Refresh tokens presented (POST /refresh and silent cookie refreshes) by outcome, and reason when refused or failed.',
     labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const introspect = new Counter({
+    name: 'tokengate_introspect_total',
+    help: 'POST /introspect (RFC 7662) requests by outcome.',
+    labelNames: ['outcome'] as const,
     registers,
   });
   const storeErrors = new Counter({
@@ -111,6 +122,7 @@ export function createMetrics(): Metrics {
   for (const reason of REFRESH_REFUSALS) refresh.inc({ outcome: 'refused', reason }, 0);
   for (const reason of REFRESH_ERRORS) refresh.inc({ outcome: 'error', reason }, 0);
   for (const result of ['hit', 'miss'] as const) verifyCache.inc({ result }, 0);
+  for (const outcome of INTROSPECT_OUTCOMES) introspect.inc({ outcome }, 0);
   for (const operation of STORE_OPERATIONS) storeErrors.inc({ operation }, 0);
 
   let processMetrics = false;
@@ -122,6 +134,7 @@ export function createMetrics(): Metrics {
     verifyDuration,
     verifyCache,
     refresh,
+    introspect,
     storeErrors,
     withProcessMetrics() {
       // Lazily: each call starts an event-loop monitor and a GC observer that live as long as

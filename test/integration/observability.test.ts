@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { REQUEST_ID } from '../../src/log/request-id.js';
-import { LOGIN_OUTCOMES, REFRESH_ERRORS, REFRESH_OUTCOMES, REFRESH_REFUSALS, STORE_OPERATIONS, VERIFY_OUTCOMES } from '../../src/metrics/metrics.js';
+import { INTROSPECT_OUTCOMES, LOGIN_OUTCOMES, REFRESH_ERRORS, REFRESH_OUTCOMES, REFRESH_REFUSALS, STORE_OPERATIONS, VERIFY_OUTCOMES } from '../../src/metrics/metrics.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError, type StoreHealth } from '../../src/store/store.js';
 import { BROWSER_ACCEPT, ORIGIN, REFRESH, formLogin, getLoginForm, setCookies, signIn } from '../fixtures/browser-session.js';
@@ -205,6 +205,7 @@ describe('GET /metrics', () => {
       tokengate_refresh_total: { outcome: REFRESH_OUTCOMES, reason: [...REFRESH_REFUSALS, ...REFRESH_ERRORS] },
       tokengate_store_errors_total: { operation: STORE_OPERATIONS },
       tokengate_verify_cache_total: { result: ['hit', 'miss'] },
+      tokengate_introspect_total: { outcome: INTROSPECT_OUTCOMES },
     };
     const ours = samples(await scrape(app)).filter((s) => s.name.startsWith('tokengate_'));
     for (const s of ours) {
