@@ -191,6 +191,25 @@ describe.runIf(REDIS)('the Redis store', () => {
       expect(await fresh.isRevoked(id('jti'), id('sid'), nowS())).toBe(false);
     });
 
+    it("ends a user's sessions on one instance and refuses their tokens on the other within a second; a restarted signer loads it", async () => {
+      const keyPrefix = prefix();
+      const [a, b] = [await redisStore(redis().url, { keyPrefix }), await redisStore(redis().url, { keyPrefix })];
+      const bob = id('bob');
+      const [sid, jti] = [id('sid'), id('jti')];
+      await b.createSession(sid, jti, { claims: { sub: bob }, expiresAt: nowS() + 3600 });
+      const issued = { sub: bob, iat: nowS() - 5 };
+      expect(await b.isRevoked(id('jti'), sid, nowS(), issued)).toBe(false);
+      const revoked = performance.now();
+      expect(await a.revokeSubject(bob, nowS(), nowS() + 3600)).toBe(1);
+      await eventually('b refuses the user', async () => ((await b.isRevoked(id('jti'), sid, nowS(), issued)) ? true : undefined), 1_000);
+      console.log(`a user's revocation reached the other instance ${(performance.now() - revoked).toFixed(1)} ms later`);
+      expect((await b.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 0 })).kind).toBe('unknown');
+      expect(await b.isRevoked(undefined, undefined, nowS(), { sub: bob, iat: nowS() + 1 })).toBe(false);
+      const fresh = await redisStore(redis().url, { keyPrefix });
+      expect(await fresh.isRevoked(undefined, undefined, nowS(), issued)).toBe(true);
+      expect(await fresh.isRevoked(undefined, undefined, nowS(), { sub: id('alice'), iat: nowS() - 5 })).toBe(false);
+    });
+
     it('runs other parts\' scripts with their keys prefixed (ScriptRunner)', async () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis().url, { keyPrefix });
