@@ -8,6 +8,7 @@ import { requestId } from './log/request-id.js';
 import { requestLog } from './log/request-log.js';
 import { countLogins, noteErrorCode } from './metrics/count-logins.js';
 import { metricsRouter } from './metrics/metrics-router.js';
+import { adminApiRouter } from './routes/admin-api.js';
 import { discoveryRouter } from './routes/discovery.js';
 import { healthRouter } from './routes/health.js';
 import { introspectRouter } from './routes/introspect.js';
@@ -45,6 +46,8 @@ export function createApp(config: Config, deps: AppDeps): RequestListener {
   );
   app.use(metricsRouter(core.metrics));
   app.use(revocationsRouter(core));
+  // Signer port only too, and behind its own credential: /admin/v1/ (`tokengate sessions`).
+  app.use(adminApiRouter(core));
   app.use(jwksRouter({ keys: core.keys, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(discoveryRouter({ keys: core.keys, issuer: config.ISSUER, origin: config.PUBLIC_ORIGIN, maxAgeS: config.JWKS_MAX_AGE_S }));
   app.use(introspectRouter(core));

@@ -49,6 +49,11 @@ export interface Stack {
   nginxVersion?: string;
   /** The signers' own addresses (base URLs), in instance order; empty for the embedded front. */
   signerUrls: string[];
+  /**
+   * The configuration variables the signers (or the embedded front) were started with, beside the
+   * environment: what `tokengate` needs to run as they run (`sessions` finds the admin API by it).
+   */
+  config: Record<string, string>;
   /** The demo app's own address (base URL): it answers the logins, and is the protected app unless `app` names another. */
   appUrl: string;
   /** The private redis-server's address (without its password), when the stack started one. */
@@ -119,10 +124,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const lua = luaSupport();
     if (!lua.ok) throw new NginxUnavailableError(`the OpenResty front needs nginx's Lua module (missing: ${lua.missing.join(', ')}); ${LUA_INSTALL_HINT}`);
   }
-  // The embedded front is the signer too: it listens on the gateway address only.
+  // The embedded front is the signer too: it serves the gateway address, and only its private
+  // admin API on the signer's.
   const binds: Bind[] = [
     { ...opts.gateway, setting: 'GATEWAY_PORT' },
-    ...(withNginx ? signers.map((s, i) => ({ host: s.host, port: s.port, setting: i === 0 ? 'SIGNER_PORT' : `SIGNER_PORT+${i}` })) : []),
+    ...signers.map((s, i) => ({ host: s.host, port: s.port, setting: i === 0 ? 'SIGNER_PORT' : `SIGNER_PORT+${i}` })),
     { ...opts.upstream, setting: 'UPSTREAM_URL' },
     ...(opts.redis ? [{ host: '127.0.0.1', port: opts.redis.port, setting: 'the private redis-server' }] : []),
   ];
@@ -197,7 +203,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
     opts.signal?.throwIfAborted();
-    const common = { url: gatewayUrl, signerUrls, appUrl: upstreamUrl, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
+    const common = { url: gatewayUrl, signerUrls, config, appUrl: upstreamUrl, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
     return withNginx ? { ...common, front: opts.front, nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();

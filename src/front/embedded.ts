@@ -31,10 +31,10 @@ const APP_TIMEOUT_MS = 60_000;
 
 /**
  * The front door without nginx: the same routes as the nginx template, with `/verify`'s
- * decision made in-process and the app reached through http-proxy-middleware.
+ * decision made in-process and the app reached through http-proxy-middleware. `core` is given
+ * when another listener shares it (the private admin API, see front/main.ts).
  */
-export function createEmbeddedFront(config: Config, deps: AppDeps): Express {
-  const core = createCore(config, deps);
+export function createEmbeddedFront(config: Config, deps: AppDeps, core: Core = createCore(config, deps)): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

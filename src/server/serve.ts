@@ -1,9 +1,9 @@
-import type { RequestListener } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { Config, ConfigWarning } from '../config/load.js';
 import { loadConfigWithWarningsOrExit } from '../config/load.js';
 import { logConfigWarnings } from '../config/log-warnings.js';
 import type { AppDeps } from '../core.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { prepareDeps } from '../startup.js';
 import { prepareOnce } from './cluster-prepare.js';
@@ -13,10 +13,20 @@ import { shareMetrics, withClusterMetrics } from './cluster-worker-metrics.js';
 import { releaseSighup } from './hold-sighup.js';
 import { bindErrorText, closeOnSignals, exitOnSignalsWhileStarting, listen } from './listen.js';
 
+/** A listener an entry serves beside its main one, over the same parts (the embedded front's private admin API). */
+export interface SideListener {
+  /** What the log line calls it once it listens ("admin API listening"). */
+  name: string;
+  handler: RequestListener;
+  host: string;
+  port: number;
+}
+
 export interface Entry {
   /** What the log line calls it once it listens ("signer listening"). */
   name: string;
-  build(config: Config, deps: AppDeps): RequestListener;
+  /** The app, or the app and the side listeners built over the same parts. */
+  build(config: Config, deps: AppDeps): RequestListener | { handler: RequestListener; side: SideListener[] };
   address(config: Config): { host: string; port: number };
   /** More fields for the "listening" log line. */
   describe?(config: Config): Record<string, unknown>;
@@ -42,11 +52,14 @@ export async function serve(entry: Entry): Promise<void> {
   const metrics = worker !== undefined && entry.metricsPath !== undefined ? createMetrics() : undefined;
   const deps = await prepareDeps(config, logger);
   const { host, port } = entry.address(config);
-  let handler = entry.build(config, metrics ? { ...deps, metrics } : deps);
+  const built = entry.build(config, metrics ? { ...deps, metrics } : deps);
+  let handler = typeof built === 'function' ? built : built.handler;
   if (metrics && entry.metricsPath !== undefined) {
     shareMetrics(metrics);
     handler = withClusterMetrics(handler, entry.metricsPath, logger);
   }
+  // Before the main address, so whoever waits for that one to answer finds the side ones up too.
+  const side = await listenSide(typeof built === 'function' ? [] : built.side, logger);
   const server = await listen(handler, host, port).catch((err: unknown) => {
     logger.fatal(bindErrorText(err, host, port));
     process.exit(1);
@@ -59,7 +72,7 @@ export async function serve(entry: Entry): Promise<void> {
     void deps.clientReloader.reload('SIGHUP');
     void deps.policyReloader?.reload('SIGHUP');
   });
-  const shutdown = closeOnSignals([server], logger, {
+  const shutdown = closeOnSignals([server, ...side], logger, {
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     onClosed: () => {
       deps.keyReloader.stop();
@@ -70,6 +83,23 @@ export async function serve(entry: Entry): Promise<void> {
     signals: worker === undefined,
   });
   if (worker !== undefined) shutdownOnSignals(shutdown);
+}
+
+/**
+ * Listens on each side address; one that cannot bind is logged and left out (it is never the
+ * main service: the embedded front runs on, without its admin API, when SIGNER_PORT is taken).
+ */
+async function listenSide(side: SideListener[], logger: Logger): Promise<Server[]> {
+  const servers: Server[] = [];
+  for (const s of side) {
+    try {
+      servers.push(await listen(s.handler, s.host, s.port));
+      logger.info({ host: s.host, port: s.port }, `${s.name} listening`);
+    } catch (err) {
+      logger.error(`${s.name}: ${bindErrorText(err, s.host, s.port)}; running without it`);
+    }
+  }
+  return servers;
 }
 
 /** The cluster primary: the start work that must not race, then the workers (see `runPrimary`). */
