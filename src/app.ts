@@ -8,6 +8,7 @@ import { requestId } from './log/request-id.js';
 import { requestLog } from './log/request-log.js';
 import { countLogins, noteErrorCode } from './metrics/count-logins.js';
 import { metricsRouter } from './metrics/metrics-router.js';
+import { adminPageRouter } from './routes/admin-page.js';
 import { adminApiRouter } from './routes/admin-api.js';
 import { discoveryRouter } from './routes/discovery.js';
 import { healthRouter } from './routes/health.js';
@@ -54,6 +55,8 @@ export function createApp(config: Config, deps: AppDeps): RequestListener {
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));
+  // The admin page (/tokengate/admin), proxied by nginx after its own check; checks its caller itself.
+  app.use(adminPageRouter(core));
   app.use(notFound);
   app.use(noteErrorCode);
   app.use(errorHandler(deps.logger));

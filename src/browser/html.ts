@@ -33,10 +33,22 @@ export const PAGE_STYLE = [
   'a{color:#1d4ed8}',
   ':focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}',
   '.error{color:#7f1d1d;background:#fef2f2;border:1px solid #b91c1c;border-left-width:4px;border-radius:.25rem;padding:.75rem 1rem;margin:0 0 1rem}',
+  // The admin page: a wider main, the sessions table, row buttons and the result of an action.
+  'main.wide{max-width:64rem}',
+  '.status{color:#14532d;background:#f0fdf4;border:1px solid #15803d;border-left-width:4px;border-radius:.25rem;padding:.75rem 1rem;margin:0 0 1rem}',
+  '.row{display:flex;gap:.5rem;align-items:center;margin:0 0 1.25rem}',
+  '.row input{margin:0}',
+  '.row button,td button{width:auto;white-space:nowrap}',
+  'table{width:100%;border-collapse:collapse;margin:0 0 1.25rem;font-size:.875rem}',
+  'th,td{text-align:left;vertical-align:top;padding:.5rem;border-bottom:1px solid #d1d5db}',
+  'td form{margin:0}',
+  'code,.agent{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8125rem;overflow-wrap:anywhere}',
+  'button.danger{background:#b91c1c}',
+  'button.danger:hover{background:#991b1b}',
 ].join('\n');
 
-/** Wraps already-escaped body HTML in the complete document every browser page shares. */
-export function page(opts: { title: string; body: string }): string {
+/** Wraps already-escaped body HTML in the complete document every browser page shares; `wide` for a page with a table. */
+export function page(opts: { title: string; body: string; wide?: boolean }): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -48,7 +60,7 @@ export function page(opts: { title: string; body: string }): string {
     `<style>${PAGE_STYLE}</style>`,
     '</head>',
     '<body>',
-    '<main>',
+    opts.wide === true ? '<main class="wide">' : '<main>',
     opts.body,
     '</main>',
     '</body>',

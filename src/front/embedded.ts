@@ -9,6 +9,7 @@ import type { Config } from '../config/load.js';
 import { createCore, type AppDeps, type Core } from '../core.js';
 import { GatewayError, toHttp } from '../errors.js';
 import { errorHandler } from '../http/error-handler.js';
+import { adminPageRouter } from '../routes/admin-page.js';
 import { discoveryRouter } from '../routes/discovery.js';
 import { introspectRouter } from '../routes/introspect.js';
 import { jwksRouter } from '../routes/jwks.js';
@@ -49,6 +50,8 @@ export function createEmbeddedFront(config: Config, deps: AppDeps, core: Core = 
   app.use(loginRouter(core));
   app.use(refreshRouter(core));
   app.use(logoutRouter(core));
+  // The admin page checks its caller itself (and the policy with it), as the signer does behind nginx.
+  app.use(adminPageRouter(core));
   app.use((req, _res, next) => next(isAuthenticatePath(req.path) ? new GatewayError('not_found') : undefined));
   app.use(requireIdentity(core));
   app.use(prepareAppHeaders(new URL(config.UPSTREAM_URL).host));
