@@ -20,7 +20,7 @@ describe('tokengate check-config and POLICY_FILE', () => {
   it('summarises a policy that loads', () => {
     const res = checkConfig({ POLICY_FILE: DEMO_POLICY });
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`policy:   ${DEMO_POLICY}: 5 rules, unmatched paths deny`);
+    expect(res.stdout).toContain(`policy:   ${DEMO_POLICY}: 6 rules, unmatched paths deny`);
   });
 
   it('says there is none without POLICY_FILE', () => {
