@@ -153,6 +153,15 @@ describe.each([0, 30])('tokengate snippets dropped into an nginx that already se
       expect(res.status).toBe(200);
       expect(res.json()).toHaveProperty('keys');
     });
+
+    it('serves the discovery document and the introspection endpoint through the server snippet', async () => {
+      const doc = await http(`${site.url}/.well-known/openid-configuration`);
+      expect(doc.status).toBe(200);
+      expect(doc.json()).toHaveProperty('issuer', 'tokengate');
+      const res = await http(`${site.url}/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+      expect(res.status).toBe(401);
+      expect(res.json()).toMatchObject({ error: 'invalid_client' });
+    });
   });
 
   describe.skipIf(!available)('a protected location of the site', () => {
