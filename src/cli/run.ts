@@ -10,6 +10,7 @@ import { mintCommand } from './mint.js';
 import { nginxClaimsCommand } from './nginx-claims.js';
 import { retireCommand } from './retire.js';
 import { rotateCommand } from './rotate.js';
+import { sessionsCommand } from './sessions.js';
 import { verifyCommand } from './verify.js';
 
 export { EXIT, type CliIo } from './io.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
   client: clientCommand,
   'nginx-claims': nginxClaimsCommand,
+  sessions: sessionsCommand,
 };
 
 function help(): string {
