@@ -4,9 +4,20 @@ import { configTable } from '../src/config/docs.js';
 import { NGINX_DIR, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
 /** The files with generated blocks, relative to the repository root. */
-export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md'] as const;
+export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md', 'docs/admin-page.md'] as const;
 
 const nginxQuote = (path: string) => ['```nginx', readFileSync(path, 'utf8').trimEnd(), '```'].join('\n');
+
+/** One location of a snippet, with the comment lines just above it, up to its closing brace at the start of a line. */
+export function nginxLocation(text: string, opening: string): string {
+  const at = text.indexOf(`\n${opening}\n`);
+  const end = text.indexOf('\n}\n', at);
+  if (at === -1 || end === -1) throw new Error(`no "${opening}" block`);
+  const before = text.slice(0, at + 1).split('\n');
+  let first = before.length - 1;
+  while (first > 0 && before[first - 1]!.startsWith('#')) first--;
+  return ['```nginx', [...before.slice(first, -1), text.slice(at + 1, end + 2)].join('\n'), '```'].join('\n');
+}
 
 /** Every block generated from the code, by marker name. */
 export function generatedBlocks(): Record<string, string> {
@@ -15,6 +26,7 @@ export function generatedBlocks(): Record<string, string> {
     'nginx-template': nginxQuote(TEMPLATE),
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),
     'nginx-server-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.server)),
+    'nginx-admin-location': nginxLocation(readFileSync(join(NGINX_DIR, SNIPPETS.server), 'utf8'), 'location = /tokengate/admin {'),
     'nginx-protect-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.protect)),
     'nginx-proxy-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.proxy)),
     'nginx-protect-openresty-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.protectOpenresty)),

@@ -187,7 +187,7 @@ export const variables = {
     schema: int(0, 3600),
   }),
   ADMIN_ROLE: variable({
-    doc: 'The role (in the token\'s `roles`) that opens the admin page (`/tokengate/admin`: see a user\'s sessions, end one or all) through the gateway. Empty: no one gets the page. The admin API on the signer\'s own port (`/admin/v1/...`, used by `tokengate sessions`) takes a credential derived from the signing secret instead, never a user\'s token. See docs/sessions-admin.md.',
+    doc: 'The role (in the token\'s `roles`) that opens the admin page (`/tokengate/admin`: see a user\'s sessions, end one or all) through the gateway. To give the page to no one, name a role no one holds (an empty value means the default, as for every variable). The admin API on the signer\'s own port (`/admin/v1/...`, used by `tokengate sessions`) takes a credential derived from the signing secret instead, never a user\'s token. See docs/admin-page.md and docs/sessions-admin.md.',
     default: 'admin',
     schema: z.string().max(64).regex(/^[\x21-\x2b\x2d-\x7e]*$/, 'a role is printable ASCII without spaces or commas'),
   }),
