@@ -3,6 +3,7 @@ import { verifyAdminToken } from '../admin/admin-credential.js';
 import type { AdminActor } from '../admin/session-admin.js';
 import type { Core } from '../core.js';
 import { GatewayError } from '../errors.js';
+import { loggedPath } from '../log/logged-path.js';
 import type { SessionInfo } from '../store/store.js';
 import { allowOnly } from './body.js';
 import { ROUTING } from './routing.js';
@@ -40,6 +41,8 @@ export function adminApiRouter(core: Core): Router {
     if (req.originalUrl.length > MAX_URL_LENGTH) throw new GatewayError('uri_too_long');
     const actor = await authenticate(core, req.rawHeaders);
     if (typeof actor === 'string') {
+      // Not an admin action, but worth an operator's eye: something on the signer's network tried.
+      core.logger.warn({ method: req.method, path: loggedPath(req.path), requestId: req.get('x-request-id'), challenge: actor }, 'admin API: request without a valid admin credential refused');
       res.set('WWW-Authenticate', actor);
       throw new GatewayError('unauthorized', 'A valid admin API token is required (Authorization: Bearer, as tokengate sessions signs it).');
     }

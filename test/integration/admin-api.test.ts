@@ -79,6 +79,8 @@ describe('the admin API: who may call it', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect((await verify(app, bob.token)).status).toBe(204);
     expect((await list(app, 'bob')).sessions).toHaveLength(1);
+    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'admin API: request without a valid admin credential refused');
+    expect(refused).toMatchObject([{ level: 40, method: 'DELETE', path: '/admin/v1/users/bob/sessions' }]);
   });
 
   const otherKey = adminKeyFor(new TextEncoder().encode('another-secret-0123456789abcdefghijk'));
