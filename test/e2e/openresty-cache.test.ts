@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
+import { revokeUser } from '../fixtures/admin-api.js';
 import { redisAvailable } from '../fixtures/redis.js';
 import { frontAvailable, http, launch, login, loginPacer, verifyCalls, type TestStack } from './harness.js';
 
@@ -256,6 +257,19 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const ms = await refusedWithin(token, 2_000);
       console.log(`logout at the other signer refused through nginx after ${ms.toFixed(0)} ms`);
       expect(ms).toBeLessThan(1_000);
+    });
+
+    it("refuses every cached token of a user ended at the other signer within a second, and passes the user's next sign-in", async () => {
+      const tokens = [await cachedToken('bob', 'builder'), await cachedToken('bob', 'builder')];
+      const alice = await cachedToken('alice', 'wonderland');
+      // nginx's Lua polls the first signer; the revocation goes to the second, and reaches the first through Redis.
+      await revokeUser(pair.signerUrls[1]!, pair.workDir, 'bob');
+      const ms = Math.max(...(await Promise.all(tokens.map((t) => refusedWithin(t, 2_000)))));
+      console.log(`every session of bob ended at the other signer: both cached tokens refused through nginx after ${ms.toFixed(0)} ms`);
+      expect(ms).toBeLessThan(1_000);
+      expect((await http(`${pair.url}/api/whoami`, { headers: { Authorization: `Bearer ${alice}` } })).status).toBe(200);
+      const again = await cachedToken('bob', 'builder');
+      expect((await http(`${pair.url}/api/whoami`, { headers: { Authorization: `Bearer ${again}` } })).status).toBe(200);
     });
 
     it('moves to the other signer when the polled one stops, and still hears logouts within a second', async () => {
