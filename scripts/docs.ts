@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configTable } from '../src/config/docs.js';
+import { commandHelp } from '../src/cli/run.js';
+import { sessionsCommand } from '../src/cli/sessions.js';
 import { NGINX_DIR, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
 /** The files with generated blocks, relative to the repository root. */
-export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md', 'docs/admin-page.md'] as const;
+export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md', 'docs/admin-page.md', 'docs/sessions-admin.md'] as const;
 
 const nginxQuote = (path: string) => ['```nginx', readFileSync(path, 'utf8').trimEnd(), '```'].join('\n');
 
@@ -23,6 +25,7 @@ export function nginxLocation(text: string, opening: string): string {
 export function generatedBlocks(): Record<string, string> {
   return {
     'config-table': configTable(),
+    'cli-sessions-help': ['```text', commandHelp(sessionsCommand).trimEnd(), '```'].join('\n'),
     'nginx-template': nginxQuote(TEMPLATE),
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),
     'nginx-server-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.server)),

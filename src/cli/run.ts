@@ -47,6 +47,11 @@ function help(): string {
   ].join('\n');
 }
 
+/** What `tokengate <command> --help` prints (the docs quote it: `npm run docs`). */
+export function commandHelp(command: Command): string {
+  return `usage: ${command.usage}\n\n${command.summary}\n${command.details ? `\n${command.details.join('\n')}\n` : ''}`;
+}
+
 /** Runs one command line; never throws for bad input, and returns the exit status. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -60,7 +65,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out.write(`usage: ${command.usage}\n\n${command.summary}\n${command.details ? `\n${command.details.join('\n')}\n` : ''}`);
+    io.out.write(commandHelp(command));
     return EXIT.ok;
   }
   try {
