@@ -36,7 +36,7 @@ const SESSIONS_PATH = /^users\/([^/]*)\/sessions(?:\/([^/]+))?$/;
 export function adminApiRouter(core: Core): Router {
   const router = Router(ROUTING);
   router.use(async (req, res, next) => {
-    if (!req.path.startsWith(ADMIN_API_V1)) return next();
+    if (!req.path.startsWith(ADMIN_API_V1) || hasDotSegment(req.path)) return next();
     res.set('Cache-Control', 'no-store');
     if (req.originalUrl.length > MAX_URL_LENGTH) throw new GatewayError('uri_too_long');
     const actor = await authenticate(core, req.rawHeaders);
@@ -69,6 +69,17 @@ async function sessionsOfUser(core: Core, req: Request, res: Response, next: Nex
   } else {
     allowOnly('GET, DELETE')(req, res, next);
   }
+}
+
+/**
+ * Whether the path, percent-decoded, has a `.` or `..` segment. Such a path is never this API's:
+ * nginx resolves them, then forwards the path as the client wrote it to the signer for the
+ * location it chose, so `/admin/v1/users/x/sessions/..%2F..%2F..%2F..%2F..%2Flogin` reaches the
+ * signer through nginx's `/login` location. Not routed here, it gets the signer's 404.
+ */
+function hasDotSegment(path: string): boolean {
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return /(?:^|[/\\])\.{1,2}(?:[/\\]|$)/.test(decoded);
 }
 
 /** One session as the API shows it: every field present, `null` for what the signer did not see. */

@@ -10,7 +10,7 @@ import { ENTRY } from '../../scripts/stack/paths.js';
 import { freePort } from '../../scripts/stack/ports.js';
 import { runCli, useCliDirs, type CliRun } from '../fixtures/cli.js';
 import { redisAvailable } from '../fixtures/redis.js';
-import { FRONTS, frontAvailable, http, launch, login, loginPacer, type TestStack } from './harness.js';
+import { FRONTS, frontAvailable, http, launch, login, loginPacer, rawHttp, type TestStack } from './harness.js';
 
 // Issue 16 as an operator does it: a real stack, bob signed in twice, and the real CLI run with
 // the stack's own environment (as `npm start` sets it up) to list his sessions and end them.
@@ -108,6 +108,25 @@ describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
       const asAlice = await http(path, { method, headers: { authorization: `Bearer ${alice}` } });
       expect(asAlice.text).not.toContain('"sessions"');
       expect(asAlice.text).not.toContain('"ended"');
+    }
+    // Paths nginx resolves to /login (or the admin page) while forwarding them as written: they
+    // reach the signer, never its admin API, even with the API's own credential.
+    const tricks: [string, number][] = [
+      // nginx forwards the path as written, and the signer does not route it: 404 (its admin API
+      // would have answered 400 or 405).
+      ['/admin/v1/users/bob/sessions/..%2F..%2F..%2F..%2F..%2Flogin', 404],
+      ['/admin/v1/users/bob/sessions/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/logout', 404],
+      // The admin page's location checks first: the API's credential is no identity.
+      ['/admin/v1/users/bob/sessions/..%2F..%2F..%2F..%2F..%2Ftokengate%2Fadmin', 401],
+    ];
+    for (const [tricky, status] of tricks) {
+      for (const method of ['GET', 'DELETE']) {
+        const res = await rawHttp(stack.url, `${method} ${tricky} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${credential}\r\nConnection: close\r\n\r\n`);
+        // The embedded front routes the resolved path itself (GET /login is its sign-in page).
+        if (front !== 'embedded') expect(res.status, `${method} ${tricky}: ${res.body}`).toBe(status);
+        expect(res.body).not.toContain('"sessions"');
+        expect(res.body).not.toContain('"ended"');
+      }
     }
     expect(await gatewayStatus(stack, bob)()).toBe(200);
     expect(sessions(stack, ['list', 'bob']).stdout).toContain(sidOf(bob));

@@ -317,6 +317,29 @@ describe('the admin API: bad requests', () => {
   );
 });
 
+describe('the admin API and dot segments', () => {
+  // nginx resolves `..` (percent-encoded too) to pick a location, then forwards the path as the
+  // client wrote it: these reach the signer through nginx's /login location. They are not the API's.
+  it.each([
+    '/admin/v1/users/bob/sessions/..%2F..%2F..%2F..%2F..%2Flogin',
+    '/admin/v1/users/bob/sessions/../../../../../login',
+    '/admin/v1/users/bob/sessions/%2e%2e/%2E%2E/%2e%2e/%2e%2e/%2e%2e/login',
+    '/admin/v1/users/%2e%2e/sessions',
+    '/admin/v1/users/./sessions',
+    '/admin/v1/users/bob%2F..%2F..%2Fx/sessions',
+  ])('answers 404 to %s even with an admin credential, and ends nothing', async (path) => {
+    const app = signer();
+    const bob = await login(app, 'bob');
+    for (const method of ['get', 'delete'] as const) {
+      const res = await asAdmin(request(app)[method](path));
+      expect(res.status).toBe(404);
+      expect(res.body.error).toBe('not_found');
+    }
+    expect((await verify(app, bob.token)).status).toBe(204);
+    expect((await list(app, 'bob')).sessions).toHaveLength(1);
+  });
+});
+
 describe('the admin API with the embedded front', () => {
   const config = () => testConfig({ AUTHENTICATE_URL: stub().url, UPSTREAM_URL: 'http://127.0.0.1:9' });
 
