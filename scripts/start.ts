@@ -124,6 +124,7 @@ process.stdout.write(
     `  then:       curl -s ${running.url}/check -H "Authorization: Bearer <token>"`,
     `  keys:       kill -HUP ${process.pid} reloads every signer's key ring (not npm's pid: npm does not pass SIGHUP on)`,
     `  policy:     ${policyLine(process.env.POLICY_FILE)}`,
+    `  sessions:   as alice, open ${running.url}/tokengate/admin to end a user's sessions; or: npx tokengate sessions list bob`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n'),

@@ -188,7 +188,7 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(503);
     const text = await scrape(app);
     expect(sample(text, 'tokengate_verify_total', { outcome: 'store_unavailable' })).toBe(1);
-    expect(sample(text, 'tokengate_store_errors_total', { operation: 'isRevoked' })).toBe(before + 1);
+    expect(sample(text, 'tokengate_store_errors_total', { operation: 'isRevoked' })).toBe((before ?? 0) + 1);
   });
 
   it('keeps every label value inside its fixed set, whatever the requests carry', async () => {
