@@ -84,10 +84,12 @@ export async function openAdminClient(name: string, io: CliIo, signer: string | 
   return {
     base,
     async call(method, path) {
-      const token = await signAdminToken(key, actor);
+      const url = new URL(`${base}${path}`);
+      // Bound to this request as it goes on the wire, and used once.
+      const token = await signAdminToken(key, actor, { method, path: url.pathname + url.search });
       let answer: { status: number; text: string };
       try {
-        answer = await send(new URL(`${base}${path}`), method, { Authorization: `Bearer ${token}`, Accept: 'application/json' });
+        answer = await send(url, method, { Authorization: `Bearer ${token}`, Accept: 'application/json' });
       } catch (err) {
         return { ok: false, reason: unreachable(err, base) };
       }

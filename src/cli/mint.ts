@@ -1,4 +1,5 @@
 import { createTokenIssuer, TokenTooLargeError, type IssuedToken } from '../tokens/sign.js';
+import { MAX_MINTED_TTL_S } from '../tokens/limits.js';
 import { parseCommand } from './args.js';
 import { formatDuration, formatInstant, parseDuration } from './duration.js';
 import { EXIT, note, usageError, type CliIo, type Command } from './io.js';
@@ -7,7 +8,7 @@ import { mintClaims } from './mint-claims.js';
 
 const NAME = 'mint';
 /** A minted token is a bearer credential no logout can end: a month is the longest that makes sense. */
-const MAX_TTL_S = 30 * 86400;
+const MAX_TTL_S = MAX_MINTED_TTL_S;
 
 /** `tokengate mint`: an access token signed as the signer would sign it now, for scripts and tests. */
 export const mintCommand: Command = {

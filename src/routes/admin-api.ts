@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { verifyAdminToken } from '../admin/admin-credential.js';
+import { ADMIN_NONCE_CLIENT, adminNonceTtlS, verifyAdminToken } from '../admin/admin-credential.js';
 import type { AdminActor } from '../admin/session-admin.js';
 import type { Core } from '../core.js';
 import { GatewayError } from '../errors.js';
@@ -39,7 +39,7 @@ export function adminApiRouter(core: Core): Router {
     if (!req.path.startsWith(ADMIN_API_V1) || hasDotSegment(req.path)) return next();
     res.set('Cache-Control', 'no-store');
     if (req.originalUrl.length > MAX_URL_LENGTH) throw new GatewayError('uri_too_long');
-    const actor = await authenticate(core, req.rawHeaders);
+    const actor = await authenticate(core, req.rawHeaders, { method: req.method, path: req.originalUrl });
     if (typeof actor === 'string') {
       // Not an admin action, but worth an operator's eye: something on the signer's network tried.
       core.logger.warn({ method: req.method, path: loggedPath(req.path), requestId: req.get('x-request-id'), challenge: actor }, 'admin API: request without a valid admin credential refused');
@@ -101,12 +101,15 @@ function decodeSegment(raw: string, what: string): string {
  * credential; otherwise the challenge to answer with. A user's access token, a refresh token or a
  * client's own token is never one (another key, another audience).
  */
-async function authenticate(core: Core, rawHeaders: readonly string[]): Promise<AdminActor | string> {
+async function authenticate(core: Core, rawHeaders: readonly string[], request: { method: string; path: string }): Promise<AdminActor | string> {
   const values: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
   if (values.length === 0) return ADMIN_REALM;
   const token = values.length === 1 ? /^bearer +([\x21-\x7e]+) *$/i.exec(values[0]!)?.[1] : undefined;
   if (token === undefined) return `${ADMIN_REALM}, error="invalid_request"`;
-  const name = await verifyAdminToken(core.adminKey, token, core.config.CLOCK_SKEW_S, core.now());
-  return name === undefined ? `${ADMIN_REALM}, error="invalid_token"` : { via: 'api', name };
+  const caller = await verifyAdminToken(core.adminKey, token, core.config.CLOCK_SKEW_S, request, core.now());
+  if (caller === undefined) return `${ADMIN_REALM}, error="invalid_token"`;
+  // Once, on every signer sharing the store: a credential seen on the wire cannot be sent again.
+  if (!(await core.store.claimNonce(ADMIN_NONCE_CLIENT, caller.jti, adminNonceTtlS(core.config.CLOCK_SKEW_S)))) return `${ADMIN_REALM}, error="invalid_token"`;
+  return { via: 'api', name: caller.actor };
 }

@@ -1,5 +1,6 @@
 import type { SessionClient, SessionInfo, Store } from '../store/store.js';
 import { newJti, type IssuedToken, type TokenIssuer } from '../tokens/sign.js';
+import { MAX_MINTED_TTL_S } from '../tokens/limits.js';
 import type { Verification, VerifiedClaims } from '../tokens/verify.js';
 
 /** The two tokens of a login session. */
@@ -47,8 +48,9 @@ export function createSessions(opts: SessionOptions) {
   const nowS = () => Math.floor(nowMs() / 1000);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   // No token issued before a user's revocation may outlive this: a session's refresh and access
-  // tokens all end with the session, and a lone access token lives TOKEN_TTL_S; plus the leeway.
-  const subjectRevocationS = Math.max(opts.sessionMaxAgeS, opts.accessTtlS, opts.refreshTtlS) + opts.clockSkewS;
+  // tokens all end with the session, a lone access token lives TOKEN_TTL_S, and one from
+  // `tokengate mint` at most MAX_MINTED_TTL_S; plus the leeway.
+  const subjectRevocationS = Math.max(opts.sessionMaxAgeS, opts.accessTtlS, opts.refreshTtlS, MAX_MINTED_TTL_S) + opts.clockSkewS;
   /** The per-user part of the revocation check: `iat` decides, so a login after the revocation passes. */
   const subjectOf = (claims: { sub: string; iat?: unknown }) => ({ sub: claims.sub, iat: typeof claims.iat === 'number' ? claims.iat : undefined });
 
@@ -140,7 +142,9 @@ export function createSessions(opts: SessionOptions) {
      */
     async revokeUser(sub: string): Promise<RevokeUserOutcome> {
       const notBeforeS = nowS();
-      const sessions = await opts.store.revokeSubject(sub, notBeforeS, notBeforeS + subjectRevocationS);
+      // The sessions by id too, as long as their access tokens live: a refresh that signed its
+      // tokens just after this second, or a signer with a clock ahead, is refused as well.
+      const sessions = await opts.store.revokeSubject(sub, notBeforeS, notBeforeS + subjectRevocationS, nowS() + opts.accessTtlS + opts.clockSkewS);
       return { sessions, notBeforeS };
     },
 

@@ -102,15 +102,23 @@ return revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(A
 
 /**
  * KEYS: revoked set, the user's session index. ARGV: the user's member, untilS, now, margin,
- * channel, session-key prefix. Deletes every session in the index (their refresh tokens stop at
- * once) and the index, then records the revocation (its tokens up to the member's not-before
- * second). Unguarded, like REVOKE. Returns {sessions ended, deadline in force}.
+ * channel, session-key prefix, the sessions' deadline. Deletes every session in the index (their
+ * refresh tokens stop at once) and revokes each by id (`s:<sid>`, through the sessions' deadline),
+ * deletes the index, then records the user's revocation (their tokens up to the member's
+ * not-before second). Unguarded, like REVOKE. Returns {sessions ended, deadline in force, the
+ * ids revoked...}.
  */
 export const REVOKE_SUBJECT = `${REVOKE_FN}
-local ended = 0
-for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do ended = ended + redis.call('DEL', ARGV[6] .. sid) end
+local now, margin, ended, out = tonumber(ARGV[3]), tonumber(ARGV[4]), 0, {}
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  ended = ended + redis.call('DEL', ARGV[6] .. sid)
+  revoke(KEYS[1], 's:' .. sid, tonumber(ARGV[7]), now, margin, ARGV[5])
+  out[#out + 1] = sid
+end
 redis.call('DEL', KEYS[2])
-return {ended, revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])}
+table.insert(out, 1, revoke(KEYS[1], ARGV[1], tonumber(ARGV[2]), now, margin, ARGV[5]))
+table.insert(out, 1, ended)
+return out
 `;
 
 /**

@@ -122,12 +122,13 @@ export class MemoryStore implements Store {
     this.learn(this.revokedTokens, { kind: 't', id: jti, untilS });
   }
 
-  async revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number> {
+  async revokeSubject(sub: string, notBeforeS: number, untilS: number, sessionsUntilS: number): Promise<number> {
     const now = this.nowS();
     let ended = 0;
     for (const sid of [...(this.bySub.get(sub) ?? [])]) {
       if (this.families.get(sid)!.deadAt > now) ended++;
       this.forget(sid);
+      this.learn(this.revokedSessions, { kind: 's', id: sid, untilS: sessionsUntilS });
     }
     const known = this.revokedSubjects.get(sub);
     const next = { notBeforeS: Math.max(notBeforeS, known?.notBeforeS ?? -Infinity), untilS: Math.max(untilS, known?.untilS ?? -Infinity) };

@@ -45,7 +45,7 @@ const claimsJson = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-const revokeSubjectReply = z.tuple([z.coerce.number(), z.coerce.number()]);
+const revokeSubjectReply = z.tuple([z.coerce.number(), z.coerce.number()]).rest(z.string());
 
 const listReply = z.array(z.tuple([z.string(), z.coerce.number(), z.coerce.number(), z.coerce.number(), z.string(), z.string()]));
 
@@ -177,10 +177,11 @@ export class RedisStore implements Store, ScriptRunner {
   }
 
   /** Unguarded, like `revoke`: applied late, it only ends and refuses more. */
-  async revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number> {
+  async revokeSubject(sub: string, notBeforeS: number, untilS: number, sessionsUntilS: number): Promise<number> {
     const keys = [KEYS.revoked, KEYS.user(this.integrity.userIndex(sub))];
-    const args = [subjectMember(sub, notBeforeS), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel, this.sessionPrefix];
-    const [ended, inForce] = revokeSubjectReply.parse(await this.commands.runScript(REVOKE_SUBJECT, keys, args, { late: 'apply' }));
+    const args = [subjectMember(sub, notBeforeS), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel, this.sessionPrefix, sessionsUntilS];
+    const [ended, inForce, ...sids] = revokeSubjectReply.parse(await this.commands.runScript(REVOKE_SUBJECT, keys, args, { late: 'apply' }));
+    for (const sid of sids) this.mirror.apply({ kind: 's', id: sid, untilS: sessionsUntilS });
     this.mirror.apply({ kind: 'u', id: sub, notBeforeS, untilS: inForce });
     return ended;
   }

@@ -110,10 +110,12 @@ export interface Store {
   /**
    * Ends every session of user `sub` and refuses every token of theirs issued at or before
    * `notBeforeS`, through `untilS` (when none of them can verify any more): access tokens
-   * already out included, without knowing their ids. A later login gets tokens that pass.
-   * Answers how many live sessions were ended.
+   * already out included, without knowing their ids. Each session ended is also revoked by id
+   * through `sessionsUntilS`, so a token of theirs issued after `notBeforeS` (a refresh that
+   * crossed the revocation, a signer whose clock runs ahead) is refused too. A later login gets
+   * tokens that pass. Answers how many live sessions were ended.
    */
-  revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number>;
+  revokeSubject(sub: string, notBeforeS: number, untilS: number, sessionsUntilS: number): Promise<number>;
   /**
    * Ends session `sid` if it is a live session of user `sub` (like `revokeSession`); false, and
    * nothing revoked, when it is not (unknown, ended, or someone else's).

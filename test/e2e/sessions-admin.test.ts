@@ -41,8 +41,8 @@ async function msUntil(expected: number, status: () => Promise<number>): Promise
 }
 
 const gatewayStatus = (stack: TestStack, token: string) => async () => (await http(`${stack.url}/check`, { headers: { authorization: `Bearer ${token}` } })).status;
-/** A credential for the admin API, as the CLI makes one from the stack's secret. */
-const adminCredential = (stack: TestStack) => signAdminToken(adminKeyFor(new TextEncoder().encode(stack.secret())), 'cli:test');
+/** A credential for one request (method and path as sent), as the CLI makes one from the stack's secret. */
+const adminCredential = (stack: TestStack, method: string, path: string) => signAdminToken(adminKeyFor(new TextEncoder().encode(stack.secret())), 'cli:test', { method, path });
 
 describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
   const available = frontAvailable(front);
@@ -96,9 +96,9 @@ describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
   it.runIf(available)('never routes /admin/ to the admin API: the gateway judges it as any protected path', async () => {
     const bob = await signIn('bob', 'builder');
     const alice = await signIn('alice', 'wonderland');
-    const credential = await adminCredential(stack);
     const path = `${stack.url}/admin/v1/users/bob/sessions`;
     for (const method of ['GET', 'DELETE']) {
+      const credential = await adminCredential(stack, method, '/admin/v1/users/bob/sessions');
       // The admin API's own credential is no identity at the gateway: 401 under the gateway's realm.
       const asAdminApi = await http(path, { method, headers: { authorization: `Bearer ${credential}` } });
       expect(asAdminApi.status).toBe(401);
@@ -121,6 +121,8 @@ describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
     ];
     for (const [tricky, status] of tricks) {
       for (const method of ['GET', 'DELETE']) {
+        // Good for this very request, were it to reach the API.
+        const credential = await adminCredential(stack, method, tricky);
         const res = await rawHttp(stack.url, `${method} ${tricky} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${credential}\r\nConnection: close\r\n\r\n`);
         // The embedded front routes the resolved path itself (GET /login is its sign-in page).
         if (front !== 'embedded') expect(res.status, `${method} ${tricky}: ${res.body}`).toBe(status);

@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { adminKeyFor, signAdminToken } from '../../src/admin/admin-credential.js';
+import { adminKeyFor, signAdminToken, type AdminRequest } from '../../src/admin/admin-credential.js';
 import { createAdminApp } from '../../src/admin/admin-app.js';
 import { createApp } from '../../src/app.js';
 import { createCore } from '../../src/core.js';
@@ -41,9 +41,16 @@ beforeEach(() => {
 const deps = () => ({ logger: capturingLogger(lines).logger, key: key(), now: () => clock, adminKey: ADMIN_KEY, clients: () => registryOf({ billing: BILLING }) });
 const signer = (): RequestListener => createApp(testConfig({ AUTHENTICATE_URL: stub().url }), deps());
 
-const adminToken = (actor = 'cli:test', atMs = clock) => signAdminToken(ADMIN_KEY, actor, atMs);
-const asAdmin = async (test: request.Test, actor?: string) => test.set('Authorization', `Bearer ${await adminToken(actor)}`);
 const sessionsPath = (user: string) => `/admin/v1/users/${encodeURIComponent(user)}/sessions`;
+/** A credential for one request (listing bob's sessions unless told), as the CLI signs one per call. */
+const adminToken = (actor = 'cli:test', atMs = clock, req: AdminRequest = { method: 'GET', path: sessionsPath('bob') }) => signAdminToken(ADMIN_KEY, actor, req, atMs);
+/** The request a supertest call will send: its method and its path as on the wire. */
+const requestOf = (test: request.Test): AdminRequest => {
+  const { method, url } = test as unknown as { method: string; url: string };
+  const parsed = new URL(url);
+  return { method, path: parsed.pathname + parsed.search };
+};
+const asAdmin = async (test: request.Test, actor?: string) => test.set('Authorization', `Bearer ${await adminToken(actor, clock, requestOf(test))}`);
 
 interface Pair {
   token: string;
@@ -91,7 +98,7 @@ describe('the admin API: who may call it', () => {
     ['an access token minted with the signing secret', async () => `Bearer ${await mint({ sub: 'cli:test', roles: ['admin'] })}`],
     ["a registered client's own token (Authorization: JWT)", async () => `JWT ${await clientToken(BILLING, clientClaims('billing', NOW_S))}`],
     ["a registered client's own token, as a bearer token", async () => `Bearer ${await clientToken(BILLING, clientClaims('billing', NOW_S))}`],
-    ["an admin token of another gateway's secret", async () => `Bearer ${await signAdminToken(otherKey, 'cli:test', NOW_MS)}`],
+    ["an admin token of another gateway's secret", async () => `Bearer ${await signAdminToken(otherKey, 'cli:test', { method: 'GET', path: sessionsPath('bob') }, NOW_MS)}`],
     [
       'a token with the admin audience and type, signed with the signing secret itself',
       async () =>
@@ -123,6 +130,23 @@ describe('the admin API: who may call it', () => {
     }
     expect((await verify(app, bob.token)).status).toBe(204);
     expect((await verify(app, alice.token)).status).toBe(204);
+  });
+
+  it('takes a credential once, for the one request it was signed for', async () => {
+    const app = signer();
+    const bob = await login(app, 'bob');
+    const listing = await adminToken('cli:test', clock, { method: 'GET', path: sessionsPath('bob') });
+    expect((await request(app).get(sessionsPath('bob')).set('Authorization', `Bearer ${listing}`)).status).toBe(200);
+    // Seen on the wire, it is good for nothing more: not again, not for another method or user.
+    const again = await request(app).get(sessionsPath('bob')).set('Authorization', `Bearer ${listing}`);
+    expect(again.status).toBe(401);
+    expect(again.headers['www-authenticate']).toBe('Bearer realm="tokengate-admin", error="invalid_token"');
+    const fresh = await adminToken('cli:test', clock, { method: 'GET', path: sessionsPath('bob') });
+    expect((await request(app).delete(sessionsPath('bob')).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
+    expect((await request(app).get(sessionsPath('alice')).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
+    expect((await request(app).get(`${sessionsPath('bob')}?x=1`).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
+    expect((await verify(app, bob.token)).status).toBe(204);
+    expect((await request(app).get(sessionsPath('bob')).set('Authorization', `Bearer ${fresh}`)).status).toBe(200);
   });
 
   it('refuses two Authorization headers, even two good ones', async () => {

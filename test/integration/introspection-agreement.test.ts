@@ -186,12 +186,12 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   for (let u = 0; u < 10; u++) {
     for (let t = 0; t < 5; t++) {
       const token = await issue({ sub: `gone-${u}`, roles: ['user'] }, NOW_MS - t * 60_000, t % 2 ? { own: { sid: `s-gone-${u}-${t}` } } : {});
-      toRevoke.push({ category: 'revoked with its user', token, revoke: () => stack.store.revokeSubject(`gone-${u}`, NOW_S, NOW_S + TTL_S + SKEW_S) });
+      toRevoke.push({ category: 'revoked with its user', token, revoke: () => stack.store.revokeSubject(`gone-${u}`, NOW_S, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S) });
     }
   }
   for (let u = 0; u < 10; u++) {
     // Revoked a minute ago: what was issued before is refused, what was issued since passes.
-    toRevoke.push({ category: 'revoked with its user', token: await issue({ sub: `back-${u}` }, NOW_MS - 120_000), revoke: () => stack.store.revokeSubject(`back-${u}`, NOW_S - 60, NOW_S + TTL_S + SKEW_S) });
+    toRevoke.push({ category: 'revoked with its user', token: await issue({ sub: `back-${u}` }, NOW_MS - 120_000), revoke: () => stack.store.revokeSubject(`back-${u}`, NOW_S - 60, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S) });
     for (let t = 0; t < 3; t++) add('valid, issued after its user was revoked', await issue({ sub: `back-${u}` }, NOW_MS - t * 20_000));
   }
   for (const { token } of toRevoke) {

@@ -202,7 +202,7 @@ describe('POST /introspect: the answer', () => {
     for (const token of [loggedOut, ofSession, ofUser]) expect((await introspect(app, tokenForm(token))).body).toMatchObject({ active: true });
     await request(app).post('/logout').set('Authorization', `Bearer ${loggedOut}`).expect(204);
     await store.revokeSession('session-3', NOW_S + TTL_S);
-    await store.revokeSubject('carol', NOW_S, NOW_S + TTL_S + 30);
+    await store.revokeSubject('carol', NOW_S, NOW_S + TTL_S + 30, NOW_S + TTL_S + 30);
     for (const token of [loggedOut, ofSession, ofUser]) expect((await introspect(app, tokenForm(token))).body).toEqual({ active: false });
   });
 

@@ -200,7 +200,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       const issued = { sub: bob, iat: nowS() - 5 };
       expect(await b.isRevoked(id('jti'), sid, nowS(), issued)).toBe(false);
       const revoked = performance.now();
-      expect(await a.revokeSubject(bob, nowS(), nowS() + 3600)).toBe(1);
+      expect(await a.revokeSubject(bob, nowS(), nowS() + 3600, nowS() + 3600)).toBe(1);
       await eventually('b refuses the user', async () => ((await b.isRevoked(id('jti'), sid, nowS(), issued)) ? true : undefined), 1_000);
       console.log(`a user's revocation reached the other instance ${(performance.now() - revoked).toFixed(1)} ms later`);
       expect((await b.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 0 })).kind).toBe('unknown');

@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSessions, type RefreshOutcome, type SessionTokens } from '../../src/session/sessions.js';
+import { MAX_MINTED_TTL_S } from '../../src/tokens/limits.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { SigningKey } from '../../src/tokens/keys.js';
 import { createTokenIssuer } from '../../src/tokens/sign.js';
@@ -399,17 +400,29 @@ describe('ending every session of a user', () => {
     expect(slept).toHaveLength(1);
   });
 
-  it('keeps the revocation as long as any token issued before it could verify, and no longer', async () => {
-    const { sessions, store, accessClaims, advance } = setup();
-    const tokens = await sessions.start(CLAIMS);
-    const claims = await accessClaims(tokens.access.token);
+  it('keeps the revocation as long as any token issued before it could verify (a minted one lives up to 30 days), and no longer', async () => {
+    const { sessions, store, issue, accessClaims, advance } = setup();
+    const minted = await accessClaims((await issue({ sub: 'alice' }, { ttlSeconds: MAX_MINTED_TTL_S })).token);
     await sessions.revokeUser('alice');
-    // The refresh token could be rotated until the session's end: the revocation outlives it, plus the leeway.
-    advance(SESSION_MAX_AGE_S + SKEW_S);
-    expect(await store.isRevoked(undefined, undefined, LOGIN_S + SESSION_MAX_AGE_S, { sub: 'alice', iat: claims.iat as number })).toBe(true);
-    advance(400);
+    advance(MAX_MINTED_TTL_S);
+    expect(await sessions.isRevoked(minted)).toBe(true);
+    advance(SKEW_S + 301);
     store.sweep();
     expect(store.size().revokedSubjects).toBe(0);
+  });
+
+  it('refuses a token of an ended session signed after the revocation second (a refresh that crossed it, a clock ahead)', async () => {
+    const { sessions, issue, accessClaims, advance } = setup();
+    const tokens = await sessions.start(CLAIMS);
+    await sessions.revokeUser('alice');
+    advance(1);
+    // What the crossing refresh would have signed: the same session, a later iat.
+    const late = await accessClaims((await issue(CLAIMS, { own: { sid: tokens.sid } })).token);
+    expect(late.iat).toBe(LOGIN_S + 1);
+    expect(await sessions.isRevoked(late)).toBe(true);
+    // Held as long as such a token verifies (its exp plus the leeway), and then let go.
+    advance(ACCESS_TTL_S + 2 * SKEW_S);
+    expect(await sessions.isRevoked(late)).toBe(false);
   });
 });
 
