@@ -1,14 +1,12 @@
 import type { Request, Response } from 'express';
-import { createRequestChecker, isBrowserNavigation, requestCredentials, type Decision } from '../auth/check-request.js';
+import { createRequestChecker, isBrowserNavigation, requestCredentials } from '../auth/check-request.js';
 import { loginLocation } from '../browser/return-to.js';
 import type { Core } from '../core.js';
-import { GatewayError, toHttp } from '../errors.js';
-import { sendForbidden } from '../policy/forbidden-answer.js';
-import { setCookieValues, type SessionCookies } from '../session/cookies.js';
+import type { SessionCookies } from '../session/cookies.js';
 import { sessionClient } from '../session/session-client.js';
+import { sendRefusal, type Refusal } from '../http/send-refusal.js';
 
-/** Anything but a pass: what `/verify` would answer, or a 403 for a valid identity without the admin role. */
-export type Refusal = Exclude<Decision, { status: 204 }>;
+export { sendRefusal, type Refusal };
 
 /** Who opened the admin page: an admin (with the cookies a refresh on the way rotated), or the answer anyone else gets. */
 export type PageCaller =
@@ -60,12 +58,3 @@ async function csrfBinding(core: Core, sub: string, sidClaim: unknown, req: Requ
   return `admin-page\n${sub}\n${sid ?? ''}`;
 }
 
-/** Answers a refusal as the embedded front answers a failed check: the login redirect or 401, or the 403 page or JSON. */
-export function sendRefusal(res: Response, refusal: Refusal): void {
-  if (refusal.cookies !== undefined) res.append('Set-Cookie', setCookieValues(refusal.cookies));
-  if (refusal.status === 403) return sendForbidden(res, refusal.page);
-  res.set({ 'WWW-Authenticate': refusal.challenge, 'Cache-Control': 'no-store' });
-  if (refusal.location !== undefined) return res.redirect(302, refusal.location);
-  const { status, body } = toHttp(new GatewayError('unauthorized'));
-  res.status(status).json(body);
-}

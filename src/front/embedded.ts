@@ -19,7 +19,6 @@ import { refreshRouter } from '../routes/refresh.js';
 import { withSessionCookies } from './session-cookies.js';
 import { setCookieValues, type SessionCookies } from '../session/cookies.js';
 import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
-import { sendForbidden } from '../policy/forbidden-answer.js';
 import { appHeaders, type HeaderLines } from './app-headers.js';
 import { appHost } from './app-host.js';
 import { dropInvalidHeaders } from './drop-invalid-headers.js';
@@ -27,6 +26,7 @@ import { headerValues, refuseLikeNginx } from './refuse-like-nginx.js';
 import { withoutJwtParam } from './without-jwt-param.js';
 import { canonicalIp } from '../http/ip-address.js';
 import { sessionClient } from '../session/session-client.js';
+import { sendRefusal } from '../http/send-refusal.js';
 
 const APP_TIMEOUT_MS = 60_000;
 
@@ -102,12 +102,7 @@ function requireIdentity(core: Core): RequestHandler {
       res.locals.cookies = decision.cookies;
       return next();
     }
-    if (decision.cookies !== undefined) res.append('Set-Cookie', setCookieValues(decision.cookies));
-    if (decision.status === 403) return sendForbidden(res, decision.page);
-    res.set({ 'WWW-Authenticate': decision.challenge, 'Cache-Control': 'no-store' });
-    if (decision.location !== undefined) return res.redirect(302, decision.location);
-    const { status, body } = toHttp(new GatewayError('unauthorized'));
-    res.status(status).json(body);
+    sendRefusal(res, decision);
   };
 }
 
