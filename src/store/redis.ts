@@ -5,13 +5,14 @@ import { CLAIM_NONCE, CREATE_SESSION, END_SESSION_OF, LIST_SESSIONS, REVOKE, REV
 import { MasterLink } from './master-link.js';
 import { MAX_SESSIONS_PER_SUB, REVOCATION_MARGIN_S } from './memory.js';
 import { MirrorSync } from './mirror-sync.js';
-import { createRedisClient, OutageLog, RedisCommands, type ScriptOptions } from './redis-connection.js';
-import { describeRedisError, withTimeout } from './redis-errors.js';
+import { createRedisClient, OutageLog, RedisCommands } from './redis-connection.js';
+import { withTimeout } from './redis-errors.js';
 import { KEYS, member, subjectMember } from './redis-keys.js';
 import type { RedisLink } from './redis-link.js';
 import { claimsJson, listReply, revokeSubjectReply, rotateReply } from './redis-replies.js';
 import type { SentinelTarget } from './redis-target.js';
-import { UnreplicatedWriteError, type Replication } from './replication.js';
+import { ReplicatedWrites } from './replicated-writes.js';
+import type { Replication } from './replication.js';
 import { RevocationMirror } from './revocation-mirror.js';
 import type { ScriptRunner } from './script-runner.js';
 import { SentinelResolver } from './sentinel-resolver.js';
@@ -74,6 +75,7 @@ export class RedisStore implements Store, ScriptRunner {
   private readonly integrity: SessionIntegrity;
   private readonly clockTimer: NodeJS.Timeout;
   private readonly failOpenWarning: CountedWarning;
+  private readonly writes: ReplicatedWrites;
   private closing: Promise<void> | undefined;
 
   /** Starts connecting in the background and returns at once; see `waitUntilSynced`. */
@@ -106,6 +108,7 @@ export class RedisStore implements Store, ScriptRunner {
       replication,
       onUnmet: (acknowledged) => unmet.note({ acknowledged, wanted: replication?.replicas }),
     });
+    this.writes = new ReplicatedWrites(this.commands, opts.logger);
     const heartbeatMs = opts.heartbeatMs ?? Math.min(opts.timeoutMs, 1_000);
     const outages = new OutageLog(opts.logger);
     outages.watch('commands', client);
@@ -148,11 +151,11 @@ export class RedisStore implements Store, ScriptRunner {
     const deadAt = Math.min(record.expiresAt, refreshExpiresAt ?? Infinity);
     const [claims, end] = [JSON.stringify(record.claims), String(record.expiresAt)];
     const keys = [KEYS.session(sid), KEYS.user(this.integrity.userIndex(String(record.claims.sub)))];
-    await this.write(
+    await this.writes.run(
       CREATE_SESSION,
       keys,
       [sid, refreshJti, claims, end, deadAt, this.nowS(), this.maxPerSub, this.sessionPrefix, this.integrity.seal(sid, end, claims), record.client?.address ?? '', record.client?.userAgent ?? ''],
-      { undo: () => this.undo(UNCREATE_SESSION, keys, [sid, refreshJti]) },
+      { undo: () => this.writes.undo(UNCREATE_SESSION, keys, [sid, refreshJti]) },
     );
   }
 
@@ -168,14 +171,14 @@ export class RedisStore implements Store, ScriptRunner {
       ...[presentedJti, nextJti, at.nowS, at.graceS, at.nextExpiresAt ?? '', at.reuseRevokesUntil ?? '', member('s', sid), REVOCATION_MARGIN_S, this.channel],
       ...(at.client ? ['1', at.client.address ?? '', at.client.userAgent ?? ''] : ['0']),
     ];
-    const reply = await this.write(ROTATE_REFRESH, [KEYS.session(sid), KEYS.revoked], args, {
+    const reply = await this.writes.run(ROTATE_REFRESH, [KEYS.session(sid), KEYS.revoked], args, {
       read: (raw) => rotateReply.parse(raw),
       applied: (r) => {
         if (r[0] === 'reused') this.mirror.apply({ kind: 's', id: sid, untilS: r[1] });
       },
       // Nothing was written for a grace or an unknown answer: no replica has anything to lose.
       unreplicatedOk: (r) => r[0] === 'grace' || r[0] === 'unknown',
-      undo: (r) => (r[0] === 'rotated' ? this.undo(UNROTATE, [KEYS.session(sid)], [presentedJti, nextJti, r[3], r[4], r[5]]) : Promise.resolve()),
+      undo: (r) => (r[0] === 'rotated' ? this.writes.undo(UNROTATE, [KEYS.session(sid)], [presentedJti, nextJti, r[3], r[4], r[5]]) : Promise.resolve()),
     });
     switch (reply[0]) {
       case 'rotated': {
@@ -205,7 +208,7 @@ export class RedisStore implements Store, ScriptRunner {
   async revokeSubject(sub: string, notBeforeS: number, untilS: number): Promise<number> {
     const keys = [KEYS.revoked, KEYS.user(this.integrity.userIndex(sub))];
     const args = [subjectMember(sub, notBeforeS), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel, this.sessionPrefix];
-    const [ended] = await this.write(REVOKE_SUBJECT, keys, args, {
+    const [ended] = await this.writes.run(REVOKE_SUBJECT, keys, args, {
       late: 'apply',
       read: (raw) => revokeSubjectReply.parse(raw),
       applied: ([, inForce]) => this.mirror.apply({ kind: 'u', id: sub, notBeforeS, untilS: inForce }),
@@ -217,7 +220,7 @@ export class RedisStore implements Store, ScriptRunner {
   async endSessionOf(sub: string, sid: string, untilS: number): Promise<boolean> {
     const keys = [KEYS.session(sid), KEYS.revoked, KEYS.user(this.integrity.userIndex(sub))];
     const args = [sid, member('s', sid), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
-    return this.write(END_SESSION_OF, keys, args, {
+    return this.writes.run(END_SESSION_OF, keys, args, {
       late: 'apply',
       read: (raw) => Number(raw) === 1,
       applied: (ended) => {
@@ -249,47 +252,12 @@ export class RedisStore implements Store, ScriptRunner {
    */
   private async revoke(kind: 't' | 's', id: string, untilS: number, keys: string[]): Promise<void> {
     const args = [member(kind, id), untilS, this.nowS(), REVOCATION_MARGIN_S, this.channel];
-    await this.write(REVOKE, keys, args, {
+    await this.writes.run(REVOKE, keys, args, {
       late: 'apply',
       read: Number,
       applied: (inForce) => {
         if (Number.isFinite(inForce)) this.mirror.apply({ kind, id, untilS: inForce });
       },
-    });
-  }
-
-  /**
-   * One store write, answered as done only once the replicas have it (`replicate`). `applied`
-   * sees the master's answer even when too few replicas acknowledged it (the write is in force on
-   * the master); then `undo` takes back what it can, unless `unreplicatedOk` says nothing was
-   * written, and the `UnreplicatedWriteError` goes up (503).
-   */
-  private async write<T>(
-    script: string,
-    keys: string[],
-    args: (string | number)[],
-    how: { late?: ScriptOptions['late']; read?: (raw: unknown) => T; applied?: (reply: T) => void; unreplicatedOk?: (reply: T) => boolean; undo?: (reply: T) => Promise<void> },
-  ): Promise<T> {
-    const read = how.read ?? ((raw: unknown) => raw as T);
-    let reply: T;
-    try {
-      reply = read(await this.commands.runScript(script, keys, args, { late: how.late ?? 'refuse', replicate: true }));
-    } catch (err) {
-      if (!(err instanceof UnreplicatedWriteError)) throw err;
-      const applied = read(err.reply);
-      how.applied?.(applied);
-      if (how.unreplicatedOk?.(applied)) return applied;
-      await how.undo?.(applied);
-      throw err;
-    }
-    how.applied?.(reply);
-    return reply;
-  }
-
-  /** Takes back a write too few replicas acknowledged; best effort (the master may be gone), never waited for. */
-  private async undo(script: string, keys: string[], args: (string | number)[]): Promise<void> {
-    await this.commands.runScript(script, keys, args, { late: 'apply' }).catch((err: unknown) => {
-      this.opts.logger.warn({ err: err instanceof Error ? err.message : describeRedisError(err) }, 'could not undo a store write too few replicas acknowledged; it stays on the master');
     });
   }
 
@@ -321,10 +289,10 @@ export class RedisStore implements Store, ScriptRunner {
    */
   async claimNonce(client: string, nonce: string, ttlSeconds: number): Promise<boolean> {
     const key = [KEYS.nonce(client, nonce)];
-    return this.write(CLAIM_NONCE, key, [ttlSeconds], {
+    return this.writes.run(CLAIM_NONCE, key, [ttlSeconds], {
       read: (raw) => Number(raw) === 1,
       unreplicatedOk: (claimed) => !claimed,
-      undo: () => this.undo(UNCLAIM_NONCE, key, []),
+      undo: () => this.writes.undo(UNCLAIM_NONCE, key, []),
     });
   }
 
