@@ -20,6 +20,8 @@ const HOST = '127.0.0.1';
 export interface SetMember {
   readonly name: string;
   readonly port: number;
+  /** Its process group (the guard and the server under it), while it runs. */
+  readonly pid: number | undefined;
   /** Whether its process runs now. */
   readonly running: boolean;
   /** Signals the process (its whole group: the guard and the server under it). */
@@ -174,6 +176,9 @@ function member(name: string, port: number, launch: (replicaOf: number) => Promi
     port,
     get running() {
       return running;
+    },
+    get pid() {
+      return proc?.pid;
     },
     signal(sig) {
       if (!proc) return;
