@@ -272,7 +272,7 @@ export const variables = {
       .pipe(z.number().int().min(0, 'must be at least 0').max(16, 'must be at most 16').optional()),
   }),
   REDIS_WAIT_MS: variable({
-    doc: 'How long a write waits for `REDIS_WAIT_REPLICAS` replicas to acknowledge it (`WAIT`\'s timeout), on top of `REDIS_TIMEOUT_MS`.',
+    doc: '`WAIT`\'s timeout: how long the replicas have to acknowledge the writes before it. One `WAIT` is out per connection at a time and covers every write sent before it, so a write may wait up to twice this, on top of `REDIS_TIMEOUT_MS`.',
     default: '500',
     schema: int(10, 10000),
   }),

@@ -7,6 +7,7 @@ import type { ScriptRunner } from './script-runner.js';
 import { guardScript } from './script-guard.js';
 import type { RedisAuth, RedisNode } from './redis-target.js';
 import type { RedisLink } from './redis-link.js';
+import { ReplicaWaits } from './replica-waits.js';
 import { UnreplicatedWriteError, type Replication } from './replication.js';
 import { StoreUnavailableError } from './store.js';
 
@@ -124,6 +125,7 @@ export class RedisCommands implements ScriptRunner {
   readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly replication: Replication | undefined;
+  private readonly waits: ReplicaWaits | undefined;
   private readonly guarded = new Map<string, string>();
   private readonly shas = new Map<string, string>();
 
@@ -134,6 +136,7 @@ export class RedisCommands implements ScriptRunner {
     this.prefix = opts.prefix;
     this.timeoutMs = opts.timeoutMs;
     this.replication = opts.replication !== undefined && opts.replication.replicas > 0 ? opts.replication : undefined;
+    this.waits = this.replication ? new ReplicaWaits(client, this.replication, opts.timeoutMs) : undefined;
     this.clock = new RedisClock(() => this.send(['TIME']));
   }
 
@@ -150,17 +153,16 @@ export class RedisCommands implements ScriptRunner {
   async runScript(script: string, keys: string[], args: (string | number)[], { late = 'refuse', replicate = false }: ScriptOptions = {}): Promise<unknown> {
     const startedAt = performance.now();
     const replication = replicate ? this.replication : undefined;
-    const budgetMs = this.timeoutMs + (replication?.timeoutMs ?? 0);
+    const waits = replicate ? this.waits : undefined;
+    const budgetMs = this.timeoutMs + (waits?.maxMs ?? 0);
     return this.bounded(async () => {
       const source = late === 'refuse' ? this.guard(script) : script;
       const deadline = late === 'refuse' ? [String(await this.clock.deadline(startedAt, this.timeoutMs))] : [];
       const tail = [String(keys.length), ...keys.map((key) => this.prefix + key), ...deadline, ...args.map(String)];
       const send = (first: string[]) => {
         const reply = this.client.sendCommand([...first, ...tail], { timeout: this.timeoutMs });
-        // Sent in the same tick, so on the same connection right behind the script: WAIT counts
-        // the replicas that have everything this connection wrote so far, the script included.
-        const acknowledged = replication ? this.client.sendCommand(['WAIT', String(replication.replicas), String(replication.timeoutMs)], { timeout: budgetMs }) : undefined;
-        acknowledged?.catch(() => {});
+        // In the same tick: a WAIT sent after the script on the same connection vouches for it.
+        const acknowledged = waits?.after();
         return { reply, acknowledged };
       };
       let sent = send(['EVALSHA', this.sha(source)]);

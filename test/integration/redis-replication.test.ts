@@ -71,6 +71,21 @@ describe.runIf(REDIS)('store writes and the replicas (REDIS_WAIT_*)', () => {
     expect(await store.listSessions('alice', nowS())).toEqual([]);
   });
 
+  it('holds no write longer than twice REDIS_WAIT_MS when no replica answers, however many at once, nor a read behind them longer than once', async () => {
+    const store = await redisStore(master().url, { keyPrefix: prefix() });
+    pauseReplica();
+    const start = performance.now();
+    const writes = Array.from({ length: 50 }, () => store.createSession(id('sid'), id('jti'), session()).then(() => 'done', (err: unknown) => err));
+    await new Promise((r) => setTimeout(r, 20));
+    const readFrom = performance.now();
+    await store.listSessions('alice', nowS());
+    const readMs = performance.now() - readFrom;
+    const outcomes = await Promise.all(writes);
+    expect(outcomes.filter((o) => !(o instanceof UnreplicatedWriteError))).toEqual([]);
+    expect(performance.now() - start).toBeLessThan(2 * WAIT_MS + 300);
+    expect(readMs).toBeLessThan(WAIT_MS + 100);
+  });
+
   it('puts back a rotation no replica acknowledged: the retry with the same refresh token rotates, and is no reuse', async () => {
     const store = await redisStore(master().url, { keyPrefix: prefix() });
     const [sid, first] = [id('sid'), id('jti')];
