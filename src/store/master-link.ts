@@ -52,6 +52,8 @@ export class MasterLink extends EventEmitter implements RedisLink {
     this.connected = new Promise((resolve, reject) => {
       this.settleConnected = (ok) => (ok ? resolve() : reject(new StoreUnavailableError('closed before Redis answered')));
     });
+    // Closed before anyone asked: nobody is waiting for it.
+    this.connected.catch(() => {});
   }
 
   get isOpen(): boolean {
