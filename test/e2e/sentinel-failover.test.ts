@@ -9,8 +9,9 @@ import { startSentinelSet, type SentinelSet } from '../../scripts/stack/sentinel
 import { RedisStore } from '../../src/store/redis.js';
 import { silentLogger } from '../fixtures/signer.js';
 import { sentinelAvailable } from '../fixtures/sentinels.js';
-import { check, claimsOf, closeAgents, login, refresh, report, summarize, underLoad, verifyAt, type AckedLogout, type Sample, type Tokens } from './failover-load.js';
+import { check, claimsOf, closeAgents, login, refresh, report, send, summarize, underLoad, verifyAt, type AckedLogout, type Sample, type Tokens } from './failover-load.js';
 import { frontAvailable, launch, type TestStack } from './harness.js';
+import { cleanupRunners, spawnRunner } from './runner-harness.js';
 
 // The issue-17 suite: a real redis-server master with two replicas, three real redis-sentinel
 // processes, two signers and the real nginx, all on loopback. Under steady load (protected
@@ -45,6 +46,7 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
   }, TEST_MS);
   afterAll(async () => {
     closeAgents();
+    await cleanupRunners();
     for (const s of set?.sentinels ?? []) s.signal('SIGCONT');
     await stack?.cleanup();
     await set?.stop();
@@ -250,6 +252,27 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
       expect(summary.writeFailures).toBeUndefined();
       expect(acked.length).toBeGreaterThan(0);
       expect(lost).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'npm start with REDIS_SENTINELS and SIGNER_INSTANCES=2: no private redis-server, and the signers share the master the sentinels name',
+    async () => {
+      // The suite's secret and keys: its signers and these are one deployment, on one store.
+      const runner = await spawnRunner({ ...set.env, SIGNER_INSTANCES: '2', FRONT: 'nginx', JWT_SECRET_FILE: join(stack.workDir, 'secrets', 'jwt-secret'), KEYS_DIR: stack.keysDir });
+      await runner.waitFor(runner.banner, 40_000);
+      expect(runner.output()).toContain(`sharing the Redis master "${set.masterName}" that 3 sentinel(s) name (REDIS_SENTINELS)`);
+      expect(runner.output()).not.toContain('redis    |');
+      const base = `http://127.0.0.1:${runner.ports.gateway}`;
+      const reply = await login(base);
+      expect(reply.status, reply.text).toBe(200);
+      const { token } = reply.json() as Tokens;
+      expect((await check(base, token)).status).toBe(200);
+      expect((await check(stack.url, token)).status).toBe(200);
+      // Its signers and the suite's share the store: a logout through one gateway bites at the other.
+      expect((await send(`${base}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
+      await expect.poll(async () => (await check(stack.url, token)).status, { timeout: 2_000 }).toBe(401);
     },
     TEST_MS,
   );
