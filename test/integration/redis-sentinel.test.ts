@@ -1,11 +1,13 @@
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis.js';
 import type { SentinelTarget } from '../../src/store/redis-target.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { eventually, id, INTEGRITY_KEY, nowS, prefix, useRedisStores } from '../fixtures/redis-stores.js';
 import { sentinelAvailable, useSentinelSet } from '../fixtures/sentinels.js';
 import { capturingLogger, silentLogger } from '../fixtures/signer.js';
+import { describeStoreContract } from '../fixtures/store-contract.js';
 
 // The store on a real master, two replicas and three real redis-sentinel processes: it finds the
 // master through them and follows a failover by itself. The end-to-end suite
@@ -44,6 +46,11 @@ describe.runIf(SENTINELS)('the Redis store through Redis Sentinel', () => {
     expect(await store.waitUntilSynced(5_000)).toBe(true);
     return store;
   };
+
+  // Every store operation, through the link that follows the master and with each write's WAIT.
+  describeStoreContract('redis through sentinels', (clock) =>
+    openStore({ sentinel: target(), keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, replication: { replicas: 1, timeoutMs: 500, unmet: 'fail' }, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }),
+  );
 
   it('finds the master through the sentinels and reports the store healthy', async () => {
     const store = await synced(start({ keyPrefix: prefix() }));
