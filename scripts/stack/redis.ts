@@ -48,6 +48,8 @@ export interface RedisServerOptions {
   password?: string;
   /** Start as a replica of this master (`replicaof`); it authenticates with `password` too. */
   replicaOf?: { host: string; port: number };
+  /** More `--name value` settings for the command line (never a secret: `ps` shows them). */
+  extraArgs?: string[];
   logFile?: string;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
@@ -74,6 +76,7 @@ export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProce
     // Pub/sub is how instances hear of revocations; never let a slow subscriber be cut off silently.
     '--client-output-buffer-limit', 'pubsub', '0', '0', '0',
     ...(opts.replicaOf ? ['--replicaof', opts.replicaOf.host, String(opts.replicaOf.port)] : []),
+    ...(opts.extraArgs ?? []),
   ];
   // Under the guard (built to dist/), so it ends with the runner however the runner ends.
   return startProcess({

@@ -86,7 +86,19 @@ export async function startSentinelSet(opts: SentinelSetOptions): Promise<Sentin
   const nodes = ports.slice(0, nodeCount).map((port, i): DataNode => {
     const name = i === 0 ? 'redis-master' : `redis-replica-${i}`;
     return member(name, port, (replicaOf) =>
-      startRedisServer({ bin: redisBin, name, host: HOST, port, dir: join(opts.dir, name), password, ...(replicaOf ? { replicaOf: { host: HOST, port: replicaOf } } : {}), ...logFile(name), ...onLine(name) }),
+      startRedisServer({
+        bin: redisBin,
+        name,
+        host: HOST,
+        port,
+        dir: join(opts.dir, name),
+        password,
+        // A full sync starts at once instead of waiting 5 s for more replicas to join it.
+        extraArgs: ['--repl-diskless-sync-delay', '0'],
+        ...(replicaOf ? { replicaOf: { host: HOST, port: replicaOf } } : {}),
+        ...logFile(name),
+        ...onLine(name),
+      }),
     );
   });
   const sentinels = ports.slice(nodeCount).map((port, i) => {

@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { createNodeClient, destroyQuietly, type RedisClient } from './redis-connection.js';
 import { describeRedisError, withTimeout } from './redis-errors.js';
 import { showNode, type RedisNode, type SentinelTarget } from './redis-target.js';
 import { StoreUnavailableError } from './store.js';
-
-const masterReply = z.union([z.tuple([z.string(), z.coerce.number().int().min(1).max(65535)]), z.null()]);
 
 export interface SentinelResolverOptions {
   target: SentinelTarget;
@@ -15,35 +12,46 @@ export interface SentinelResolverOptions {
   /** How often `watch()` asks again. */
   checkMs: number;
   logger: Logger;
+  /** How a question reaches a sentinel (tests give their own); by default, a connection kept open to each. */
+  question?: (sentinel: RedisNode, args: string[]) => Promise<unknown>;
+}
+
+/** One sentinel's view of the master. */
+interface View {
+  node: RedisNode;
+  /** Bumped by every failover: the sentinel with the highest one knows the latest. */
+  epoch: number;
+  /** The sentinel itself holds the master for down (a failover may be under way). */
+  down: boolean;
 }
 
 /**
- * Asks the sentinels where the master is, as Redis's guidelines for Sentinel clients say: each
- * sentinel in turn until one answers, and the one that answered is asked first from then on. Its
- * answer is a claim that whoever connects checks (`ROLE`): a sentinel cut off from the others
- * may still name the old master. When no sentinel answers (all of them down or cut off), the
- * last known master is the answer: a master that is still there stays usable without them.
+ * Asks the sentinels where the master is: all of them at once (`SENTINEL MASTER`), and as soon
+ * as a majority has answered (or all have, or the timeout passed) the view with the highest
+ * config epoch wins, so a sentinel that has not heard of the last failover yet (or is cut off
+ * from the others) is outvoted, and an answer older than one already seen is never followed back.
+ * Its answer is a claim that whoever connects checks (`ROLE`). When no sentinel answers (all of
+ * them down or cut off), the last known master is the answer: a master that is still there stays
+ * usable without them.
  *
  * While watched, it asks every `checkMs` and emits `master` (the new node) when the answer
  * changes: a master the sentinels replaced without its connections dropping (cut off from them,
  * or hung) is left at once instead of at the next failed command.
  */
 export class SentinelResolver extends EventEmitter {
-  private readonly order: RedisNode[];
-  private connection: { sentinel: RedisNode; client: RedisClient } | undefined;
+  private readonly clients = new Map<string, RedisClient>();
   private pending: Promise<RedisNode> | undefined;
-  private known: RedisNode | undefined;
+  private known: { node: RedisNode; epoch: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** What was warned about since a sentinel last answered: an outage is logged once, not per question. */
+  /** What was warned about since every sentinel last answered: an outage is logged once, not per question. */
   private readonly warned = new Set<string>();
 
   constructor(private readonly opts: SentinelResolverOptions) {
     super();
-    this.order = [...opts.target.sentinels];
   }
 
-  /** The master's address, as the first sentinel that answers says; coalesces concurrent questions. */
+  /** The master's address, as the sentinels say; coalesces concurrent questions. */
   master(): Promise<RedisNode> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('closed'));
     this.pending ??= this.ask().finally(() => {
@@ -62,67 +70,92 @@ export class SentinelResolver extends EventEmitter {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
-    if (this.connection) destroyQuietly(this.connection.client);
-    this.connection = undefined;
+    for (const client of this.clients.values()) destroyQuietly(client);
+    this.clients.clear();
   }
 
   private async ask(): Promise<RedisNode> {
-    const { masterName } = this.opts.target;
-    for (const sentinel of [...this.order]) {
-      if (this.closed) break;
-      let reply: z.infer<typeof masterReply>;
-      try {
-        reply = masterReply.parse(await this.question(sentinel, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]));
-      } catch (err) {
-        this.drop(sentinel);
-        this.warnOnce(`unreachable:${showNode(sentinel)}`, { sentinel: showNode(sentinel), err: err instanceof Error ? err.message : describeRedisError(err) }, 'a Redis Sentinel did not answer; asking the next one');
-        continue;
-      }
-      if (reply === null) {
-        this.warnOnce(`unknown:${showNode(sentinel)}`, { sentinel: showNode(sentinel), master: masterName }, 'a Redis Sentinel monitors no master of that name (REDIS_SENTINEL_MASTER); asking the next one');
-        continue;
-      }
-      // The one that answered is asked first next time.
-      this.order.splice(this.order.indexOf(sentinel), 1);
-      this.order.unshift(sentinel);
-      if (this.warned.size > 0) this.opts.logger.info({ sentinel: showNode(sentinel) }, 'a Redis Sentinel answers again');
-      this.warned.clear();
-      this.learn({ host: reply[0], port: reply[1] });
-      return this.known!;
+    const views = await this.views();
+    const usable = views.filter((v) => !v.down);
+    const best = (usable.length > 0 ? usable : views).reduce<View | undefined>((a, b) => (!a || b.epoch > a.epoch ? b : a), undefined);
+    if (best && (!this.known || best.epoch >= this.known.epoch)) {
+      this.learn(best);
+      return best.node;
     }
-    if (this.known && !this.closed) {
-      this.warnOnce('none', { master: showNode(this.known) }, 'no Redis Sentinel answered; keeping the last known master');
-      return this.known;
+    if (this.known) {
+      if (!best) this.warnOnce('none', { master: showNode(this.known.node) }, 'no Redis Sentinel answered; keeping the last known master');
+      return this.known.node;
     }
     throw new StoreUnavailableError('no Redis Sentinel answered');
   }
 
-  private learn(node: RedisNode): void {
-    const before = this.known;
-    if (before && before.host === node.host && before.port === node.port) return;
-    this.known = node;
-    this.opts.logger.info({ master: showNode(node), ...(before ? { before: showNode(before) } : {}) }, before ? 'Redis Sentinel names a new master' : 'Redis Sentinel names the master');
-    if (before) this.emit('master', node);
+  /** The views of the sentinels that answer, once a majority has (or every one has, or the time is up). */
+  private views(): Promise<View[]> {
+    const { sentinels, masterName } = this.opts.target;
+    const majority = Math.floor(sentinels.length / 2) + 1;
+    return new Promise((resolve) => {
+      const views: View[] = [];
+      let settled = 0;
+      const finish = () => {
+        clearTimeout(timer);
+        resolve([...views]);
+      };
+      const timer = setTimeout(finish, this.opts.timeoutMs + 50);
+      const settle = () => {
+        settled++;
+        if (views.length >= majority || settled === sentinels.length) finish();
+      };
+      const unknown = (sentinel: RedisNode) =>
+        this.warnOnce(`unknown:${showNode(sentinel)}`, { sentinel: showNode(sentinel), master: masterName }, 'a Redis Sentinel monitors no master of that name (REDIS_SENTINEL_MASTER)');
+      for (const sentinel of sentinels) {
+        (this.opts.question ?? ((n: RedisNode, a: string[]) => this.question(n, a)))(sentinel, ['SENTINEL', 'MASTER', masterName]).then(
+          (reply) => {
+            const view = readView(reply);
+            if (view) {
+              for (const key of [`unreachable:${showNode(sentinel)}`, 'none']) this.warned.delete(key);
+              views.push(view);
+            } else unknown(sentinel);
+            settle();
+          },
+          (err: unknown) => {
+            this.drop(sentinel);
+            if (/no such master/i.test(err instanceof Error ? err.message : '')) unknown(sentinel);
+            else this.warnOnce(`unreachable:${showNode(sentinel)}`, { sentinel: showNode(sentinel), err: describeRedisError(err) }, 'a Redis Sentinel did not answer');
+            settle();
+          },
+        );
+      }
+    });
   }
 
-  /** One question on a connection kept open to the sentinel asked last, opened when needed. */
+  private learn(view: View): void {
+    const before = this.known;
+    this.known = { node: view.node, epoch: view.epoch };
+    if (before && before.node.host === view.node.host && before.node.port === view.node.port) return;
+    this.opts.logger.info({ master: showNode(view.node), epoch: view.epoch, ...(before ? { before: showNode(before.node) } : {}) }, before ? 'Redis Sentinel names a new master' : 'Redis Sentinel names the master');
+    if (before) this.emit('master', view.node);
+  }
+
+  /** One question on a connection kept open to that sentinel, opened when needed. */
   private async question(sentinel: RedisNode, args: string[]): Promise<unknown> {
     const { timeoutMs, target } = this.opts;
-    if (this.connection?.sentinel !== sentinel || !this.connection.client.isReady) {
-      if (this.connection) destroyQuietly(this.connection.client);
-      const client = createNodeClient(sentinel, target.sentinelAuth, target.tls, timeoutMs);
+    const key = showNode(sentinel);
+    let client = this.clients.get(key);
+    if (!client?.isReady) {
+      destroyQuietly(client);
+      client = createNodeClient(sentinel, target.sentinelAuth, target.tls, timeoutMs);
       // Failures are reported by the question that meets them.
       client.on('error', () => {});
-      this.connection = { sentinel, client };
+      this.clients.set(key, client);
       await withTimeout(client.connect(), timeoutMs);
     }
-    return withTimeout(this.connection.client.sendCommand(args, { timeout: timeoutMs }), timeoutMs);
+    return withTimeout(client.sendCommand(args, { timeout: timeoutMs }), timeoutMs);
   }
 
   private drop(sentinel: RedisNode): void {
-    if (this.connection?.sentinel !== sentinel) return;
-    destroyQuietly(this.connection.client);
-    this.connection = undefined;
+    const key = showNode(sentinel);
+    destroyQuietly(this.clients.get(key));
+    this.clients.delete(key);
   }
 
   private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
@@ -130,4 +163,20 @@ export class SentinelResolver extends EventEmitter {
     this.warned.add(key);
     this.opts.logger.warn(fields, message);
   }
+}
+
+/** `SENTINEL MASTER`'s answer: a map (RESP3, node-redis's default) or a flat list of names and values (RESP2). */
+function readView(reply: unknown): View | undefined {
+  const get = (name: string): string | undefined => {
+    if (Array.isArray(reply)) {
+      const i = reply.indexOf(name);
+      return i >= 0 && i % 2 === 0 ? String(reply[i + 1]) : undefined;
+    }
+    if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : undefined;
+    if (typeof reply === 'object' && reply !== null && name in reply) return String((reply as Record<string, unknown>)[name]);
+    return undefined;
+  };
+  const [host, port, epoch, flags] = [get('ip'), Number(get('port')), Number(get('config-epoch') ?? 0), get('flags') ?? ''];
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { node: { host, port }, epoch: Number.isFinite(epoch) ? epoch : 0, down: /(?:^|,)[so]_down(?:,|$)/.test(flags) };
 }
