@@ -80,7 +80,7 @@ export class RedisStore implements Store, ScriptRunner {
 
   /** Starts connecting in the background and returns at once; see `waitUntilSynced`. */
   static start(opts: RedisStoreOptions): RedisStore {
-    if ((opts.url === undefined) === (opts.sentinel === undefined)) throw new TypeError('the Redis store needs a url or a sentinel target, not both');
+    if ((opts.url === undefined) === (opts.sentinel === undefined)) throw new TypeError('the Redis store needs exactly one of url and sentinel');
     if (opts.url !== undefined) return new RedisStore(opts, createRedisClient(opts.url, opts.timeoutMs));
     const heartbeatMs = opts.heartbeatMs ?? Math.min(opts.timeoutMs, 1_000);
     const resolver = new SentinelResolver({ target: opts.sentinel!, timeoutMs: opts.timeoutMs, checkMs: heartbeatMs, logger: opts.logger });
