@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages tokengate's demo and end-to-end tests use, from Debian/Ubuntu's
 # archive: nginx (with the auth_request module, as Debian builds it), redis-server (the shared
-# store of several signer instances; the tests start private ones on free ports) and chromium for
+# store of several signer instances; the tests start private ones on free ports), redis-sentinel
+# (the failover suite and `npm run sentinels` run a master, a replica and three sentinels; Debian's
+# package is the same server binary under the name Sentinel mode wants) and chromium for
 # the browser suite (playwright-core drives it and downloads no browser of its own), with
 # fonts-dejavu-core: without recommends a headless chromium may otherwise have no font and draw
 # no text at all. curl too: the server-to-server suite calls through nginx with the real curl
@@ -39,6 +41,7 @@ done
 missing=()
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then missing+=(nginx); fi
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then missing+=(redis-server); fi
+if ! command -v redis-sentinel >/dev/null 2>&1 && [ ! -x /usr/bin/redis-sentinel ]; then missing+=(redis-sentinel); fi
 if [ ! -x "$chromium" ]; then missing+=(chromium fonts-dejavu-core); fi
 if ! command -v curl >/dev/null 2>&1; then missing+=(curl); fi
 if $with_fail2ban && ! command -v fail2ban-regex >/dev/null 2>&1; then missing+=(fail2ban); fi
@@ -50,7 +53,7 @@ if $with_openresty; then
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (nginx, redis-server, curl and $chromium are present)"
+  echo "install-deps: nothing to install (nginx, redis-server, redis-sentinel, curl and $chromium are present)"
   exit 0
 fi
 
@@ -71,4 +74,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-echo "install-deps: done. tokengate runs its own nginx and redis-server on their own ports; Debian's system services (nginx on port 80, redis on 6379) are not used. The browser tests run /usr/bin/chromium headless (CHROMIUM_BIN overrides it)."
+echo "install-deps: done. tokengate runs its own nginx and redis-server on their own ports; Debian's system services (nginx on port 80, redis on 6379, redis-sentinel on 26379) are not used. The browser tests run /usr/bin/chromium headless (CHROMIUM_BIN overrides it)."

@@ -38,10 +38,11 @@ process.on('SIGHUP', () => {
   }
 });
 
-// With no REDIS_URL, the signers get the private redis-server's (see below) when they need a shared
-// store: check the configuration as they will see it (SIGNER_WORKERS above 1 requires REDIS_URL).
-const redisUrlGiven = (process.env.REDIS_URL ?? '') !== '';
-const config = loadConfigOrExit(redisUrlGiven ? process.env : { ...process.env, REDIS_URL: 'redis://127.0.0.1' });
+// With neither REDIS_URL nor REDIS_SENTINELS, the signers get the private redis-server's (see below)
+// when they need a shared store: check the configuration as they will see it (SIGNER_WORKERS above
+// 1 requires Redis).
+const redisGiven = (process.env.REDIS_URL ?? '') !== '' || (process.env.REDIS_SENTINELS ?? '') !== '';
+const config = loadConfigOrExit(redisGiven ? process.env : { ...process.env, REDIS_URL: 'redis://127.0.0.1' });
 const upstream = new URL(config.UPSTREAM_URL);
 if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
   process.stderr.write('npm start: UPSTREAM_URL must be a plain http://host:port for the demo stack\n');
@@ -66,10 +67,10 @@ if (front === 'embedded' && instances > 1) {
 }
 // Several signers must share their sessions and revocations: the given Redis, or a private one.
 const workers = config.SIGNER_WORKERS;
-const privateRedis = (instances > 1 || workers > 1) && !redisUrlGiven;
+const privateRedis = (instances > 1 || workers > 1) && !redisGiven;
 if (privateRedis && !findRedisServer()) {
   const setting = instances > 1 ? `SIGNER_INSTANCES=${instances}` : `SIGNER_WORKERS=${workers}`;
-  process.stderr.write(`npm start: ${setting} without REDIS_URL runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
+  process.stderr.write(`npm start: ${setting} without REDIS_URL or REDIS_SENTINELS runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
   process.exit(2);
 }
 
@@ -140,7 +141,9 @@ for (const p of running.processes.values()) {
 
 /** What the start banner says about the store several processes share. */
 function sharedStore(stack: Stack): string {
-  return stack.redisUrl ? `a private redis-server at ${stack.redisUrl}` : 'REDIS_URL';
+  if (stack.redisUrl) return `a private redis-server at ${stack.redisUrl}`;
+  if (config.REDIS_SENTINELS) return `the Redis master ${JSON.stringify(config.REDIS_SENTINEL_MASTER)} that ${config.REDIS_SENTINELS.length} sentinel(s) name (REDIS_SENTINELS)`;
+  return 'REDIS_URL';
 }
 
 /** What the start banner says about POLICY_FILE. */

@@ -10,6 +10,7 @@ import { createLogger } from './log/logger.js';
 import { loadSecret, SecretError } from './secret/load-secret.js';
 import { importHmacKey } from './tokens/keys.js';
 import { openStore } from './store/open-store.js';
+import { replicationOf, sentinelTarget } from './config/redis-settings.js';
 import { RedisStore } from './store/redis.js';
 import { RedisFailureLimiter } from './throttle/redis-limiter.js';
 import { startClients, type ClientReloader } from './clients/client-reloader.js';
@@ -47,10 +48,25 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
   const storeKey = derive('tokengate store keys v1');
   // Seals each session's claims in Redis, so a changed session is refused rather than signed.
   const integrityKey = derive('tokengate redis integrity v1');
-  if (config.STORE_FAIL_OPEN && config.REDIS_URL !== undefined) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
+  const sentinel = sentinelTarget(config);
+  const redis = config.REDIS_URL !== undefined || sentinel !== undefined;
+  if (config.STORE_FAIL_OPEN && redis) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
+  const replication = replicationOf(config);
   // Sessions, revocations and failed-login counts: in memory, or shared by every instance in Redis.
-  const store = await openStore({ redisUrl: config.REDIS_URL, keyPrefix: config.KEY_PREFIX, timeoutMs: config.REDIS_TIMEOUT_MS, failOpen: config.STORE_FAIL_OPEN, integrityKey, logger });
-  logger.info({ store: store instanceof RedisStore ? 'redis' : 'memory', ...(store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX } : {}) }, 'store opened');
+  const store = await openStore({
+    redisUrl: config.REDIS_URL,
+    sentinel,
+    keyPrefix: config.KEY_PREFIX,
+    timeoutMs: config.REDIS_TIMEOUT_MS,
+    failOpen: config.STORE_FAIL_OPEN,
+    maxStaleMs: config.STORE_MAX_STALE_S * 1000,
+    replication,
+    integrityKey,
+    logger,
+  });
+  const where = sentinel ? { sentinels: sentinel.sentinels.length, master: sentinel.masterName } : {};
+  const fields = store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX, ...where, waitReplicas: replication.replicas, maxStaleS: config.STORE_MAX_STALE_S } : {};
+  logger.info({ store: store instanceof RedisStore ? (sentinel ? 'redis-sentinel' : 'redis') : 'memory', ...fields }, 'store opened');
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
   const key = await importHmacKey(loaded.secret);
   const keyReloader = await prepareKeys(config, key, logger);

@@ -34,6 +34,8 @@ export function answersPing(host: string, port: number, signal: AbortSignal): Pr
 
 export interface RedisServerOptions {
   bin: string;
+  /** Its name in logs (default `redis`). */
+  name?: string;
   host: string;
   port: number;
   /** Its working directory (nothing is persisted: no RDB, no AOF). */
@@ -44,20 +46,25 @@ export interface RedisServerOptions {
    * any user could read it with `ps`.
    */
   password?: string;
+  /** Start as a replica of this master (`replicaof`); it authenticates with `password` too. */
+  replicaOf?: { host: string; port: number };
+  /** More `--name value` settings for the command line (never a secret: `ps` shows them). */
+  extraArgs?: string[];
   logFile?: string;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
 }
 
 /**
- * A private, throw-away redis-server on loopback: no persistence, no password, bound to `host`
+ * A private, throw-away redis-server on loopback: no persistence, bound to `host`
  * only. For the demo stack and the tests; production runs its own Redis. It runs in its own
  * process group (with the guard), so signalling `-pid` reaches the server itself.
  */
 export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProcess> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const configFile = join(opts.dir, 'redis.conf');
-  writeFileSync(configFile, opts.password === undefined ? '' : `requirepass ${opts.password}\n`, { mode: 0o600 });
+  // masterauth too: a master that Sentinel turns into a replica must authenticate to the new one.
+  writeFileSync(configFile, opts.password === undefined ? '' : `requirepass ${opts.password}\nmasterauth ${opts.password}\n`, { mode: 0o600 });
   const args = [
     configFile,
     '--bind', opts.host,
@@ -68,10 +75,12 @@ export function startRedisServer(opts: RedisServerOptions): Promise<ManagedProce
     '--daemonize', 'no',
     // Pub/sub is how instances hear of revocations; never let a slow subscriber be cut off silently.
     '--client-output-buffer-limit', 'pubsub', '0', '0', '0',
+    ...(opts.replicaOf ? ['--replicaof', opts.replicaOf.host, String(opts.replicaOf.port)] : []),
+    ...(opts.extraArgs ?? []),
   ];
   // Under the guard (built to dist/), so it ends with the runner however the runner ends.
   return startProcess({
-    name: 'redis',
+    name: opts.name ?? 'redis',
     command: process.execPath,
     args: [ENTRY.nginxGuard, '--stop-signal', 'SIGTERM', '--', opts.bin, ...args],
     ipc: true,

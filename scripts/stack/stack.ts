@@ -18,7 +18,7 @@ export interface StackOptions {
   workDir: string;
   gateway: { host: string; port: number };
   signer: { host: string; port: number };
-  /** Signer processes behind nginx, on signer.port, signer.port + 1, ... (default 1). They must share a store: REDIS_URL in `env`, or `redis`. */
+  /** Signer processes behind nginx, on signer.port, signer.port + 1, ... (default 1). They must share a store: REDIS_URL or REDIS_SENTINELS in `env`, or `redis`. */
   signerInstances?: number;
   /** Start a private, throw-away redis-server on this loopback port and point the signers at it. */
   redis?: { port: number };

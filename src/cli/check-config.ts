@@ -1,3 +1,4 @@
+import { replicationOf } from '../config/redis-settings.js';
 import type { Config } from '../config/load.js';
 import type { LoadedSecret } from '../secret/load-secret.js';
 import { SecretError } from '../secret/load-secret.js';
@@ -44,8 +45,7 @@ export async function checkConfig(io: CliIo): Promise<number> {
     `keys:     ${describeRing(config, ring)}`,
     ...(ring.kind === 'ring' ? ring.warnings.map((w) => `          warning: ${w.file}: ${w.reason}`) : []),
     `signer:   listens on ${config.SIGNER_HOST}:${config.SIGNER_PORT}, asks ${config.AUTHENTICATE_URL}`,
-    // The URL may hold a password: only whether it is set, and the prefix.
-    config.REDIS_URL === undefined ? 'store:    in memory (one signer instance)' : `store:    Redis (REDIS_URL set), keys under ${JSON.stringify(config.KEY_PREFIX)}${config.STORE_FAIL_OPEN ? ', STORE_FAIL_OPEN=true' : ''}`,
+    storeLine(config),
     `browsers: ${config.PUBLIC_ORIGIN}${config.COOKIE_SECURE ? '' : ' (COOKIE_SECURE=false: cookies over plain http)'}`,
     policy.line,
     clients.line,
@@ -54,6 +54,18 @@ export async function checkConfig(io: CliIo): Promise<number> {
   ];
   io.out.write(`configuration OK\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   return EXIT.ok;
+}
+
+/** The URL may hold a password: only whether it is set, the sentinels' count and master name, and the prefix. */
+function storeLine(config: Config): string {
+  if (config.REDIS_URL === undefined && config.REDIS_SENTINELS === undefined) return 'store:    in memory (one signer instance)';
+  const where =
+    config.REDIS_SENTINELS === undefined
+      ? 'Redis (REDIS_URL set)'
+      : `Redis through ${config.REDIS_SENTINELS.length} sentinel(s), master ${JSON.stringify(config.REDIS_SENTINEL_MASTER)}${config.REDIS_SENTINEL_TLS ? ' over TLS' : ''}`;
+  const { replicas, timeoutMs, unmet } = replicationOf(config);
+  const wait = replicas > 0 ? `, writes wait for ${replicas} replica(s) (${unmet} after ${timeoutMs} ms)` : '';
+  return `store:    ${where}, keys under ${JSON.stringify(config.KEY_PREFIX)}${wait}${config.STORE_FAIL_OPEN ? ', STORE_FAIL_OPEN=true' : ''}`;
 }
 
 function secretLine(config: Config, secret: LoadedSecret | 'missing'): string {

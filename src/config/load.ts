@@ -59,11 +59,36 @@ function crossChecks(config: Partial<Config>): ConfigProblem[] {
     });
   }
   // The memory store is per process: several workers would each keep their own revocations.
-  if (config.SIGNER_WORKERS !== undefined && config.SIGNER_WORKERS > 1 && 'REDIS_URL' in config && config.REDIS_URL === undefined) {
+  if (config.SIGNER_WORKERS !== undefined && config.SIGNER_WORKERS > 1 && 'REDIS_URL' in config && config.REDIS_URL === undefined && 'REDIS_SENTINELS' in config && config.REDIS_SENTINELS === undefined) {
     problems.push({
       variable: 'SIGNER_WORKERS',
-      message: `${config.SIGNER_WORKERS} worker processes share sessions, revocations and login-failure counts only through Redis: set REDIS_URL, or SIGNER_WORKERS=1`,
+      message: `${config.SIGNER_WORKERS} worker processes share sessions, revocations and login-failure counts only through Redis: set REDIS_URL (or REDIS_SENTINELS), or SIGNER_WORKERS=1`,
     });
+  }
+  problems.push(...sentinelChecks(config));
+  return problems;
+}
+
+/** REDIS_URL or REDIS_SENTINELS, never both, and the Sentinel settings only beside REDIS_SENTINELS. */
+function sentinelChecks(config: Partial<Config>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const sentinels = config.REDIS_SENTINELS !== undefined;
+  if (sentinels && config.REDIS_URL !== undefined) {
+    problems.push({ variable: 'REDIS_SENTINELS', message: 'set REDIS_URL (one Redis server) or REDIS_SENTINELS (a master the sentinels name), not both' });
+  }
+  if (sentinels && 'REDIS_SENTINEL_MASTER' in config && config.REDIS_SENTINEL_MASTER === undefined) {
+    problems.push({ variable: 'REDIS_SENTINEL_MASTER', message: 'is required with REDIS_SENTINELS: the name the sentinels monitor the master under' });
+  }
+  const onlyWithSentinels = ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_USERNAME', 'REDIS_PASSWORD'] as const;
+  if (!sentinels && 'REDIS_SENTINELS' in config) {
+    const inUrl = config.REDIS_URL !== undefined ? ' (with REDIS_URL, put the user name and password in the URL)' : '';
+    for (const name of onlyWithSentinels) {
+      if (config[name] !== undefined) problems.push({ variable: name, message: `is only used with REDIS_SENTINELS, which is not set${name.startsWith('REDIS_SENTINEL') ? '' : inUrl}` });
+    }
+    if (config.REDIS_SENTINEL_TLS === true) problems.push({ variable: 'REDIS_SENTINEL_TLS', message: `is only used with REDIS_SENTINELS, which is not set${config.REDIS_URL !== undefined ? ' (with REDIS_URL, use rediss://)' : ''}` });
+  }
+  for (const [user, password] of [['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'], ['REDIS_USERNAME', 'REDIS_PASSWORD']] as const) {
+    if (config[user] !== undefined && password in config && config[password] === undefined) problems.push({ variable: user, message: `needs ${password}: Redis authenticates a user name only with its password` });
   }
   return problems;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseTrustedProxies } from '../http/trusted-proxies.js';
 import { parseClaimHeaders } from '../auth/claim-headers.js';
 import { KEY_ALGS } from '../keys/algorithms.js';
+import { parseNodes } from '../store/redis-target.js';
 
 /** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */
 export interface Variable<T> {
@@ -51,6 +52,17 @@ const trustedProxies = z.string().transform((list, ctx) => {
   return z.NEVER;
 });
 
+/** `host:port,...` of the sentinels, every bad entry reported by its text. */
+const sentinelList = z.string().transform((list, ctx) => {
+  const parsed = parseNodes(list);
+  if (parsed.ok) return parsed.nodes;
+  for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
+
+/** A Redis ACL user name or password: printable, no spaces (they would not survive a config file or a URL unquoted). */
+const redisCredential = z.string().max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 /** `claim:X-Auth-Name,...`, every bad entry reported by its text. */
 const claimHeaders = z.string().transform((list, ctx) => {
   const parsed = parseClaimHeaders(list);
@@ -64,7 +76,7 @@ export const variables = {
   SIGNER_HOST: variable({ doc: 'Address the signer listens on. Keep it private: only nginx talks to it.', default: '127.0.0.1', schema: host }),
   SIGNER_PORT: variable({ doc: 'Port the signer listens on.', default: '9000', schema: port }),
   SIGNER_WORKERS: variable({
-    doc: 'Signer processes on this machine, all on `SIGNER_HOST`:`SIGNER_PORT` (node `cluster`): 1 to 64, or `auto` for one per CPU. Above 1 they share sessions, revocations and login-failure counts through Redis, so `REDIS_URL` is required (`npm start` runs a private redis-server when it is unset); `GET /metrics` adds up every worker, and SIGHUP and SIGTERM reach them all. The embedded front runs as many.',
+    doc: 'Signer processes on this machine, all on `SIGNER_HOST`:`SIGNER_PORT` (node `cluster`): 1 to 64, or `auto` for one per CPU. Above 1 they share sessions, revocations and login-failure counts through Redis, so `REDIS_URL` or `REDIS_SENTINELS` is required (`npm start` runs a private redis-server when neither is set); `GET /metrics` adds up every worker, and SIGHUP and SIGTERM reach them all. The embedded front runs as many.',
     default: '1',
     schema: z
       .string()
@@ -209,6 +221,37 @@ export const variables = {
       .refine((s) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol), 'must be a redis:// or rediss:// URL')
       .optional(),
   }),
+  REDIS_SENTINELS: variable({
+    doc: 'Instead of `REDIS_URL` (never both): the Redis Sentinels to ask where the master is, `host:port` comma-separated (three or more, on separate machines). The store, the login counters, the client nonces and the revocation feed then follow a failover by themselves: a lost connection, or a sentinel naming another master, makes each connection ask the sentinels again and move to the master they name (checked with `ROLE`). See docs/high-availability.md.',
+    schema: sentinelList.optional(),
+  }),
+  REDIS_SENTINEL_MASTER: variable({
+    doc: 'With `REDIS_SENTINELS` (and required by it): the name the sentinels monitor the master under (`sentinel monitor <name> ...`).',
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ -').optional(),
+  }),
+  REDIS_SENTINEL_USERNAME: variable({
+    doc: 'With `REDIS_SENTINELS`: the ACL user to authenticate to the sentinels as (with `REDIS_SENTINEL_PASSWORD`). Unset: `default`.',
+    schema: redisCredential.optional(),
+  }),
+  REDIS_SENTINEL_PASSWORD: variable({
+    doc: 'With `REDIS_SENTINELS`: the sentinels\' password (their `requirepass`, or the ACL user\'s). Unset: the sentinels ask for none. Never logged.',
+    secret: true,
+    schema: redisCredential.optional(),
+  }),
+  REDIS_USERNAME: variable({
+    doc: 'With `REDIS_SENTINELS`: the ACL user to authenticate to the master and replicas as (with `REDIS_PASSWORD`). With `REDIS_URL`, put it in the URL instead.',
+    schema: redisCredential.optional(),
+  }),
+  REDIS_PASSWORD: variable({
+    doc: 'With `REDIS_SENTINELS`: the password of the master and replicas (`requirepass`, or the ACL user\'s). With `REDIS_URL`, put it in the URL instead. Never logged.',
+    secret: true,
+    schema: redisCredential.optional(),
+  }),
+  REDIS_SENTINEL_TLS: variable({
+    doc: 'With `REDIS_SENTINELS`: talk TLS to the sentinels and to the master they name (certificates checked against Node\'s CAs; add yours with `NODE_EXTRA_CA_CERTS`). With `REDIS_URL`, use `rediss://` instead.',
+    default: 'false',
+    schema: bool,
+  }),
   KEY_PREFIX: variable({
     doc: 'Prefix of every Redis key tokengate writes, so several gateways (or other apps) can share one Redis.',
     default: 'tokengate:',
@@ -219,10 +262,34 @@ export const variables = {
     default: '1000',
     schema: int(50, 30000),
   }),
+  REDIS_WAIT_REPLICAS: variable({
+    doc: 'How many replicas must have every store write (a session, a refresh rotation or reuse detection, a logout or revocation, a client nonce) before it is answered as done: the signer sends `WAIT` after each one, so a failover to a replica that has it loses nothing acknowledged. `auto`: 1 with `REDIS_SENTINELS`, 0 with `REDIS_URL` (no `WAIT`). Login-failure counters are never waited for.',
+    default: 'auto',
+    schema: z
+      .string()
+      .regex(/^(?:auto|\d+)$/, 'must be auto or a whole number between 0 and 16')
+      .transform((s) => (s === 'auto' ? undefined : Number(s)))
+      .pipe(z.number().int().min(0, 'must be at least 0').max(16, 'must be at most 16').optional()),
+  }),
+  REDIS_WAIT_MS: variable({
+    doc: '`WAIT`\'s timeout: how long the replicas have to acknowledge the writes before it. One `WAIT` is out per connection at a time and covers every write sent before it, so a write may wait up to twice this, on top of `REDIS_TIMEOUT_MS`.',
+    default: '500',
+    schema: int(10, 10000),
+  }),
+  REDIS_WAIT_UNMET: variable({
+    doc: 'What a write that fewer than `REDIS_WAIT_REPLICAS` replicas acknowledged in `REDIS_WAIT_MS` becomes. `fail`: the request answers `503` with `Retry-After` (a new session, a rotation and a nonce are undone on the master; a logout or revocation stays in force there and in every signer\'s copy, as it only refuses more), so nothing answered as done can be lost in a failover, and writes stop while no replica answers: run two replicas. `accept`: answered as done all the same (logged): writes go on, and what no replica had is lost if the master dies before one catches up.',
+    default: 'fail',
+    schema: z.enum(['fail', 'accept'], { error: 'must be fail or accept' }),
+  }),
   STORE_FAIL_OPEN: variable({
-    doc: 'With Redis unreachable, `false` refuses what needs the store with `503`; `true` lets revocation checks pass on the last known revocation list instead (logged as a warning). Logins, refreshes and logouts need the store either way.',
+    doc: 'With Redis unreachable for longer than `STORE_MAX_STALE_S`, `false` refuses what needs the store with `503`; `true` lets revocation checks pass on the last known revocation list for as long as it lasts (logged as a warning). Logins, refreshes and logouts need the store either way.',
     default: 'false',
     schema: bool,
+  }),
+  STORE_MAX_STALE_S: variable({
+    doc: 'With Redis, how long after its copy of the revocation list lost touch with Redis (a failover, a restart) a signer still answers revocation checks from it, so `/verify` keeps passing valid tokens; then it fails closed (`503`). While no master takes writes nobody can revoke anything, and every signer applies its own logouts at once, so what it can miss is a revocation another signer wrote to a Redis this one cannot reach. `0`: fail closed at once. Keep it above the sentinels\' `down-after-milliseconds` plus the promotion (2 s or so). See docs/high-availability.md.',
+    default: '10',
+    schema: int(0, 300),
   }),
   LOGIN_WINDOW_S: variable({
     doc: 'The window failed logins are counted in, in seconds.',
@@ -258,7 +325,7 @@ export const variables = {
     schema: z.enum(['auto', 'nginx', 'openresty', 'embedded']),
   }),
   SIGNER_INSTANCES: variable({
-    doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... They share `REDIS_URL`; when it is unset, `npm start` runs a private, throw-away redis-server for them (installed by `npm run install-deps`).',
+    doc: '`npm start` only: how many signer processes to run behind nginx, on `SIGNER_PORT`, `SIGNER_PORT`+1, ... They share `REDIS_URL` or `REDIS_SENTINELS`; when neither is set, `npm start` runs a private, throw-away redis-server for them (installed by `npm run install-deps`).',
     default: '1',
     schema: int(1, 16),
   }),

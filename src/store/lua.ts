@@ -56,7 +56,9 @@ return 1
  * KEYS: session hash, revoked set. ARGV: presented jti, next jti, now, grace, next token's
  * expiry or '', reuse revocation deadline or '', the session's revoked member, margin, channel,
  * then '1', address, user agent when the refresher's client is known (it becomes the last seen).
- * Returns {'rotated'|'grace', claims, end, MAC or nil}, {'reused', deadline} or {'unknown'}.
+ * Returns {'rotated', claims, end, previous 'prev' or '', previous 'rot', previous 'dead', MAC or
+ * nil} (what UNROTATE needs), {'grace', claims, end, MAC or nil}, {'reused', deadline} or
+ * {'unknown'}.
  */
 export const ROTATE_REFRESH = `${REVOKE_FN}
 local f = redis.call('HMGET', KEYS[1], 'claims', 'exp', 'dead', 'cur', 'prev', 'rot', 'mac')
@@ -70,7 +72,7 @@ if presented == f[4] then
   redis.call('HSET', KEYS[1], 'prev', presented, 'cur', ARGV[2], 'rot', ARGV[3], 'dead', deadAt)
   if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'ip', ARGV[11], 'ua', ARGV[12]) end
   redis.call('EXPIREAT', KEYS[1], math.ceil(deadAt))
-  return {'rotated', f[1], f[2], f[7]}
+  return {'rotated', f[1], f[2], f[5] or '', f[6] or '0', f[3], f[7]}
 end
 if f[5] and presented == f[5] and now - tonumber(f[6]) < tonumber(ARGV[4]) then return {'grace', f[1], f[2], f[7]} end
 redis.call('DEL', KEYS[1])
@@ -149,3 +151,33 @@ for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) d
 end
 return out
 `;
+
+/**
+ * KEYS: session hash. ARGV: the rotated-away (presented) jti, the jti it was rotated to, and the
+ * session's 'prev', 'rot' and 'dead' before the rotation (ROTATE_REFRESH's answer). Puts the
+ * rotation back while nothing has happened since (the new jti is still current): a rotation too
+ * few replicas acknowledged, answered 503, so that the client's retry with the same refresh
+ * token works instead of looking like reuse. Unguarded. Returns 1 when undone, else 0.
+ */
+export const UNROTATE = `
+if redis.call('HGET', KEYS[1], 'cur') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'cur', ARGV[1], 'rot', ARGV[4], 'dead', ARGV[5])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'prev') else redis.call('HSET', KEYS[1], 'prev', ARGV[3]) end
+redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[5])))
+return 1
+`;
+
+/**
+ * KEYS: session hash, the user's session index. ARGV: sid, its first refresh jti. Removes a
+ * session CREATE_SESSION just wrote (too few replicas acknowledged it, and the login answered
+ * 503), unless it was used since. Unguarded. Returns 1 when removed, else 0.
+ */
+export const UNCREATE_SESSION = `
+if redis.call('HGET', KEYS[1], 'cur') ~= ARGV[2] or redis.call('HEXISTS', KEYS[1], 'prev') == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** KEYS: the nonce's key. Forgets a nonce CLAIM_NONCE just recorded (too few replicas acknowledged it, and the client was answered 503), so its retry is no replay. */
+export const UNCLAIM_NONCE = `return redis.call('DEL', KEYS[1])`;

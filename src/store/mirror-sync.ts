@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { describeRedisError, withTimeout } from './redis-errors.js';
-import type { RedisClient, RedisCommands } from './redis-connection.js';
+import type { RedisCommands } from './redis-connection.js';
+import type { RedisLink } from './redis-link.js';
 import { KEYS, parseMessage, parseRevocation } from './redis-keys.js';
 import type { RevocationMirror } from './revocation-mirror.js';
 
@@ -11,7 +12,7 @@ const SCAN_COUNT = '1000';
 const zscanReply = z.tuple([z.string(), z.array(z.string())]);
 
 export interface MirrorSyncOptions {
-  subscriber: RedisClient;
+  subscriber: RedisLink;
   commands: RedisCommands;
   mirror: RevocationMirror;
   logger: Logger;
@@ -31,6 +32,8 @@ export interface MirrorSyncOptions {
 export class MirrorSync {
   private synced = false;
   private everSynced = false;
+  /** When (performance.now()) it last fell out of sync. */
+  private lostAt = 0;
   /** Bumped whenever the subscriber may have missed a message: a load that spans it does not count. */
   private epoch = 0;
   private subscribed = false;
@@ -60,6 +63,12 @@ export class MirrorSync {
   /** Whether the mirror has been loaded at least once: before, it knows of no revocation at all. */
   get loadedOnce(): boolean {
     return this.everSynced;
+  }
+
+  /** How long it has been out of sync, in ms: 0 while in sync, Infinity before the first load. */
+  staleForMs(): number {
+    if (this.synced) return 0;
+    return this.everSynced ? performance.now() - this.lostAt : Infinity;
   }
 
   /** Resolves true once in sync, or false after `ms` (or at close). */
@@ -93,6 +102,7 @@ export class MirrorSync {
     this.epoch++;
     if (!this.synced) return;
     this.synced = false;
+    this.lostAt = performance.now();
     if (!this.closed) this.opts.logger.warn({ reason }, 'revocation list out of sync with Redis; reloading once Redis answers');
   }
 

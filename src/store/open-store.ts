@@ -1,21 +1,30 @@
 import type { Logger } from '../log/logger.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
+import type { SentinelTarget } from './redis-target.js';
+import type { Replication } from './replication.js';
 
 export interface OpenStoreOptions {
-  /** REDIS_URL; the memory store when absent. */
+  /** REDIS_URL; with neither it nor `sentinel`, the memory store. */
   redisUrl?: string | undefined;
+  /** REDIS_SENTINELS and the variables beside it (never with `redisUrl`). */
+  sentinel?: SentinelTarget | undefined;
   keyPrefix: string;
   timeoutMs: number;
   failOpen: boolean;
-  /** Required with `redisUrl`: 32 secret bytes derived from the signing secret (`RedisStoreOptions.integrityKey`). */
+  /** STORE_MAX_STALE_S, in ms (`RedisStoreOptions.maxStaleMs`). */
+  maxStaleMs?: number;
+  /** REDIS_WAIT_* (`RedisStoreOptions.replication`). */
+  replication?: Replication | undefined;
+  /** Required with Redis: 32 secret bytes derived from the signing secret (`RedisStoreOptions.integrityKey`). */
   integrityKey?: Uint8Array | undefined;
   logger: Logger;
   nowS?: () => number;
 }
 
 /**
- * The store the configuration asks for: in memory, or Redis.
+ * The store the configuration asks for: in memory, or Redis (one server, or the master the
+ * sentinels name).
  *
  * With Redis, start never waits for Redis for long: it waits at most twice `timeoutMs` for the
  * revocation list to load (so a normal start is ready at once), then starts *degraded*. A signer
@@ -25,10 +34,11 @@ export interface OpenStoreOptions {
  * open needs a list to fail open on: until the first load, revocation checks fail closed anyway.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<MemoryStore | RedisStore> {
-  if (opts.redisUrl === undefined) return new MemoryStore(opts.nowS);
+  if (opts.redisUrl === undefined && opts.sentinel === undefined) return new MemoryStore(opts.nowS);
   if (opts.integrityKey === undefined) throw new TypeError('the Redis store needs an integrityKey');
   const store = RedisStore.start({ ...opts, url: opts.redisUrl, integrityKey: opts.integrityKey });
-  if (!(await store.waitUntilSynced(2 * opts.timeoutMs))) {
+  // Through sentinels, one question more before the first connection.
+  if (!(await store.waitUntilSynced((opts.sentinel ? 3 : 2) * opts.timeoutMs))) {
     const failOpen = opts.failOpen ? ' (STORE_FAIL_OPEN applies only once the revocation list has loaded)' : '';
     opts.logger.warn(`Redis is unreachable: starting degraded (not ready, store calls answer 503) until it answers${failOpen}`);
   }

@@ -136,6 +136,17 @@ describe('tokengate (the CLI)', () => {
       expect(res.stdout + res.stderr).not.toContain('redis.internal');
     });
 
+    it('says the store goes through Redis Sentinel, with the writes waiting for a replica, without printing a password', () => {
+      const env = { REDIS_SENTINELS: '10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379', REDIS_SENTINEL_MASTER: 'tg', REDIS_PASSWORD: 'hunter2-password', REDIS_SENTINEL_PASSWORD: 'hunter3-password' };
+      const res = run(['check-config'], env);
+      expect(res.status).toBe(0);
+      expect(res.stdout).toContain('store:    Redis through 3 sentinel(s), master "tg", keys under "tokengate:", writes wait for 1 replica(s) (fail after 500 ms)');
+      expect(res.stdout + res.stderr).not.toMatch(/hunter[23]/);
+      const both = run(['check-config'], { ...env, REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(both.status).toBe(1);
+      expect(both.stderr).toMatch(/- REDIS_SENTINELS: .*not both/);
+    });
+
     it('refuses a secret file that is too short, naming the file, not its content', () => {
       const cwd = workDir();
       mkdirSync(join(cwd, 'secrets'));

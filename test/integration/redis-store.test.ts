@@ -312,6 +312,30 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
   );
 
   it(
+    'answers revocation checks from the last known list for maxStaleMs after losing Redis, then fails closed, and recovers',
+    async () => {
+      const { logger, lines } = capturingLogger();
+      const store = await redisStore(redis().url, { keyPrefix: prefix(), maxStaleMs: 1_000, logger });
+      const revoked = id('jti');
+      await store.revokeToken(revoked, nowS() + 600);
+      await redis().stop();
+      await eventually('the mirror is out of sync', async () => (lines.some((line) => line.includes('out of sync')) ? true : undefined));
+      const lostAt = performance.now();
+      expect((await store.health()).ok).toBe(false);
+      expect(await store.isRevoked(revoked, undefined, nowS())).toBe(true);
+      expect(await store.isRevoked(id('jti'), undefined, nowS())).toBe(false);
+      await sleep(1_000 - (performance.now() - lostAt) + 50);
+      await expect(store.isRevoked(id('jti'), undefined, nowS())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await redis().start();
+      await healthy(store);
+      // The restarted Redis is empty; this instance's copy still refuses what it knew.
+      expect(await store.isRevoked(revoked, undefined, nowS())).toBe(true);
+      expect(await store.isRevoked(id('jti'), undefined, nowS())).toBe(false);
+    },
+    FAULT_TEST_MS,
+  );
+
+  it(
     'starts degraded when Redis is down, within a bounded time, and becomes ready when it comes',
     async () => {
       await redis().stop();

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { ENTRY, MAIN_CONF, NGINX_DIR, ROOT, STOCK_SNIPPETS, TEMPLATE } from '../../scripts/stack/paths.js';
 import { parseConfig } from '../../src/config/load.js';
+import { replicationOf } from '../../src/config/redis-settings.js';
 import { variables } from '../../src/config/variables.js';
 import { exampleConfig } from '../../upstream-example/config.js';
 
@@ -381,6 +382,89 @@ describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
   });
 });
 
+// --- docker-compose.sentinel.yml: several signers on a master, its replicas and three sentinels ---
+
+describe('docker-compose.sentinel.yml, on top of docker-compose.yml', () => {
+  const overlayFile = z.object({
+    services: z.record(
+      z.string(),
+      service.extend({
+        deploy: z.looseObject({ replicas: z.number().optional() }).optional(),
+        user: z.string().optional(),
+        read_only: z.boolean().optional(),
+        cap_drop: z.array(z.string()).optional(),
+        networks: z.array(z.string()).optional(),
+        command: z.array(z.string()).optional(),
+      }),
+    ),
+    networks: z.record(z.string(), z.looseObject({ internal: z.boolean().optional() })).default({}),
+  });
+  const before = interpolated.length;
+  const overlay = overlayFile.parse(unescapeDollars(parse(read('docker-compose.sentinel.yml'))));
+  const of = (name: string) => overlay.services[name] ?? expect.unreachable(`no service ${name}`);
+  const sentinelNames = Object.keys(overlay.services).filter((n) => /^sentinel-\d+$/.test(n));
+  const dataNames = ['redis-master', 'redis-replica'];
+  const signerOverlay = of('signer');
+  /** What a sentinel's command writes into its configuration file. */
+  const sentinelConfig = (name: string) => of(name).command?.join(' ') ?? '';
+  const merged = parseConfig({ ...image('signer').env, ...signerOverlay.environment });
+
+  it('uses no host-environment interpolation either', () => {
+    expect(interpolated.slice(before)).toEqual([]);
+  });
+
+  it('adds a master, a replica service, three sentinels, and overrides only the signer', () => {
+    expect(Object.keys(overlay.services).sort()).toEqual(['redis-master', 'redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'signer']);
+    for (const name of [...dataNames, ...sentinelNames]) expect(compose.services[name], name).toBeUndefined();
+  });
+
+  it.each([...dataNames, 'sentinel-1', 'sentinel-2', 'sentinel-3'])('runs %s from a pinned Redis image, unprivileged, read-only, with a health check and no published port', (name) => {
+    const s = of(name);
+    expect(s.image).toMatch(/^redis:\d+(?:\.\d+)*-alpine$/);
+    expect(s.build).toBeUndefined();
+    expect(s.ports ?? []).toEqual([]);
+    expect(s.healthcheck).toBeDefined();
+    expect([s.user, s.read_only, s.cap_drop]).toEqual(['redis', true, ['ALL']]);
+  });
+
+  it('runs two replicas of the master, so a failover leaves the new master one to wait for', () => {
+    expect(of('redis-replica').command?.join(' ')).toMatch(/--replicaof redis-master 6379\b/);
+    expect(of('redis-replica').deploy?.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has every sentinel monitor the master by the name the signers ask for, with a majority quorum, on the port the signers dial', () => {
+    if (!merged.ok) expect.unreachable(JSON.stringify(merged.problems));
+    const { REDIS_SENTINELS: listed, REDIS_SENTINEL_MASTER: name } = merged.config;
+    expect(listed?.map((n) => n.host).sort()).toEqual(sentinelNames.sort());
+    expect(sentinelNames.length).toBeGreaterThanOrEqual(3);
+    for (const sentinel of listed ?? []) {
+      const config = sentinelConfig(sentinel.host);
+      expect(config).toContain(`port ${sentinel.port}\\n`);
+      const [, monitored, host, port, quorum] = /sentinel monitor (\S+) (\S+) (\d+) (\d+)/.exec(config) ?? [];
+      expect([monitored, host, port]).toEqual([name, 'redis-master', '6379']);
+      expect(Number(quorum)).toBeGreaterThan(sentinelNames.length / 2);
+      expect(config).toMatch(/sentinel resolve-hostnames yes/);
+      expect(config).toMatch(new RegExp(`sentinel down-after-milliseconds ${name} \\d+`));
+    }
+  });
+
+  it('points every signer at the sentinels, never at REDIS_URL, with writes that wait for a replica', () => {
+    if (!merged.ok) expect.unreachable(JSON.stringify(merged.problems));
+    expect(merged.config.REDIS_URL).toBeUndefined();
+    expect(replicationOf(merged.config).replicas).toBe(1);
+    expect(signerOverlay.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(signerOverlay.depends_on).sort()).toEqual(['redis-replica', ...sentinelNames].sort());
+    for (const dependency of Object.values(signerOverlay.depends_on)) expect(dependency.condition).toBe('service_healthy');
+  });
+
+  it('keeps Redis and the sentinels on an internal network of their own that only the signers join', () => {
+    expect(overlay.networks.store?.internal).toBe(true);
+    for (const name of [...dataNames, ...sentinelNames]) expect(of(name).networks, name).toEqual(['store']);
+    expect(signerOverlay.networks).toEqual(['default', 'store']);
+    for (const name of ['nginx', 'upstream']) expect((svc(name) as { networks?: unknown }).networks, name).toBeUndefined();
+  });
+});
+
 describe('docker-compose.yml and the client address', () => {
   it("trusts X-Real-IP from the private ranges Docker networks use, where nginx's address lies, and from nowhere public", () => {
     const signer = parseConfig(image('signer').env);
@@ -400,7 +484,7 @@ describe('the compose files against the Compose Specification JSON schema', () =
   const { $schema: _meta, ...schema } = JSON.parse(readFileSync(join(ROOT, 'node_modules/dclint/schemas/compose.schema.json'), 'utf8')) as Record<string, unknown>;
   const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
 
-  it.each(['docker-compose.yml', 'docker-compose.redis.yml'])('%s is a valid Compose file', (file) => {
+  it.each(['docker-compose.yml', 'docker-compose.redis.yml', 'docker-compose.sentinel.yml'])('%s is a valid Compose file', (file) => {
     const valid = validate(parse(read(file)));
     expect(validate.errors ?? [], file).toEqual([]);
     expect(valid).toBe(true);

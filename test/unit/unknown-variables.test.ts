@@ -47,7 +47,7 @@ describe('variables that look like tokengate settings', () => {
     ['TOKENGATE_WHATEVER', 'it shares no word with any setting'],
     ['TOKENGATE_PORT', 'SIGNER_PORT and GATEWAY_PORT are as likely'],
     ['SIGNER_TIMEOUT_MS', 'three *_TIMEOUT_MS settings are as likely'],
-    ['REDIS_PASSWORD', 'REDIS_URL and REDIS_TIMEOUT_MS are as likely'],
+    ['REDIS_DATABASE', 'REDIS_URL, REDIS_PASSWORD and the other REDIS_* are as likely'],
     ['JWT_ZZZ_S', 'a unit word alone says nothing'],
   ])('reports %s without a suggestion: %s', (name) => {
     expect(find(name)).toEqual([{ variable: name }]);
