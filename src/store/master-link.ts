@@ -28,6 +28,12 @@ export interface MasterLinkOptions {
  * from the others may still name the old one), resubscribes, and is `ready` again. It retries
  * for ever until closed. Commands sent while it has no master fail at once: the store answers
  * 503 during the failover, and never queues a write for a master that may no longer be one.
+ *
+ * Hand-written beside node-redis's own `createSentinel`, which this store cannot use: its pub/sub
+ * moves subscriptions to a new master without telling the revocation mirror it may have missed a
+ * message; its commands wait (polling the sentinels) while there is no master instead of failing
+ * at once; and two commands in a row may reach two masters, so a `WAIT` on the new one could
+ * vouch for a write on the old one. Each node connection is still node-redis's plain client.
  */
 export class MasterLink extends EventEmitter implements RedisLink {
   private client: RedisClient | undefined;
