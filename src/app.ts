@@ -7,7 +7,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { requestId } from './log/request-id.js';
 import { requestLog } from './log/request-log.js';
 import { countLogins, noteErrorCode } from './metrics/count-logins.js';
-import { metricsRouter } from './metrics/metrics-router.js';
+import { metricsRouter } from './routes/metrics.js';
 import { adminPageRouter } from './routes/admin-page.js';
 import { adminApiRouter } from './routes/admin-api.js';
 import { discoveryRouter } from './routes/discovery.js';

@@ -1,5 +1,5 @@
 import { splitJwtParams } from '../tokens/query-token.js';
-import { normalizePath } from '../front/normalize-path.js';
+import { normalizePath } from '../http/normalize-path.js';
 
 /** Longer than any path a browser needs to come back to; longer input is refused, not truncated. */
 export const MAX_RETURN_TO_LENGTH = 2048;

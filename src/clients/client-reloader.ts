@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { errnoCode } from '../keys/errors.js';
-import { startDirReloader } from '../server/dir-reloader.js';
+import { startDirReloader } from '../files/dir-reloader.js';
 import { keyFingerprint } from './public-key.js';
 import { ClientsError, loadClients, type ClientRegistry, type ClientsSource } from './registry.js';
 

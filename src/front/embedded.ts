@@ -18,7 +18,7 @@ import { logoutRouter } from '../routes/logout.js';
 import { refreshRouter } from '../routes/refresh.js';
 import { withSessionCookies } from './session-cookies.js';
 import { setCookieValues, type SessionCookies } from '../session/cookies.js';
-import { encodePath, isAuthenticatePath, normalizePath } from './normalize-path.js';
+import { encodePath, isAuthenticatePath, normalizePath } from '../http/normalize-path.js';
 import { appHeaders, type HeaderLines } from './app-headers.js';
 import { appHost } from './app-host.js';
 import { dropInvalidHeaders } from './drop-invalid-headers.js';

@@ -5,7 +5,7 @@ const [{ serve }, { createEmbeddedFront }, { createCore }, { createAdminApp }] =
   import('../server/serve.js'),
   import('./embedded.js'),
   import('../core.js'),
-  import('../admin/admin-app.js'),
+  import('./admin-app.js'),
 ]);
 await serve({
   name: 'embedded front',

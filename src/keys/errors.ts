@@ -19,7 +19,5 @@ export class KeyRingError extends Error {
   }
 }
 
-/** The errno code of a file-system error, if it has one. */
-export function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
-}
+/** The errno code of a file-system error (it lives in files/, with the directory watcher the reloaders share). */
+export { errnoCode } from '../files/errno.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { startDirReloader } from '../server/dir-reloader.js';
+import { startDirReloader } from '../files/dir-reloader.js';
 import { ACTIVE_FILE } from './algorithms.js';
 import { errnoCode, KeyRingError } from './errors.js';
 import type { OpenedKeys } from './open-keys.js';

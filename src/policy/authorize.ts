@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { normalizePath } from '../front/normalize-path.js';
+import { normalizePath } from '../http/normalize-path.js';
 import { loggedPath } from '../log/logged-path.js';
 import type { Match, Policy } from './policy.js';
 import { meets, type Claims } from './requirement.js';

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { startDirReloader } from '../server/dir-reloader.js';
+import { startDirReloader } from '../files/dir-reloader.js';
 import { loadPolicy, PolicyError, type LoadedPolicy } from './load-policy.js';
 import type { Policy } from './policy.js';
 

@@ -23,7 +23,7 @@ export interface Policy {
   rules: readonly Rule[];
   default: Requirement;
   caseSensitive: boolean;
-  /** The request's rule: `path` normalised (`front/normalize-path.ts`); `method` undefined matches no rule that lists methods. */
+  /** The request's rule: `path` normalised (`http/normalize-path.ts`); `method` undefined matches no rule that lists methods. */
   match(method: string | undefined, path: string): Match;
 }
 

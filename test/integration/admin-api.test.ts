@@ -3,7 +3,7 @@ import request from 'supertest';
 import { SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { adminKeyFor, signAdminToken, type AdminRequest } from '../../src/admin/admin-credential.js';
-import { createAdminApp } from '../../src/admin/admin-app.js';
+import { createAdminApp } from '../../src/front/admin-app.js';
 import { createApp } from '../../src/app.js';
 import { createCore } from '../../src/core.js';
 import { createEmbeddedFront } from '../../src/front/embedded.js';

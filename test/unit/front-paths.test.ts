@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodePath, isAuthenticatePath, normalizePath } from '../../src/front/normalize-path.js';
+import { encodePath, isAuthenticatePath, normalizePath } from '../../src/http/normalize-path.js';
 import { splitJwtParams } from '../../src/tokens/query-token.js';
 import { withoutJwtParam } from '../../src/front/without-jwt-param.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ALGS, type KeyAlg } from '../../src/keys/algorithms.js';
 import { KeyRingError } from '../../src/keys/errors.js';
 import { startKeyReloader, type KeyReloader } from '../../src/keys/key-reloader.js';
-import { dirFingerprint } from '../../src/server/dir-reloader.js';
+import { dirFingerprint } from '../../src/files/dir-reloader.js';
 import { openKeys } from '../../src/keys/open-keys.js';
 import { addKey, ensureKeyRing, retireKey, setActive } from '../../src/keys/operations.js';
 import type { TokenKeys } from '../../src/keys/token-keys.js';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { allowOnly } from '../routes/body.js';
-import { ROUTING } from '../routes/routing.js';
-import type { Metrics } from './metrics.js';
+import { allowOnly } from './body.js';
+import { ROUTING } from './routing.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /**
  * `GET /metrics` in Prometheus text format, on the signer's own port only: the nginx template

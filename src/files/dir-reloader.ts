@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../keys/errors.js';
+import { errnoCode } from './errno.js';
 
 export interface DirReloaderOptions<T> {
   /** The directory watched for changes (KEYS_DIR, CLIENTS_DIR). */
