@@ -7,6 +7,7 @@ import { findExecutable } from './find-executable.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { ENTRY } from './paths.js';
 import { freePort } from './ports.js';
+import { sentinelField } from '../../src/store/sentinel-resolver.js';
 import { answersPing, findRedisServer, REDIS_INSTALL_HINT, startRedisServer } from './redis.js';
 
 export const SENTINEL_INSTALL_HINT = 'install it with `npm run install-deps` (or `sudo apt-get install redis-sentinel`)';
@@ -141,11 +142,11 @@ export async function startSentinelSet(opts: SentinelSetOptions): Promise<Sentin
     if ((info.match(/state=online/g) ?? []).length !== replicas) return false;
     for (const s of sentinels.filter((x) => x.running)) {
       const fields = await ask(s.port, sentinelPassword, ['SENTINEL', 'MASTER', masterName]).catch(() => undefined);
-      if (field(fields, 'flags') !== 'master' || Number(field(fields, 'port')) !== master) return false;
-      if (Number(field(fields, 'num-other-sentinels')) !== sentinels.filter((x) => x.running).length - 1) return false;
+      if (sentinelField(fields, 'flags') !== 'master' || Number(sentinelField(fields, 'port')) !== master) return false;
+      if (Number(sentinelField(fields, 'num-other-sentinels')) !== sentinels.filter((x) => x.running).length - 1) return false;
       const known = await ask(s.port, sentinelPassword, ['SENTINEL', 'REPLICAS', masterName]).catch(() => undefined);
       if (!Array.isArray(known)) return false;
-      const healthy = known.filter((r) => field(r, 'flags') === 'slave' && field(r, 'master-link-status') === 'ok');
+      const healthy = known.filter((r) => sentinelField(r, 'flags') === 'slave' && sentinelField(r, 'master-link-status') === 'ok');
       if (healthy.length !== replicas) return false;
     }
     return true;
@@ -271,17 +272,6 @@ function startSentinel(opts: SentinelOptions): Promise<ManagedProcess> {
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
     ...(opts.onLine ? { onLine: opts.onLine } : {}),
   });
-}
-
-/** A field of a Sentinel reply: a map (RESP3, node-redis's default) or a flat list of names and values (RESP2). */
-function field(reply: unknown, name: string): string | undefined {
-  if (Array.isArray(reply)) {
-    const i = reply.indexOf(name);
-    return i >= 0 && i % 2 === 0 ? String(reply[i + 1]) : undefined;
-  }
-  if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : undefined;
-  if (typeof reply === 'object' && reply !== null && name in reply) return String((reply as Record<string, unknown>)[name]);
-  return undefined;
 }
 
 /** `count` free ports, all different. */

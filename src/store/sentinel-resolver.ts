@@ -165,17 +165,20 @@ export class SentinelResolver extends EventEmitter {
   }
 }
 
-/** `SENTINEL MASTER`'s answer: a map (RESP3, node-redis's default) or a flat list of names and values (RESP2). */
+/** A field of a Sentinel reply: a map (RESP3, node-redis's default) or a flat list of names and values (RESP2). */
+export function sentinelField(reply: unknown, name: string): string | undefined {
+  if (Array.isArray(reply)) {
+    const i = reply.indexOf(name);
+    return i >= 0 && i % 2 === 0 ? String(reply[i + 1]) : undefined;
+  }
+  if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : undefined;
+  if (typeof reply === 'object' && reply !== null && name in reply) return String((reply as Record<string, unknown>)[name]);
+  return undefined;
+}
+
+/** `SENTINEL MASTER`'s answer, read with `sentinelField`. */
 function readView(reply: unknown): View | undefined {
-  const get = (name: string): string | undefined => {
-    if (Array.isArray(reply)) {
-      const i = reply.indexOf(name);
-      return i >= 0 && i % 2 === 0 ? String(reply[i + 1]) : undefined;
-    }
-    if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : undefined;
-    if (typeof reply === 'object' && reply !== null && name in reply) return String((reply as Record<string, unknown>)[name]);
-    return undefined;
-  };
+  const get = (name: string) => sentinelField(reply, name);
   const [host, port, epoch, flags] = [get('ip'), Number(get('port')), Number(get('config-epoch') ?? 0), get('flags') ?? ''];
   if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { node: { host, port }, epoch: Number.isFinite(epoch) ? epoch : 0, down: /(?:^|,)[so]_down(?:,|$)/.test(flags) };
