@@ -32,7 +32,7 @@ export function createPageCaller(core: Core): (req: Request) => Promise<PageCall
     loginLocation: (uri) => loginLocation(core.config.PUBLIC_ORIGIN, uri),
   });
   return async (req) => {
-    const creds = { ...requestCredentials(req.rawHeaders, req.originalUrl, req.method), client: () => sessionClient(req, core.config.TRUSTED_PROXIES) };
+    const creds = requestCredentials(req.rawHeaders, req.originalUrl, req.method, () => sessionClient(req, core.config.TRUSTED_PROXIES));
     let decision = await core.check(creds);
     if (decision.status === 204 && 'public' in decision) decision = await identityOnly(creds);
     if (decision.status !== 204) return { ok: false, refusal: decision };

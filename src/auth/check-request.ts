@@ -72,13 +72,7 @@ export function createRequestChecker(parts: CheckerParts) {
     return fromQuery ? { ...decision, reusableUntilS: claims.exp, fromQuery } : { ...decision, reusableUntilS: claims.exp };
   };
 
-  /** The access token's verdict: its claims when valid and not revoked, else why not. */
-  async function access(token: string) {
-    const result = await parts.verify(token);
-    if (!result.ok) return result;
-    if (await parts.sessions.isRevoked(result.claims)) return { ok: false as const, reason: 'revoked' };
-    return result;
-  }
+  const access = (token: string) => verifyUnrevoked(parts, token);
 
   return async (src: RequestCredentials): Promise<Decision> => {
     // X-Auth-* is the gateway's namespace. A client that sends any such header is refused, so
@@ -126,6 +120,17 @@ export function createRequestChecker(parts: CheckerParts) {
 
 export type RequestChecker = ReturnType<typeof createRequestChecker>;
 
+/**
+ * An access token's verdict as `/verify` reads a bearer token: its claims when valid and not
+ * revoked (by `jti`, session or user), else why not. Introspection asks the same question.
+ */
+export async function verifyUnrevoked(parts: Pick<CheckerParts, 'verify'> & { sessions: Pick<Sessions, 'isRevoked'> }, token: string): Promise<Verification> {
+  const result = await parts.verify(token);
+  if (!result.ok) return result;
+  if (await parts.sessions.isRevoked(result.claims)) return { ok: false, reason: 'revoked' };
+  return result;
+}
+
 /** A browser navigating (HTML wanted, no `Authorization`): it gets pages and redirects, not bare statuses. */
 export function isBrowserNavigation(src: RequestCredentials): boolean {
   return src.authorization.length === 0 && acceptsHtml(src.accept);
@@ -150,7 +155,7 @@ const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
  * Reads the credentials from Node's raw header list, which keeps every `Authorization` header
  * (Node's parsed headers keep only the first) and every header name as the client spelled it.
  */
-export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined, originalMethod?: string): RequestCredentials {
+export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined, originalMethod?: string, client?: () => SessionClient): RequestCredentials {
   const authorization: string[] = [];
   const identityHeaderNames: string[] = [];
   const cookies: string[] = [];
@@ -163,5 +168,5 @@ export function requestCredentials(rawHeaders: readonly string[], originalUri: s
     else if (name === 'accept') accept = accept === undefined ? value : `${accept}, ${value}`;
     else if (IDENTITY_NAMESPACE.test(name)) identityHeaderNames.push(rawHeaders[i]!);
   }
-  return { authorization, identityHeaderNames, originalUri, originalMethod, cookie: cookies.length > 0 ? cookies.join('; ') : undefined, accept };
+  return { authorization, identityHeaderNames, originalUri, originalMethod, cookie: cookies.length > 0 ? cookies.join('; ') : undefined, accept, client };
 }

@@ -95,7 +95,7 @@ const normalizeUrl: RequestHandler = (req, _res, next) => {
 
 function requireIdentity(core: Core): RequestHandler {
   return async (req, res, next) => {
-    const decision = await core.check({ ...requestCredentials(req.rawHeaders, req.originalUrl, req.method), client: () => sessionClient(req, core.config.TRUSTED_PROXIES) });
+    const decision = await core.check(requestCredentials(req.rawHeaders, req.originalUrl, req.method, () => sessionClient(req, core.config.TRUSTED_PROXIES)));
     if (decision.status === 204) {
       res.locals.identity = decision.headers;
       // A silent refresh's cookies ride on the app's answer (see proxyToApp), as nginx's add_header.

@@ -45,7 +45,7 @@ export function verifyHandler(core: Core): Handler {
     const started = performance.now();
     const originalUri = header(req, 'x-original-uri');
     core
-      .check({ ...requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method')), client: () => sessionClient(req, core.config.TRUSTED_PROXIES) })
+      .check(requestCredentials(req.rawHeaders, originalUri, header(req, 'x-original-method'), () => sessionClient(req, core.config.TRUSTED_PROXIES)))
       .then((decision) => {
         res.writeHead(decision.status, answerHeaders(decision, cacheFor(decision, req), markFor(decision))).end();
         observe(core, req, decision.status, verifyOutcome(decision), started, decision.status === 204 ? undefined : decision.reason);
