@@ -45,7 +45,7 @@ export interface LaunchOptions {
 export async function launch(front: FrontKind, env: Record<string, string> = {}, opts: LaunchOptions = {}): Promise<TestStack> {
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
   const instances = opts.signerInstances ?? 1;
-  const [gateway, signer, upstream, redis] = await Promise.all([freePort(), freePorts(instances), freePort(), freePort()]);
+  const [gateway, signer, upstream, redis] = await Promise.all([freePort(), consecutiveFreePorts(instances), freePort(), freePort()]);
   // The signers run in the repository root, where the default KEYS_DIR would be shared by every stack.
   const keysDir = env.KEYS_DIR ?? join(workDir, 'keys');
   let stack: Stack;
@@ -85,7 +85,7 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
 }
 
 /** The first of `count` consecutive ports that were free a moment ago. */
-async function freePorts(count: number): Promise<number> {
+export async function consecutiveFreePorts(count: number): Promise<number> {
   for (;;) {
     const first = await freePort();
     if (first + count > 65535) continue;

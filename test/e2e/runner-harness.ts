@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../../scripts/stack/paths.js';
 import { freePort } from '../../scripts/stack/ports.js';
+import { consecutiveFreePorts } from './harness.js';
 
 /** True when nothing accepts connections on 127.0.0.1:port. */
 export const portIsClosed = (port: number) =>
@@ -24,9 +25,9 @@ export interface RunnerPorts {
   upstream: number;
 }
 
-/** Three ports that were free a moment ago. */
-export async function freePorts(): Promise<RunnerPorts> {
-  const [gateway, signer, upstream] = await Promise.all([freePort(), freePort(), freePort()]);
+/** Ports that were free a moment ago: the signer's first of `signers` consecutive ones (SIGNER_INSTANCES). */
+export async function freePorts(signers = 1): Promise<RunnerPorts> {
+  const [gateway, signer, upstream] = await Promise.all([freePort(), consecutiveFreePorts(signers), freePort()]);
   return { gateway, signer, upstream };
 }
 
@@ -52,7 +53,8 @@ const runners: Runner[] = [];
  */
 export async function spawnRunner(env: Record<string, string>, opts: { npm?: boolean; ports?: RunnerPorts } = {}): Promise<Runner> {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-runner-'));
-  const ports = opts.ports ?? (await freePorts());
+  // npm start puts signer i on SIGNER_PORT + i - 1: every one of them must be free.
+  const ports = opts.ports ?? (await freePorts(Number(env.SIGNER_INSTANCES ?? 1)));
   const [command, args] = opts.npm ? ['npm', ['start']] : [process.execPath, [join(ROOT, 'dist/scripts/start.js')]];
   // Its own process group, so cleanup can end npm, sh and start.js together by the group id.
   const child = spawn(command, args, {
