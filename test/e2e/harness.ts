@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { findNginx } from '../../scripts/stack/nginx.js';
 import { luaSupport } from '../../scripts/stack/lua-module.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort, testPorts } from '../fixtures/ports.js';
 import { startStack, type FrontKind, type Stack } from '../../scripts/stack/stack.js';
 
 export const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -45,7 +45,7 @@ export interface LaunchOptions {
 export async function launch(front: FrontKind, env: Record<string, string> = {}, opts: LaunchOptions = {}): Promise<TestStack> {
   const workDir = mkdtempSync(join(tmpdir(), `tokengate-e2e-${front}-`));
   const instances = opts.signerInstances ?? 1;
-  const [gateway, signer, upstream, redis] = await Promise.all([freePort(), consecutiveFreePorts(instances), freePort(), freePort()]);
+  const [gateway, signer, upstream, redis] = await Promise.all([testPort(), testPorts(instances), testPort(), testPort()]);
   // The signers run in the repository root, where the default KEYS_DIR would be shared by every stack.
   const keysDir = env.KEYS_DIR ?? join(workDir, 'keys');
   let stack: Stack;
@@ -82,24 +82,6 @@ export async function launch(front: FrontKind, env: Record<string, string> = {},
       }
     },
   };
-}
-
-/** The first of `count` consecutive ports that were free a moment ago. */
-export async function consecutiveFreePorts(count: number): Promise<number> {
-  for (;;) {
-    const first = await freePort();
-    if (first + count > 65535) continue;
-    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => portFree(first + i + 1)));
-    if (rest.every(Boolean)) return first;
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 /**

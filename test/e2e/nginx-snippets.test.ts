@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { nginxClaimLines, parseClaimHeaders } from '../../src/auth/claim-headers.js';
 import { CLEARED_HEADERS } from '../../src/front/forwarded-headers.js';
 import { ACCESS, BROWSER_ACCEPT, parseSetCookie, REFRESH } from '../fixtures/browser-session.js';
@@ -100,7 +100,7 @@ describe.each([0, 30])('tokengate snippets dropped into an nginx that already se
     stack = await launch('nginx', { AUTH_CACHE_TTL_S: String(ttl), CLAIM_HEADERS: 'name:X-Auth-Name', REFRESH_GRACE_S: '0' });
     const claims = parseClaimHeaders('name:X-Auth-Name');
     if (!claims.ok) throw new Error(claims.problems.join('; '));
-    const port = await freePort();
+    const port = await testPort();
     site = await startCustomNginx({
       workDir: stack.workDir,
       port,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_POLICY, ENTRY, ROOT } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { FRONTS, frontAvailable, http, launch, login, loginPacer, type TestStack } from './harness.js';
 
 const DEMO = readFileSync(DEMO_POLICY, 'utf8');
@@ -57,8 +57,8 @@ describe.each([
       POLICY_FILE: file(),
       JWT_SECRET_FILE: join(dir, 'secret'),
       KEYS_DIR: join(dir, 'keys'),
-      SIGNER_PORT: String(await freePort()),
-      GATEWAY_PORT: String(await freePort()),
+      SIGNER_PORT: String(await testPort()),
+      GATEWAY_PORT: String(await testPort()),
     });
     expect(run.code).toBe(2);
     expect(run.output).toContain('cannot be used');

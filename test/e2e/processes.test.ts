@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTRY, ROOT } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { FRONTS, frontAvailable, http, login } from './harness.js';
 import { cleanupRunners, portIsClosed, spawnRunner } from './runner-harness.js';
 
@@ -55,7 +55,7 @@ describe('the signer refusing to start', () => {
   it('exits 2 on a secret file shorter than 32 bytes, without printing it', async () => {
     const file = join(tempDir(), 'short-secret');
     writeFileSync(file, 'tiny-but-secret-value\n', { mode: 0o600 });
-    const r = await run(ENTRY.signer, { JWT_SECRET_FILE: file, SIGNER_PORT: String(await freePort()) });
+    const r = await run(ENTRY.signer, { JWT_SECRET_FILE: file, SIGNER_PORT: String(await testPort()) });
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/too short.*32 bytes/);
     expect(r.stdout + r.stderr).not.toContain('tiny-but-secret-value');
@@ -66,7 +66,7 @@ describe('the signer on first start', () => {
   it('generates a 0600 secret file, says so, and never logs the value', async () => {
     const dir = tempDir();
     const file = join(dir, 'nested', 'jwt-secret');
-    const port = await freePort();
+    const port = await testPort();
     const child = spawn(process.execPath, [ENTRY.signer], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWT_SECRET_FILE: file, SIGNER_PORT: String(port) } });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
-import { consecutiveFreePorts } from './harness.js';
+import { testPort, testPorts } from '../fixtures/ports.js';
 
 /** True when nothing accepts connections on 127.0.0.1:port. */
 export const portIsClosed = (port: number) =>
@@ -25,9 +24,9 @@ export interface RunnerPorts {
   upstream: number;
 }
 
-/** Ports that were free a moment ago: the signer's first of `signers` consecutive ones (SIGNER_INSTANCES). */
+/** Free ports from this worker's block (test/fixtures/ports.ts): the signer's first of `signers` consecutive ones (SIGNER_INSTANCES). */
 export async function freePorts(signers = 1): Promise<RunnerPorts> {
-  const [gateway, signer, upstream] = await Promise.all([freePort(), consecutiveFreePorts(signers), freePort()]);
+  const [gateway, signer, upstream] = await Promise.all([testPort(), testPorts(signers), testPort()]);
   return { gateway, signer, upstream };
 }
 

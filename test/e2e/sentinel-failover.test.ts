@@ -9,6 +9,7 @@ import { startSentinelSet, type SentinelSet } from '../../scripts/stack/sentinel
 import { RedisStore } from '../../src/store/redis.js';
 import { silentLogger } from '../fixtures/signer.js';
 import { sentinelAvailable } from '../fixtures/sentinels.js';
+import { testPortList } from '../fixtures/ports.js';
 import { check, claimsOf, closeAgents, login, refresh, report, send, summarize, underLoad, verifyAt, type AckedLogout, type Sample, type Tokens } from './failover-load.js';
 import { frontAvailable, launch, type TestStack } from './harness.js';
 import { cleanupRunners, spawnRunner } from './runner-harness.js';
@@ -40,7 +41,7 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tokengate-failover-'));
-    set = await startSentinelSet({ dir, logDir: dir, downAfterMs: DOWN_AFTER_MS });
+    set = await startSentinelSet({ dir, logDir: dir, downAfterMs: DOWN_AFTER_MS, ports: await testPortList(6) });
     // A refresh token presented again a second after its rotation is reuse.
     stack = await launch('nginx', { ...set.env, REFRESH_GRACE_S: '1' }, { signerInstances: 2 });
   }, TEST_MS);

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKeyFor, signAdminToken } from '../../src/admin/admin-credential.js';
 import { ENTRY } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { runCli, useCliDirs, type CliRun } from '../fixtures/cli.js';
 import { redisAvailable } from '../fixtures/redis.js';
 import { FRONTS, frontAvailable, http, launch, login, loginPacer, rawHttp, type TestStack } from './harness.js';
@@ -191,9 +191,9 @@ describe('the embedded front when SIGNER_PORT is taken', () => {
 
   it('says so and serves the gateway all the same, without the admin API', async () => {
     blocker = createServer();
-    const signerPort = await freePort();
+    const signerPort = await testPort();
     await new Promise<void>((resolve) => blocker.listen(signerPort, '127.0.0.1', resolve));
-    const gatewayPort = await freePort();
+    const gatewayPort = await testPort();
     const child = spawn(process.execPath, [ENTRY.front], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', GATEWAY_PORT: String(gatewayPort), SIGNER_PORT: String(signerPort), LOG_LEVEL: 'info', POLICY_FILE: '' },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { alive } from '../fixtures/alive.js';
 import { fresh, processesNaming, spawnSigner, type LogLine, type SignerProcess } from '../fixtures/cluster-signer.js';
 import { redisAvailable, useTestRedis } from '../fixtures/redis.js';
@@ -79,7 +79,7 @@ describe.runIf(redisAvailable())('SIGNER_WORKERS=2 with a real Redis', () => {
   beforeAll(async () => {
     upstream = await startStubUpstream();
     dir = tempDir();
-    port = await freePort();
+    port = await testPort();
     // ES256: the primary generates the key ring once, before any worker starts.
     signer = start(dir, signerEnv(dir, port, { SIGNER_WORKERS: '2', REDIS_URL: redis().url, AUTHENTICATE_URL: upstream.url, JWT_ALG: 'ES256', LOG_LEVEL: 'debug' }));
     await signer.waitForLine(isMsg('signer workers listening'));
@@ -194,7 +194,7 @@ describe.runIf(redisAvailable())('SIGNER_WORKERS=2 with a real Redis', () => {
 describe('SIGNER_WORKERS without REDIS_URL', () => {
   it('exits 2 naming SIGNER_WORKERS and REDIS_URL, before forking anything', async () => {
     const dir = tempDir();
-    const s = start(dir, signerEnv(dir, await freePort(), { SIGNER_WORKERS: '2' }));
+    const s = start(dir, signerEnv(dir, await testPort(), { SIGNER_WORKERS: '2' }));
     expect(await s.exited).toBe(2);
     expect(s.output()).toMatch(/^ {2}- SIGNER_WORKERS: .*REDIS_URL/m);
     expect(s.lines()).toEqual([]);
@@ -205,7 +205,7 @@ describe.runIf(redisAvailable())('a SIGNER_WORKERS primary, failing', () => {
   const redis = useTestRedis();
   it('exits at once with its workers when the stack runner\'s channel closes', async () => {
     const dir = tempDir();
-    const s = start(dir, signerEnv(dir, await freePort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url }), { ipc: true });
+    const s = start(dir, signerEnv(dir, await testPort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url }), { ipc: true });
     await s.waitForLine(isMsg('signer workers listening'));
     expect(processesNaming(dir)).toHaveLength(3);
     s.child.disconnect();
@@ -215,7 +215,7 @@ describe.runIf(redisAvailable())('a SIGNER_WORKERS primary, failing', () => {
 
   it('gives up and exits 1 when replacements keep dying right after they start', async () => {
     const dir = tempDir();
-    const s = start(dir, signerEnv(dir, await freePort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url }));
+    const s = start(dir, signerEnv(dir, await testPort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url }));
     await s.waitForLine(isMsg('signer workers listening'));
     // Each kill lands within seconds of that worker's start: three such deaths within a minute.
     for (const id of [1, 3, 4]) {
@@ -231,7 +231,7 @@ describe.runIf(redisAvailable())('a SIGNER_WORKERS primary, failing', () => {
 
   it('exits 2, as one signer does, when the workers cannot start: a broken policy file', async () => {
     const dir = tempDir();
-    const s = start(dir, signerEnv(dir, await freePort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url, POLICY_FILE: join(dir, 'missing-policy.yaml') }));
+    const s = start(dir, signerEnv(dir, await testPort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url, POLICY_FILE: join(dir, 'missing-policy.yaml') }));
     expect(await s.exited).toBe(2);
     expect(s.lines().some((l) => l.msg === 'a worker exited before every worker was listening: stopping')).toBe(true);
     await expect.poll(() => processesNaming(dir), { timeout: 5_000 }).toEqual([]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENTRY } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { http } from './harness.js';
 
 const dirs: string[] = [];
@@ -27,7 +27,7 @@ describe.each([
   it('survives, listens, and reloads once it has started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokengate-hup-'));
     dirs.push(dir);
-    const port = await freePort();
+    const port = await testPort();
     const child = spawn(process.execPath, [entry], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', [portVariable]: String(port), JWT_ALG: 'ES256', KEYS_CHECK_INTERVAL_S: '0', LOG_LEVEL: 'info' },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENTRY } from '../../scripts/stack/paths.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { UNKNOWN_VARIABLE_MESSAGE } from '../../src/config/log-warnings.js';
 import { spawnSigner, type SignerProcess } from '../fixtures/cluster-signer.js';
 import { redisAvailable, useTestRedis } from '../fixtures/redis.js';
@@ -29,7 +29,7 @@ afterAll(async () => {
 async function place(more: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-unknown-'));
   dirs.push(dir);
-  const port = await freePort();
+  const port = await testPort();
   return { dir, env: { SIGNER_PORT: String(port), JWT_SECRET_FILE: join(dir, 'jwt-secret'), KEYS_DIR: join(dir, 'keys'), CLIENTS_DIR: join(dir, 'clients'), KEYS_CHECK_INTERVAL_S: '0', ...more } };
 }
 

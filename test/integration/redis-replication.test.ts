@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/stack/managed-process.js';
-import { freePort } from '../../scripts/stack/ports.js';
+import { testPort } from '../fixtures/ports.js';
 import { findRedisServer, startRedisServer } from '../../scripts/stack/redis.js';
 import { UnreplicatedWriteError, type Replication } from '../../src/store/replication.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
@@ -33,7 +33,7 @@ describe.runIf(REDIS)('store writes and the replicas (REDIS_WAIT_*)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tokengate-replica-'));
-    const port = await freePort();
+    const port = await testPort();
     replica = await startRedisServer({ bin: findRedisServer()!, name: 'redis-replica', host: '127.0.0.1', port, dir, replicaOf: { host: '127.0.0.1', port: master().port } });
     replicaUrl = `redis://127.0.0.1:${port}`;
     await eventually('the replica is in sync', () => withRaw(replicaUrl, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)));

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertAddressesFree, freePort } from '../../scripts/stack/ports.js';
+import { testPortList, testPorts } from '../fixtures/ports.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -44,5 +46,24 @@ describe('assertAddressesFree', () => {
       { host: '127.0.0.1', port, setting: 'SIGNER_PORT' },
     ]);
     await expect(check).rejects.toMatchObject({ code: 'ERR_ADDRESS_UNAVAILABLE', message: `GATEWAY_PORT and SIGNER_PORT both use 127.0.0.1:${port}` });
+  });
+});
+
+describe('the test port allocator', () => {
+  const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+
+  it('hands out ports below the ephemeral range, never the same one twice, and skips taken ones', async () => {
+    const ports = await testPortList(40);
+    expect(new Set(ports).size).toBe(40);
+    for (const p of ports) expect(p).toBeLessThan(ephemeralStart);
+    const first = await testPorts(3);
+    await occupy(first + 4);
+    const next = await testPorts(3);
+    for (const p of [next, next + 1, next + 2]) expect([first, first + 1, first + 2, first + 4]).not.toContain(p);
+  });
+
+  it('gives consecutive ports that can all be bound', async () => {
+    const first = await testPorts(3);
+    for (const p of [first, first + 1, first + 2]) await occupy(p);
   });
 });
