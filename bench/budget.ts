@@ -27,7 +27,8 @@ export function estimateBudget(opts: BenchOptions, tables: readonly (Pick<Table,
   for (const t of tables) {
     parts[`${t.key} start-up`] = START_S;
     if (on('throughput')) parts[`${t.key} throughput`] = runs(t.setups, opts.duration);
-    if (on('first-sight')) parts[`${t.key} first sight`] = runs(t.setups, opts.firstDuration, on('throughput') ? 0 : opts.warmup) + (t === tables[0] ? freshTokens / MINT_PER_S : 0);
+    if (on('first-sight'))
+      parts[`${t.key} first sight`] = runs(t.setups, opts.firstDuration, on('throughput') ? 0 : opts.warmup) + (t === tables[0] ? freshTokens / MINT_PER_S : 0);
     if (on('mix')) parts[`${t.key} mix`] = runs(t.setups, opts.mixDuration, opts.warmup > 0 ? opts.warmup + MIX_WARMUP_EXTRA_S : 0) + mixTokens / MINT_PER_S;
   }
   if (on('memory')) parts.memory = opts.memoryWarmup + opts.memoryDuration + opts.memoryTokens / MINT_PER_S;
@@ -41,6 +42,8 @@ export const deadlineS = (b: Budget): number => Math.round(b.totalS * 1.5 + 120)
 
 /** "about 7.1 min (fast start-up 20 s, fast throughput 92 s, ...)" */
 export function describeBudget(b: Budget): string {
-  const parts = Object.entries(b.parts).map(([k, v]) => `${k} ${v} s`).join(', ');
+  const parts = Object.entries(b.parts)
+    .map(([k, v]) => `${k} ${v} s`)
+    .join(', ');
   return `about ${(b.totalS / 60).toFixed(1)} min (${parts}); stops itself after ${deadlineS(b)} s`;
 }

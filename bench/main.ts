@@ -32,7 +32,10 @@ import { createFreshPool, type FreshPool } from './tokens/pool.js';
 
 const args = process.argv.slice(2);
 const opts = parseOptions(args);
-const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}` : `node dist/bench/main.js ${args.join(' ')}`.trim();
+const command =
+  process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
+    : `node dist/bench/main.js ${args.join(' ')}`.trim();
 const workDir = mkdtempSync(join(tmpdir(), 'tokengate-bench-'));
 const aborting = new AbortController();
 const { generator, note: generatorNote } = chooseGenerator(opts.generator, workDir);
@@ -78,7 +81,10 @@ const say = (line = '') => {
 };
 const progress = (line: string) => process.stdout.write(`  ${line}\n`);
 
-const budget = estimateBudget(opts, tables.map((t) => ({ ...t, setups: availableSetups().length })));
+const budget = estimateBudget(
+  opts,
+  tables.map((t) => ({ ...t, setups: availableSetups().length })),
+);
 const watchdog = setTimeout(() => {
   aborting.abort(new Error(`the run went past its time limit of ${deadlineS(budget)} s`));
   generator.stop();
@@ -104,11 +110,22 @@ const secretFile = join(workDir, 'secrets', 'jwt-secret');
 const on = (p: (typeof opts.phases)[number]) => opts.phases.includes(p);
 
 /** One table: start its setups, check them, run its parts, stop them. The memory run and the logins go with the first. */
-async function runTable(table: Table, first: boolean, shared: { minter?: Minter; fresh?: FreshPool }): Promise<{ result: TableResult; memory?: MemoryResult; logins?: LoginResult }> {
+async function runTable(
+  table: Table,
+  first: boolean,
+  shared: { minter?: Minter; fresh?: FreshPool },
+): Promise<{ result: TableResult; memory?: MemoryResult; logins?: LoginResult }> {
   progress(`${table.name} table: starting the setups...`);
   const profDir = join(workDir, `cpu-prof-${table.key}`);
   if (opts.cpuProf) mkdirSync(profDir, { recursive: true });
-  current = await startSetups({ table, workDir: join(workDir, table.key), secretFile, signal: aborting.signal, tokens: tokenSettings, ...(opts.cpuProf ? { signerEnv: profilerEnv(profDir) } : {}) });
+  current = await startSetups({
+    table,
+    workDir: join(workDir, table.key),
+    secretFile,
+    signal: aborting.signal,
+    tokens: tokenSettings,
+    ...(opts.cpuProf ? { signerEnv: profilerEnv(profDir) } : {}),
+  });
   const started = current;
   shared.minter ??= await createMinter(secretFile, tokenSettings);
   shared.fresh ??= createFreshPool(shared.minter, (tokenSettings.ttlSeconds * 1000) / 2);
@@ -129,7 +146,9 @@ async function runTable(table: Table, first: boolean, shared: { minter?: Minter;
     if (!profile) say(`== [${table.key}] CPU profile: (b)'s signer wrote none (see its log in the scratch directory)`);
     else {
       result.profile = profile;
-      say(`== [${table.key}] CPU profile of (b)'s signer over the whole table (${profile.file.slice(ROOT.length + 1)}), self time as a share of its busy samples:`);
+      say(
+        `== [${table.key}] CPU profile of (b)'s signer over the whole table (${profile.file.slice(ROOT.length + 1)}), self time as a share of its busy samples:`,
+      );
       for (const h of profile.hotspots) say(`  ${h.selfPct.toFixed(1).padStart(5)}%  ${h.name}`);
     }
   }
@@ -170,10 +189,23 @@ try {
   if (lost.length > 0) say(`warning: processes that ended on their own during the run (a signal from outside the bench?): ${lost.join(', ')}`);
   const notMeasured = (['throughput', 'first-sight', 'mix', 'memory', 'logins'] as const).filter((p) => !on(p)).map((p) => `${p} (left out with --only)`);
   if (notMeasured.length > 0) say(`not measured: ${notMeasured.join('; ')}`);
-  say(`caveat: the load generator, nginx, the signers and the apps all share this machine's ${cpus().length} cores; only the ratios within one table of one run mean much`);
+  say(
+    `caveat: the load generator, nginx, the signers and the apps all share this machine's ${cpus().length} cores; only the ratios within one table of one run mean much`,
+  );
 
   await stopAll();
-  const files = writeResults(resultsDir, stamp, out.join('\n'), { date: date.toISOString(), command, machine: info, options: opts, budget, tables: results, memory, logins, targets, notMeasured });
+  const files = writeResults(resultsDir, stamp, out.join('\n'), {
+    date: date.toISOString(),
+    command,
+    machine: info,
+    options: opts,
+    budget,
+    tables: results,
+    memory,
+    logins,
+    targets,
+    notMeasured,
+  });
   process.stdout.write(`\nwritten: ${files.map((f) => f.slice(ROOT.length + 1)).join(', ')}\n`);
   removeScratch();
   clearTimeout(watchdog);

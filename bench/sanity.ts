@@ -37,17 +37,22 @@ async function checkAnswers(table: Table, setups: readonly Setup[], minter: Mint
       const headers = { authorization: `Bearer ${u.token}` };
       if (table.key === 'fast') {
         const r = await get(`${s.url}${path}`, headers);
-        if (r.status >= 200 && r.status < 300 && r.body.trim() !== FAST_APP_BODY) wrong.push(`${s.label}: a valid token's answer is not the fast app's body (${r.body.slice(0, 80)})`);
+        if (r.status >= 200 && r.status < 300 && r.body.trim() !== FAST_APP_BODY)
+          wrong.push(`${s.label}: a valid token's answer is not the fast app's body (${r.body.slice(0, 80)})`);
       } else if (s.checksTokens) {
         const r = await get(`${s.url}${WHOAMI}`, headers);
         const sub = jsonSub(r.body);
-        if (sub !== subOf(u.token)) wrong.push(`${s.label}: ${String(subOf(u.token))}'s token reached the demo app as ${JSON.stringify(sub)} (status ${r.status})`);
+        if (sub !== subOf(u.token))
+          wrong.push(`${s.label}: ${String(subOf(u.token))}'s token reached the demo app as ${JSON.stringify(sub)} (status ${r.status})`);
       }
     }
   }
   return table.key === 'fast'
     ? `every setup's passes are the fast app's fixed body`
-    : `${setups.filter((s) => s.checksTokens).map((s) => s.key).join(', ')} each handed the demo app the identity of each of 2 users' own tokens (${WHOAMI})`;
+    : `${setups
+        .filter((s) => s.checksTokens)
+        .map((s) => s.key)
+        .join(', ')} each handed the demo app the identity of each of 2 users' own tokens (${WHOAMI})`;
 }
 
 /**
@@ -58,7 +63,10 @@ async function checkAnswers(table: Table, setups: readonly Setup[], minter: Mint
  */
 export async function checkSetups(table: Table, setups: readonly Setup[], minter: Minter, path: string): Promise<string> {
   const tokens = await minter.mix({ valid: 1, expired: 1, forged: 1, malformed: 3 }, 1);
-  const cases = [...tokens.map((t) => ({ kind: t.kind, headers: { authorization: `Bearer ${t.token}` }, expect: t.expect })), { kind: 'no token', headers: {}, expect: 401 }];
+  const cases = [
+    ...tokens.map((t) => ({ kind: t.kind, headers: { authorization: `Bearer ${t.token}` }, expect: t.expect })),
+    { kind: 'no token', headers: {}, expect: 401 },
+  ];
   const checked = setups.filter((s) => s.checksTokens);
   const wrong: string[] = [];
   for (const s of checked) {
@@ -68,6 +76,7 @@ export async function checkSetups(table: Table, setups: readonly Setup[], minter
     }
   }
   const answers = await checkAnswers(table, setups, minter, path, wrong);
-  if (wrong.length > 0) throw new Error(`a setup does not check tokens as it must, or answers from another app, so its numbers would mean nothing:\n  ${wrong.join('\n  ')}`);
+  if (wrong.length > 0)
+    throw new Error(`a setup does not check tokens as it must, or answers from another app, so its numbers would mean nothing:\n  ${wrong.join('\n  ')}`);
   return `${checked.map((s) => s.key).join(', ')} each let a valid token through and answered 401 to an expired one, a forged one, ${cases.length - 4} malformed ones and none; ${answers}`;
 }

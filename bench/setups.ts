@@ -94,7 +94,12 @@ export const DEMO_LOGIN_BODY = JSON.stringify(DEMO);
 
 /** POST /login as the demo user through `url` and return the token. */
 export async function login(url: string): Promise<string> {
-  const res = await fetch(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: DEMO_LOGIN_BODY, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: DEMO_LOGIN_BODY,
+    signal: AbortSignal.timeout(10_000),
+  });
   const body = (await res.json().catch(() => ({}))) as { token?: unknown };
   if (res.status !== 200 || typeof body.token !== 'string') throw new Error(`login through ${url} answered ${res.status}`);
   return body.token;
@@ -154,7 +159,18 @@ const LATER_STARTS: Record<'c' | 'd' | 'e' | 'f', (env: StartEnv) => Promise<Run
     if (!lua.ok) throw new Error(luaMissing());
     const port = await freePort();
     const verify = { secretFile: env.secretFile, issuer: env.tokens.issuer, audience: env.tokens.audience, clockSkewS: env.tokens.clockSkewS };
-    env.nginx('e', await startLuaNginx({ nginxBin: env.nginxBin, version: env.version, workDir: join(env.workDir, 'lua'), port, upstreamAddr: env.appAddr, modules: lua.modules, verify }));
+    env.nginx(
+      'e',
+      await startLuaNginx({
+        nginxBin: env.nginxBin,
+        version: env.version,
+        workDir: join(env.workDir, 'lua'),
+        port,
+        upstreamAddr: env.appAddr,
+        modules: lua.modules,
+        verify,
+      }),
+    );
     // A token from (b)'s login: the same secret signs it.
     return { url: `http://127.0.0.1:${port}`, headers: bearer(env.shippedUrl) };
   },
@@ -168,7 +184,14 @@ const LATER_STARTS: Record<'c' | 'd' | 'e' | 'f', (env: StartEnv) => Promise<Run
  * one secret in `secretFile` (made by the first (b) to start). Whatever started is stopped again
  * if a later start fails or `signal` aborts.
  */
-export async function startSetups(opts: { table: Table; workDir: string; secretFile: string; signal: AbortSignal; tokens: TokenSettings; signerEnv?: Record<string, string> }): Promise<Started> {
+export async function startSetups(opts: {
+  table: Table;
+  workDir: string;
+  secretFile: string;
+  signal: AbortSignal;
+  tokens: TokenSettings;
+  signerEnv?: Record<string, string>;
+}): Promise<Started> {
   const { workDir, signal, table } = opts;
   const stops: (() => Promise<void>)[] = [];
   const ended: string[] = [];
@@ -215,14 +238,27 @@ export async function startSetups(opts: { table: Table; workDir: string; secretF
     const version = shipped.nginxVersion!;
     const appAddr = fastApp ? `${fastApp.host}:${fastApp.port}` : `127.0.0.1:${demoAppPort}`;
     const plainPort = await freePort();
-    keepNginx('(a)', await startPlainNginx({ nginxBin, version, workDir: join(workDir, 'plain'), port: plainPort, upstreamAddr: appAddr, identity: identityOf(token) }));
+    keepNginx(
+      '(a)',
+      await startPlainNginx({ nginxBin, version, workDir: join(workDir, 'plain'), port: plainPort, upstreamAddr: appAddr, identity: identityOf(token) }),
+    );
     signal.throwIfAborted();
     const running = new Map<SetupKey, Running>([
       // The same header as (b), so nginx and the app see the same request; nginx strips it.
       ['a', { url: `http://127.0.0.1:${plainPort}`, headers: async () => ({ authorization: `Bearer ${token}` }) }],
       ['b', { url: shipped.url, headers: bearer(shipped.url), signerUrl: shipped.signerUrls[0]! }],
     ]);
-    const env: StartEnv = { workDir, nginxBin, version, appAddr, secretFile: opts.secretFile, tokens: opts.tokens, shippedUrl: shipped.url, stack, nginx: (key, p) => keepNginx(`(${key})`, p) };
+    const env: StartEnv = {
+      workDir,
+      nginxBin,
+      version,
+      appAddr,
+      secretFile: opts.secretFile,
+      tokens: opts.tokens,
+      shippedUrl: shipped.url,
+      stack,
+      nginx: (key, p) => keepNginx(`(${key})`, p),
+    };
     const notRun: string[] = [];
     for (const [key, start] of Object.entries(LATER_STARTS) as [keyof typeof LATER_STARTS, (typeof LATER_STARTS)[keyof typeof LATER_STARTS]][]) {
       const why = SETUP_DEFS.find((d) => d.key === key)?.unavailable?.();
@@ -239,7 +275,12 @@ export async function startSetups(opts: { table: Table; workDir: string; secretF
       setups,
       nginxVersion: version,
       ended: () => [...ended],
-      shipped: { url: shipped.url, signerUrl: shipped.signerUrls[0]!, signerPid: shipped.processes.get('signer')!.pid, upstreamPid: shipped.processes.get('upstream')!.pid },
+      shipped: {
+        url: shipped.url,
+        signerUrl: shipped.signerUrls[0]!,
+        signerPid: shipped.processes.get('signer')!.pid,
+        upstreamPid: shipped.processes.get('upstream')!.pid,
+      },
       notRun,
       stop,
     };

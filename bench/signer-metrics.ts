@@ -11,11 +11,11 @@ export interface SignerSample {
   rssBytes: number;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** One sample's value from Prometheus text: `name` alone or with exactly `labels` (`outcome="success"`); NaN when absent. */
 export function metricValue(text: string, name: string, labels?: string): number {
-  const series = labels === undefined ? `${escape(name)}(?:\\{[^}]*\\})?` : `${escape(name)}\\{${escape(labels)}\\}`;
+  const series = labels === undefined ? `${escapeRegex(name)}(?:\\{[^}]*\\})?` : `${escapeRegex(name)}\\{${escapeRegex(labels)}\\}`;
   const m = new RegExp(`^${series} ([0-9.e+-]+|NaN)$`, 'm').exec(text);
   return m ? Number(m[1]) : Number.NaN;
 }

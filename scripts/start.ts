@@ -70,7 +70,9 @@ const workers = config.SIGNER_WORKERS;
 const privateRedis = (instances > 1 || workers > 1) && !redisGiven;
 if (privateRedis && !findRedisServer()) {
   const setting = instances > 1 ? `SIGNER_INSTANCES=${instances}` : `SIGNER_WORKERS=${workers}`;
-  process.stderr.write(`npm start: ${setting} without REDIS_URL or REDIS_SENTINELS runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`);
+  process.stderr.write(
+    `npm start: ${setting} without REDIS_URL or REDIS_SENTINELS runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`,
+  );
   process.exit(2);
 }
 
@@ -117,8 +119,14 @@ process.stdout.write(
   [
     '',
     `tokengate is running at ${running.url}  (front: ${frontName(running)})`,
-    ...(running.signerUrls.length > 1 ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${sharedStore(running)}`] : []),
-    ...(workers > 1 ? [`  workers:    ${workers} processes per ${running.front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing ${sharedStore(running)}`] : []),
+    ...(running.signerUrls.length > 1
+      ? [`  signers:    ${running.signerUrls.length} instances (${running.signerUrls.join(', ')}), sharing ${sharedStore(running)}`]
+      : []),
+    ...(workers > 1
+      ? [
+          `  workers:    ${workers} processes per ${running.front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing ${sharedStore(running)}`,
+        ]
+      : []),
     '  demo users: alice / wonderland (roles admin,user), bob / builder (role user)',
     `  browser:    open ${running.url}/ and sign in`,
     `  API log in: ${login}`,
@@ -142,7 +150,8 @@ for (const p of running.processes.values()) {
 /** What the start banner says about the store several processes share. */
 function sharedStore(stack: Stack): string {
   if (stack.redisUrl) return `a private redis-server at ${stack.redisUrl}`;
-  if (config.REDIS_SENTINELS) return `the Redis master ${JSON.stringify(config.REDIS_SENTINEL_MASTER)} that ${config.REDIS_SENTINELS.length} sentinel(s) name (REDIS_SENTINELS)`;
+  if (config.REDIS_SENTINELS)
+    return `the Redis master ${JSON.stringify(config.REDIS_SENTINEL_MASTER)} that ${config.REDIS_SENTINELS.length} sentinel(s) name (REDIS_SENTINELS)`;
   return 'REDIS_URL';
 }
 

@@ -107,17 +107,20 @@ export function createCore(config: Config, deps: AppDeps): Core {
     ...clock,
     onLookup: (hit) => metrics.verifyCache.inc({ result: hit ? 'hit' : 'miss' }),
   });
-  const sessions = countRefreshes(createSessions({
-    issue: createTokenIssuer({ keys, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
-    verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
-    store,
-    accessTtlS: config.TOKEN_TTL_S,
-    refreshTtlS: config.REFRESH_TTL_S,
-    sessionMaxAgeS: config.SESSION_MAX_AGE_S,
-    graceS: config.REFRESH_GRACE_S,
-    clockSkewS: config.CLOCK_SKEW_S,
-    ...clock,
-  }), metrics);
+  const sessions = countRefreshes(
+    createSessions({
+      issue: createTokenIssuer({ keys, issuer: config.ISSUER, audience: config.AUDIENCE, ttlSeconds: config.TOKEN_TTL_S, ...clock }),
+      verifyRefresh: createTokenVerifier({ ...verifierOptions, kind: 'refresh' }),
+      store,
+      accessTtlS: config.TOKEN_TTL_S,
+      refreshTtlS: config.REFRESH_TTL_S,
+      sessionMaxAgeS: config.SESSION_MAX_AGE_S,
+      graceS: config.REFRESH_GRACE_S,
+      clockSkewS: config.CLOCK_SKEW_S,
+      ...clock,
+    }),
+    metrics,
+  );
   const cookies = createCookieJar({ secure: config.COOKIE_SECURE });
   const feed = new RevocationFeed(deps.now);
   // Those still in force for a token within its leeway too: a predecessor may not have told anyone yet.
@@ -140,7 +143,14 @@ export function createCore(config: Config, deps: AppDeps): Core {
     cookies,
     csrf: createCsrf({ key: deps.csrfKey ?? randomBytes(32), ...clock }),
     check: withPolicy(
-      createRequestChecker({ verify: verifyAccess, sessions, cookies, loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri), claimHeaders: config.CLAIM_HEADERS, verifyClient }),
+      createRequestChecker({
+        verify: verifyAccess,
+        sessions,
+        cookies,
+        loginLocation: (uri) => loginLocation(config.PUBLIC_ORIGIN, uri),
+        claimHeaders: config.CLAIM_HEADERS,
+        verifyClient,
+      }),
       deps.policy && createAuthorizer({ policy: deps.policy, logger: deps.logger }),
     ),
     verifyAccess,
@@ -156,4 +166,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
   };
 }
 
-const constant = <T>(value: T) => (): T => value;
+const constant =
+  <T>(value: T) =>
+  (): T =>
+    value;

@@ -91,7 +91,7 @@ export interface HttpError {
 
 /** Turns any thrown value into the response the client sees; internals become `server_error`. */
 export function toHttp(err: unknown): HttpError {
-  const known = err instanceof GatewayError ? err : fromStore(err) ?? fromBodyParser(err) ?? new GatewayError('server_error');
+  const known = err instanceof GatewayError ? err : (fromStore(err) ?? fromBodyParser(err) ?? new GatewayError('server_error'));
   return { status: known.status, body: { error: known.code, message: known.message } };
 }
 

@@ -50,7 +50,8 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
   const integrityKey = derive('tokengate redis integrity v1');
   const sentinel = sentinelTarget(config);
   const redis = config.REDIS_URL !== undefined || sentinel !== undefined;
-  if (config.STORE_FAIL_OPEN && redis) logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
+  if (config.STORE_FAIL_OPEN && redis)
+    logger.warn('STORE_FAIL_OPEN=true: while Redis is unreachable, revocation checks pass on the last known revocation list');
   const replication = replicationOf(config);
   // Sessions, revocations and failed-login counts: in memory, or shared by every instance in Redis.
   const store = await openStore({
@@ -65,7 +66,8 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
     logger,
   });
   const where = sentinel ? { sentinels: sentinel.sentinels.length, master: sentinel.masterName } : {};
-  const fields = store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX, ...where, waitReplicas: replication.replicas, maxStaleS: config.STORE_MAX_STALE_S } : {};
+  const fields =
+    store instanceof RedisStore ? { keyPrefix: config.KEY_PREFIX, ...where, waitReplicas: replication.replicas, maxStaleS: config.STORE_MAX_STALE_S } : {};
   logger.info({ store: store instanceof RedisStore ? (sentinel ? 'redis-sentinel' : 'redis') : 'memory', ...fields }, 'store opened');
   const limiter = store instanceof RedisStore ? new RedisFailureLimiter(store) : undefined;
   const key = await importHmacKey(loaded.secret);
@@ -76,7 +78,20 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
     process.exit(2);
   });
   const policy = policyReloader ? { policy: policyReloader.policy, policyReloader } : {};
-  return { logger, key, keys: keyReloader.keys, keyReloader, clients: clientReloader.clients, clientReloader, csrfKey, adminKey, storeKey, store, ...policy, ...(limiter ? { limiter } : {}) };
+  return {
+    logger,
+    key,
+    keys: keyReloader.keys,
+    keyReloader,
+    clients: clientReloader.clients,
+    clientReloader,
+    csrfKey,
+    adminKey,
+    storeKey,
+    store,
+    ...policy,
+    ...(limiter ? { limiter } : {}),
+  };
 }
 
 /** Opens the key ring (generating a first key for an asymmetric JWT_ALG) and starts following KEYS_DIR. */
@@ -87,9 +102,13 @@ async function prepareKeys(config: Config, secretKey: SigningKey, logger: Logger
     logger.fatal({ dir: config.KEYS_DIR, problems: err.problems }, `the key ring in ${config.KEYS_DIR} cannot be used`);
     process.exit(2);
   });
-  if (opened.generated !== undefined) logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');
+  if (opened.generated !== undefined)
+    logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');
   for (const w of opened.warnings) logger.warn({ file: w.file }, `key ring: ${w.reason}`);
   const keys = opened.keys;
-  logger.info({ source: keys.source, active: keys.signer.kid, alg: keys.signer.alg, kids: keys.kids }, keys.source === 'ring' ? 'signing with the key ring' : 'signing with the secret (HS256, no key ring)');
+  logger.info(
+    { source: keys.source, active: keys.signer.kid, alg: keys.signer.alg, kids: keys.kids },
+    keys.source === 'ring' ? 'signing with the key ring' : 'signing with the secret (HS256, no key ring)',
+  );
   return startKeyReloader({ dir: config.KEYS_DIR, initial: keys, load: () => open(false), logger, intervalMs: config.KEYS_CHECK_INTERVAL_S * 1000 });
 }

@@ -33,7 +33,12 @@ const users: UsersFile = existsSync(file) ? await readUsers(file) : { users: {} 
 const existing = Object.hasOwn(users.users, name) ? users.users[name] : undefined;
 // Without --roles an existing user keeps their roles (a password reset must not demote them).
 const roles =
-  args.values.roles === undefined ? (existing?.roles ?? []) : args.values.roles.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  args.values.roles === undefined
+    ? (existing?.roles ?? [])
+    : args.values.roles
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== '');
 if (roles.some((r) => !ROLE.test(r))) fail('roles are printable ASCII without spaces, at most 64 characters each');
 
 users.users[name] = { name: args.values['display-name'] ?? existing?.name ?? name, roles, hash: await hashPassword(password) };

@@ -45,7 +45,10 @@ export function createUpstreamApp(users: UsersFile): Express {
   app.get('/api/prefs', (req, res) => {
     const who = identityFrom(req);
     if (!who) return noIdentity(res);
-    res.set('Cache-Control', 'public, max-age=60').cookie('app_pref', 'dark', { httpOnly: true, sameSite: 'lax', path: '/' }).json({ sub: who.sub, theme: 'dark' });
+    res
+      .set('Cache-Control', 'public, max-age=60')
+      .cookie('app_pref', 'dark', { httpOnly: true, sameSite: 'lax', path: '/' })
+      .json({ sub: who.sub, theme: 'dark' });
   });
 
   // The demo policy (policy.yaml) gives /admin and below to the role admin: the app trusts that
@@ -102,7 +105,10 @@ function echoIdentity(req: Request, res: Response, area?: string): void {
 }
 
 function cookieNames(header: string | undefined): string[] {
-  return (header ?? '').split(';').map((pair) => pair.split('=', 1)[0]!.trim()).filter((name) => name !== '');
+  return (header ?? '')
+    .split(';')
+    .map((pair) => pair.split('=', 1)[0]!.trim())
+    .filter((name) => name !== '');
 }
 
 /** Reached without identity headers: the gateway in front is missing or misconfigured. */

@@ -34,7 +34,9 @@ export async function takeProfile(signerPid: number, dir: string, resultsDir: st
   // Done once the files exist and stopped growing.
   for (;;) {
     await sleep(500);
-    const now = profiles(dir).map((f) => `${f}:${statSync(f).size}`).join(',');
+    const now = profiles(dir)
+      .map((f) => `${f}:${statSync(f).size}`)
+      .join(',');
     if ((now !== '' && now === sizes) || Date.now() > deadline) break;
     sizes = now;
   }

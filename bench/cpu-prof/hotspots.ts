@@ -24,7 +24,11 @@ function where(frame: { functionName: string; url: string; lineNumber: number })
   const name = frame.functionName || '(anonymous)';
   if (!frame.url) return name;
   const path = frame.url.replace(/^file:\/\//, '');
-  const short = path.includes('/node_modules/') ? path.slice(path.lastIndexOf('/node_modules/') + 14) : path.includes('/dist/') ? path.slice(path.indexOf('/dist/') + 6) : path;
+  const short = path.includes('/node_modules/')
+    ? path.slice(path.lastIndexOf('/node_modules/') + 14)
+    : path.includes('/dist/')
+      ? path.slice(path.indexOf('/dist/') + 6)
+      : path;
   return `${name} (${short}:${frame.lineNumber + 1})`;
 }
 

@@ -61,7 +61,15 @@ export function createAutocannon(): LoadGenerator {
       const sent = { n: 0 };
       return new Promise<RunResult>((resolve, reject) => {
         current = autocannon(
-          { url: spec.url, headers: spec.headers ?? {}, connections: spec.connections, duration: spec.duration, pipelining: 1, timeout: 10, requests: requestsOf(spec, count, sent) },
+          {
+            url: spec.url,
+            headers: spec.headers ?? {},
+            connections: spec.connections,
+            duration: spec.duration,
+            pipelining: 1,
+            timeout: 10,
+            requests: requestsOf(spec, count, sent),
+          },
           (err, r) => {
             current = undefined;
             if (err) return reject(err instanceof Error ? err : new Error(String(err)));

@@ -17,6 +17,8 @@ export function chooseGenerator(choice: GeneratorChoice, scratchDir: string): Ch
   if (choice === 'wrk') throw new Error('--generator wrk: wrk is not installed; npm run install-deps -- --with-bench (or: sudo apt-get install wrk)');
   return {
     generator: createAutocannon(),
-    ...(choice === 'auto' ? { note: 'wrk is not installed (npm run install-deps -- --with-bench), so autocannon drives the load from inside this process' } : {}),
+    ...(choice === 'auto'
+      ? { note: 'wrk is not installed (npm run install-deps -- --with-bench), so autocannon drives the load from inside this process' }
+      : {}),
   };
 }

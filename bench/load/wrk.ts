@@ -29,7 +29,9 @@ const mixedAnswers = (tokens: readonly MixToken[]): boolean => tokens.some((t) =
 /** The mix's lines (`<expect> <kind> <token>`), dealt round-robin into one file's worth per thread. */
 export function splitTokens(tokens: readonly MixToken[], threads: number): string[][] {
   const out: string[][] = Array.from({ length: threads }, () => []);
-  tokens.forEach((t, i) => out[i % threads]!.push(`${t.expect} ${t.kind} ${t.token}`));
+  tokens.forEach((t, i) => {
+    out[i % threads]!.push(`${t.expect} ${t.kind} ${t.token}`);
+  });
   return out;
 }
 
@@ -52,7 +54,9 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
     let prefix = byThreads.get(threads);
     if (prefix === undefined) {
       prefix = join(dir, `${++files}-mix`);
-      splitTokens(tokens, threads).forEach((lines, i) => writeFileSync(`${prefix}-${i}.txt`, `${lines.join('\n')}\n`, { mode: 0o600 }));
+      splitTokens(tokens, threads).forEach((lines, i) => {
+        writeFileSync(`${prefix}-${i}.txt`, `${lines.join('\n')}\n`, { mode: 0o600 });
+      });
       byThreads.set(threads, prefix);
     }
     return prefix;
@@ -64,7 +68,9 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
     stop: () => current?.kill('SIGTERM'),
     run: (spec) => {
       const threads = wrkThreads(spec);
-      const headers = Object.entries(spec.headers ?? {}).map(([k, v]) => `${k}: ${v}\n`).join('');
+      const headers = Object.entries(spec.headers ?? {})
+        .map(([k, v]) => `${k}: ${v}\n`)
+        .join('');
       // Credentials go in files, never on the command line where `ps` would show them.
       const scriptArgs = [
         `expect=${spec.expect ?? 0}`,
@@ -74,7 +80,21 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
         ...(spec.tokens ? [`tokens=${tokenFiles(spec.tokens, threads)}`] : []),
         ...(spec.tokens && spec.echo ? ['echo=1'] : []),
       ];
-      const args = ['-t', String(threads), '-c', String(spec.connections), '-d', `${spec.duration}s`, '--timeout', '10s', '--latency', '-s', SCRIPT, spec.url, ...scriptArgs];
+      const args = [
+        '-t',
+        String(threads),
+        '-c',
+        String(spec.connections),
+        '-d',
+        `${spec.duration}s`,
+        '--timeout',
+        '10s',
+        '--latency',
+        '-s',
+        SCRIPT,
+        spec.url,
+        ...scriptArgs,
+      ];
       // Past the run and the reading of its token files, something is wrong: end it and say so.
       const limitS = Math.ceil(spec.duration + 30 + (spec.tokens?.length ?? 0) / 5_000);
       return new Promise<RunResult>((resolve, reject) => {
@@ -93,7 +113,10 @@ export function createWrk(bin: string, scratchDir: string): LoadGenerator {
         child.once('close', (code, signal) => {
           current = undefined;
           clearTimeout(timer);
-          if (overdue) return reject(new Error(`wrk did not end within ${limitS} s of a ${spec.duration} s run against ${spec.url}, so the bench ended it: ${stderr.trim()}`));
+          if (overdue)
+            return reject(
+              new Error(`wrk did not end within ${limitS} s of a ${spec.duration} s run against ${spec.url}, so the bench ended it: ${stderr.trim()}`),
+            );
           if (code !== 0) return reject(new Error(`wrk ended with ${code ?? signal}: ${stderr.trim()}`));
           try {
             resolve(toResult(parseWrkReport(stdout)));

@@ -50,7 +50,15 @@ ${proxyToApp({ sub: '$tg_sub', roles: '$tg_roles', claims: '$tg_claims' })}    }
 }
 
 /** Starts the Lua reference nginx on 127.0.0.1:port; `modules` are the load_module paths (scripts/stack/lua-module.ts). */
-export function startLuaNginx(opts: { nginxBin: string; version: string; workDir: string; port: number; upstreamAddr: string; modules: readonly string[]; verify: LuaVerifyConfig }): Promise<ManagedProcess> {
+export function startLuaNginx(opts: {
+  nginxBin: string;
+  version: string;
+  workDir: string;
+  port: number;
+  upstreamAddr: string;
+  modules: readonly string[];
+  verify: LuaVerifyConfig;
+}): Promise<ManagedProcess> {
   return startBenchNginx({
     name: 'nginx-lua',
     nginxBin: opts.nginxBin,

@@ -28,6 +28,13 @@ ${proxyToApp({ sub: quoted(id.sub), roles: quoted(id.roles), claims: quoted(id.c
 }
 
 /** Starts nginx with plainServerConf on 127.0.0.1:port. */
-export function startPlainNginx(opts: { nginxBin: string; version: string; workDir: string; port: number; upstreamAddr: string; identity: StaticIdentity }): Promise<ManagedProcess> {
+export function startPlainNginx(opts: {
+  nginxBin: string;
+  version: string;
+  workDir: string;
+  port: number;
+  upstreamAddr: string;
+  identity: StaticIdentity;
+}): Promise<ManagedProcess> {
   return startBenchNginx({ ...opts, name: 'nginx-plain', serverConf: () => plainServerConf(opts.port, opts.upstreamAddr, opts.identity) });
 }

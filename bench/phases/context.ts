@@ -30,7 +30,12 @@ export const runLine = (r: RunResult): string =>
   `${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms, ${r.unexpected} unexpected, ${r.connectionErrors} conn err, generator ${r.generatorCpuPct.toFixed(0)}% CPU${r.repeats > 0 ? `, ${r.repeats} repeated tokens` : ''}`;
 
 /** The load settings of the table: its connections, its wrk threads, whether its app echoes. */
-export const loadOf = (ctx: BenchContext, duration: number) => ({ connections: ctx.table.connections, threads: ctx.table.threads, echo: ctx.table.echo, duration });
+export const loadOf = (ctx: BenchContext, duration: number) => ({
+  connections: ctx.table.connections,
+  threads: ctx.table.threads,
+  echo: ctx.table.echo,
+  duration,
+});
 
 /**
  * Runs every setup `rounds` times, each round starting one setup later, so a slow drift of the

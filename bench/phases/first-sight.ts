@@ -51,11 +51,19 @@ export async function runFirstSight(ctx: BenchContext, steady?: readonly Row[]):
     ctx.signal.throwIfAborted();
   }
   const before = await sampleSigners(ctx);
-  const runs = await interleaved(ctx, setups, opts.rounds, (s, round) => generator.run({ url: `${s.url}${opts.path}`, tokens: lists[round]!, ...loadOf(ctx, opts.firstDuration) }));
+  const runs = await interleaved(ctx, setups, opts.rounds, (s, round) =>
+    generator.run({ url: `${s.url}${opts.path}`, tokens: lists[round]!, ...loadOf(ctx, opts.firstDuration) }),
+  );
   const after = await sampleSigners(ctx);
   const rows = setups.map((s) => summarize(s.key, s.label, runs.get(s.key)!));
   const repeated = setups
-    .map((s) => ({ key: s.key, label: s.label, remembersTokens: s.remembersTokens, repeats: runs.get(s.key)!.reduce((n, r) => n + r.repeats, 0), answers: rows.find((r) => r.key === s.key)!.answers }))
+    .map((s) => ({
+      key: s.key,
+      label: s.label,
+      remembersTokens: s.remembersTokens,
+      repeats: runs.get(s.key)!.reduce((n, r) => n + r.repeats, 0),
+      answers: rows.find((r) => r.key === s.key)!.answers,
+    }))
     .filter((r) => r.repeats > 0);
   return { rows, perRound, repeated, ...signerNotes(before, after, rows) };
 }

@@ -30,7 +30,18 @@ const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.lengt
 export function judgeMemory(samples: readonly RssSample[], warmupS: number, tolerancePct = 10): MemoryVerdict {
   const measured = samples.filter((s) => s.atS >= warmupS && Number.isFinite(s.rssBytes)).map((s) => s.rssBytes);
   if (measured.length < 4) {
-    return { samples: [...samples], warmupS, firstHalfMiB: NaN, secondHalfMiB: NaN, minMiB: NaN, maxMiB: NaN, maxDeviationPct: NaN, tolerancePct, pass: false, summary: `only ${measured.length} RSS samples after the warm-up; at least 4 are needed to judge` };
+    return {
+      samples: [...samples],
+      warmupS,
+      firstHalfMiB: NaN,
+      secondHalfMiB: NaN,
+      minMiB: NaN,
+      maxMiB: NaN,
+      maxDeviationPct: NaN,
+      tolerancePct,
+      pass: false,
+      summary: `only ${measured.length} RSS samples after the warm-up; at least 4 are needed to judge`,
+    };
   }
   const half = Math.floor(measured.length / 2);
   const first = mean(measured.slice(0, half));

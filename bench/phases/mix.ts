@@ -35,7 +35,11 @@ export async function runMix(ctx: BenchContext): Promise<MixResult> {
   const tokens = await ctx.minter.mix(plan, SEED);
   const open: readonly MixToken[] = tokens.map((t) => ({ ...t, expect: 0 }));
   const setups = started.setups.filter((s) => s.checksTokens || s.key === 'a');
-  const spec = (s: (typeof setups)[number], duration: number) => ({ url: `${s.url}${opts.path}`, tokens: s.checksTokens ? tokens : open, ...loadOf(ctx, duration) });
+  const spec = (s: (typeof setups)[number], duration: number) => ({
+    url: `${s.url}${opts.path}`,
+    tokens: s.checksTokens ? tokens : open,
+    ...loadOf(ctx, duration),
+  });
   const coldStart: string[] = [];
   for (const s of opts.warmup > 0 ? setups : []) {
     ctx.progress(`warm-up ${s.label} with the mix...`);

@@ -13,7 +13,11 @@ export interface ThroughputResult extends SignerNotes {
 /** Every setup with one valid bearer token, in interleaved rounds: the issue's table. */
 export async function runThroughput(ctx: BenchContext): Promise<ThroughputResult> {
   const { opts, generator, started } = ctx;
-  const spec = async (s: (typeof started.setups)[number], duration: number) => ({ url: `${s.url}${opts.path}`, headers: await s.headers(), ...loadOf(ctx, duration) });
+  const spec = async (s: (typeof started.setups)[number], duration: number) => ({
+    url: `${s.url}${opts.path}`,
+    headers: await s.headers(),
+    ...loadOf(ctx, duration),
+  });
   const noKeepalive: string[] = [];
   for (const s of started.setups) if (!(await keepsAlive(`${s.url}${opts.path}`, await s.headers()))) noKeepalive.push(s.label);
   for (const s of opts.warmup > 0 ? started.setups : []) {

@@ -83,20 +83,30 @@ export function checkTarget(t: TargetSpec, tables: Partial<Record<TableKey, Tabl
     return { target, issue, status: verdict(p >= t.minPct), detail: `(${rate(row)}) is ${p.toFixed(0)}% of (${rate(of)})` };
   }
   const x = row.p99Ms / of.p99Ms;
-  return { target, issue, status: verdict(row.p99Ms <= t.maxP99x! * of.p99Ms), detail: `(${t.key}) p99 ${row.p99Ms.toFixed(2)} ms vs (${of.key}) ${of.p99Ms.toFixed(2)} ms = ${x.toFixed(2)}x` };
+  return {
+    target,
+    issue,
+    status: verdict(row.p99Ms <= t.maxP99x! * of.p99Ms),
+    detail: `(${t.key}) p99 ${row.p99Ms.toFixed(2)} ms vs (${of.key}) ${of.p99Ms.toFixed(2)} ms = ${x.toFixed(2)}x`,
+  };
 }
 
 /** Every part of every table, for the check that no run had an error. */
 function errorTarget(tables: Partial<Record<TableKey, TableRows>>): TargetCheck {
   const [target, issue] = ['no errors in any setup', 7];
-  const rows = Object.entries(tables).flatMap(([table, parts]) => Object.entries(parts ?? {}).flatMap(([part, list]) => (list as readonly Row[]).map((r) => ({ where: `${table} ${PARTS[part as Part].name}`, r }))));
+  const rows = Object.entries(tables).flatMap(([table, parts]) =>
+    Object.entries(parts ?? {}).flatMap(([part, list]) => (list as readonly Row[]).map((r) => ({ where: `${table} ${PARTS[part as Part].name}`, r }))),
+  );
   if (rows.length === 0) return { target, issue, status: 'not run', detail: 'no table part ran' };
   const bad = rows.filter(({ r }) => r.unexpected > 0 || r.connectionErrors > 0);
   return {
     target,
     issue,
     status: verdict(bad.length === 0),
-    detail: bad.length === 0 ? `every answer was the expected one (${rows.length} setup runs)` : bad.map(({ where, r }) => `${where} ${r.key}: ${r.unexpected} unexpected answers, ${r.connectionErrors} connection errors`).join('; '),
+    detail:
+      bad.length === 0
+        ? `every answer was the expected one (${rows.length} setup runs)`
+        : bad.map(({ where, r }) => `${where} ${r.key}: ${r.unexpected} unexpected answers, ${r.connectionErrors} connection errors`).join('; '),
   };
 }
 

@@ -51,9 +51,21 @@ const users = (prefix: string, from: number, count: number) => Array.from({ leng
 export async function createMinter(secretFile: string, settings: TokenSettings): Promise<Minter> {
   const { secret } = await loadSecret({ file: secretFile });
   const issuer = (key: Uint8Array, now?: () => number) =>
-    importHmacKey(key).then((k) => createTokenIssuer({ keys: () => secretKeys(k), issuer: settings.issuer, audience: settings.audience, ttlSeconds: settings.ttlSeconds, ...(now ? { now } : {}) }));
+    importHmacKey(key).then((k) =>
+      createTokenIssuer({
+        keys: () => secretKeys(k),
+        issuer: settings.issuer,
+        audience: settings.audience,
+        ttlSeconds: settings.ttlSeconds,
+        ...(now ? { now } : {}),
+      }),
+    );
   const pastS = settings.ttlSeconds + settings.clockSkewS + 3600;
-  const [good, stale, forger] = await Promise.all([issuer(secret), issuer(secret, () => Date.now() - pastS * 1000), issuer(new Uint8Array(randomBytes(secret.length)))]);
+  const [good, stale, forger] = await Promise.all([
+    issuer(secret),
+    issuer(secret, () => Date.now() - pastS * 1000),
+    issuer(new Uint8Array(randomBytes(secret.length))),
+  ]);
   return {
     async mix(plan, seed) {
       const valid = await signAll(good, users('user', 0, plan.valid));

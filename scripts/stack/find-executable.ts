@@ -6,7 +6,15 @@ import { delimiter, join } from 'node:path';
  * installs it, for a PATH without /usr/sbin); undefined when none is executable.
  */
 export function findExecutable(name: string, fallback: string, configured?: string): string | undefined {
-  const candidates = configured ? [configured] : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name)), fallback];
+  const candidates = configured
+    ? [configured]
+    : [
+        ...(process.env.PATH ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, name)),
+        fallback,
+      ];
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);

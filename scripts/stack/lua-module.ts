@@ -25,9 +25,6 @@ function safeList(dir: string): string[] {
 
 /** Whether nginx can run Lua here (the OpenResty front, the benchmark's reference), or which Debian packages are missing. */
 export function luaSupport(): LuaSupport {
-  const missing = [
-    ...(LUA_MODULES.every((m) => existsSync(m)) ? [] : ['libnginx-mod-http-lua']),
-    ...(hasCjson() ? [] : ['lua-cjson']),
-  ];
+  const missing = [...(LUA_MODULES.every((m) => existsSync(m)) ? [] : ['libnginx-mod-http-lua']), ...(hasCjson() ? [] : ['lua-cjson'])];
   return missing.length === 0 ? { ok: true, modules: LUA_MODULES } : { ok: false, missing };
 }

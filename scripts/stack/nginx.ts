@@ -143,7 +143,9 @@ export function nginxArgs(prefix: string, version: string): string[] {
 
 function hasGroup(name: string): boolean {
   try {
-    return readFileSync('/etc/group', 'utf8').split('\n').some((line) => line.startsWith(`${name}:`));
+    return readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${name}:`));
   } catch {
     return false;
   }

@@ -104,7 +104,22 @@ export async function startSentinelSet(opts: SentinelSetOptions): Promise<Sentin
   });
   const sentinels = ports.slice(nodeCount).map((port, i) => {
     const name = `sentinel-${i + 1}`;
-    return member(name, port, () => startSentinel({ bin: sentinelBin, name, port, dir: join(opts.dir, name), masterName, masterPort: ports[0]!, password, sentinelPassword, quorum: Math.floor(sentinelCount / 2) + 1, downAfterMs: opts.downAfterMs ?? 5_000, ...logFile(name), ...onLine(name) }));
+    return member(name, port, () =>
+      startSentinel({
+        bin: sentinelBin,
+        name,
+        port,
+        dir: join(opts.dir, name),
+        masterName,
+        masterPort: ports[0]!,
+        password,
+        sentinelPassword,
+        quorum: Math.floor(sentinelCount / 2) + 1,
+        downAfterMs: opts.downAfterMs ?? 5_000,
+        ...logFile(name),
+        ...onLine(name),
+      }),
+    );
   });
 
   /** One command to one member, on a connection of its own. */

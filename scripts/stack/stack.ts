@@ -97,7 +97,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const withNginx = opts.front !== 'embedded';
   const instances = withNginx ? (opts.signerInstances ?? 1) : 1;
-  if (opts.front === 'embedded' && (opts.signerInstances ?? 1) > 1) throw new Error('several signer instances need the nginx front: the embedded front is one process');
+  if (opts.front === 'embedded' && (opts.signerInstances ?? 1) > 1)
+    throw new Error('several signer instances need the nginx front: the embedded front is one process');
   const signers = Array.from({ length: instances }, (_, i) => ({
     name: instances === 1 ? 'signer' : `signer-${i + 1}`,
     host: opts.signer.host,
@@ -176,10 +177,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const upstreamEnv = { ...base, EXAMPLE_HOST: opts.upstream.host, EXAMPLE_PORT: String(opts.upstream.port), USERS_FILE: opts.usersFile ?? DEMO_USERS };
     const signerEnv = { ...base, ...config };
     if (opts.front === 'embedded') {
-      await allStarted([
-        node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
-        node('front', ENTRY.front, signerEnv, `${gatewayUrl}/login`),
-      ]);
+      await allStarted([node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`), node('front', ENTRY.front, signerEnv, `${gatewayUrl}/login`)]);
     } else {
       await allStarted([
         node('upstream', ENTRY.upstream, upstreamEnv, `${upstreamUrl}/healthz`),
@@ -191,19 +189,32 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ]);
       opts.signal?.throwIfAborted();
       prefix = createPrefix(opts.workDir);
-      preparePrefix(prefix.dir, {
-        GATEWAY_HOST: bracketHost(opts.gateway.host),
-        GATEWAY_PORT: String(opts.gateway.port),
-        SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
-        UPSTREAM_ADDR: nginxAddr(app.host, app.port),
-      }, claimHeadersOf(signerEnv.CLAIM_HEADERS), opts.front === 'openresty');
+      preparePrefix(
+        prefix.dir,
+        {
+          GATEWAY_HOST: bracketHost(opts.gateway.host),
+          GATEWAY_PORT: String(opts.gateway.port),
+          SIGNER_ADDR: signers.map((s) => nginxAddr(s.host, s.port)),
+          UPSTREAM_ADDR: nginxAddr(app.host, app.port),
+        },
+        claimHeadersOf(signerEnv.CLAIM_HEADERS),
+        opts.front === 'openresty',
+      );
       if (opts.accessLog === false) writeFileSync(join(prefix.dir, 'nginx.conf'), accessLogOff(readFileSync(join(prefix.dir, 'nginx.conf'), 'utf8')));
       // nginx runs under a small Node guard that holds the IPC channel for it (see nginx-guard.ts).
       const guardArgs = [ENTRY.nginxGuard, ...(prefix.temporary ? ['--remove-dir', prefix.dir] : []), '--', nginxBin!, ...nginxArgs(prefix.dir, nginxVersion!)];
       await start('nginx', `${gatewayUrl}/login`, { args: guardArgs, cwd: prefix.dir, env: base, stdoutFile: logFile('nginx-access'), stopSignal: 'SIGQUIT' });
     }
     opts.signal?.throwIfAborted();
-    const common = { url: gatewayUrl, signerUrls, config, appUrl: upstreamUrl, processes, stop, ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}) };
+    const common = {
+      url: gatewayUrl,
+      signerUrls,
+      config,
+      appUrl: upstreamUrl,
+      processes,
+      stop,
+      ...(opts.redis ? { redisUrl: `redis://127.0.0.1:${opts.redis.port}` } : {}),
+    };
     return withNginx ? { ...common, front: opts.front, nginxVersion: nginxVersion! } : { ...common, front: 'embedded' };
   } catch (err) {
     await stop();

@@ -52,7 +52,13 @@ export function signAdminToken(key: Uint8Array, actor: string, request: AdminReq
  * ADMIN_TOKEN_TTL_S whatever it says. A user's or a client's token never passes: neither is
  * signed with this key, nor has this audience. The caller must still claim its `jti` once.
  */
-export async function verifyAdminToken(key: Uint8Array, token: string, skewS: number, request: AdminRequest, nowMs: number = Date.now()): Promise<AdminCaller | undefined> {
+export async function verifyAdminToken(
+  key: Uint8Array,
+  token: string,
+  skewS: number,
+  request: AdminRequest,
+  nowMs: number = Date.now(),
+): Promise<AdminCaller | undefined> {
   if (token.length > 1024) return undefined;
   try {
     const { payload, protectedHeader } = await jwtVerify(token, key, {

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { createRequestChecker, isBrowserNavigation, requestCredentials } from '../auth/check-request.js';
 import { loginLocation } from '../browser/return-to.js';
 import type { Core } from '../core.js';
@@ -9,9 +9,7 @@ import { sendRefusal, type Refusal } from '../http/send-refusal.js';
 export { sendRefusal, type Refusal };
 
 /** Who opened the admin page: an admin (with the cookies a refresh on the way rotated), or the answer anyone else gets. */
-export type PageCaller =
-  | { ok: true; sub: string; csrfBinding: string; cookies?: SessionCookies | undefined }
-  | { ok: false; refusal: Refusal };
+export type PageCaller = { ok: true; sub: string; csrfBinding: string; cookies?: SessionCookies | undefined } | { ok: false; refusal: Refusal };
 
 /**
  * The admin page's own check of its caller, made by the signer whatever front is in front of it:
@@ -57,4 +55,3 @@ async function csrfBinding(core: Core, sub: string, sidClaim: unknown, req: Requ
   if (sid === undefined && refresh !== undefined) sid = await core.sessions.inspectRefresh(refresh);
   return `admin-page\n${sub}\n${sid ?? ''}`;
 }
-

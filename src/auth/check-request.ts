@@ -54,8 +54,7 @@ export interface CheckerParts {
 const REALM = 'realm="tokengate"';
 
 /** RFC 6750 §3: no error code when no credentials were sent at all. */
-const challenge = (error?: 'invalid_token' | 'invalid_request') =>
-  error ? `Bearer ${REALM}, error="${error}"` : `Bearer ${REALM}`;
+const challenge = (error?: 'invalid_token' | 'invalid_request') => (error ? `Bearer ${REALM}, error="${error}"` : `Bearer ${REALM}`);
 
 /** The whole `/verify` decision, shared by the signer route and the embedded front. */
 export function createRequestChecker(parts: CheckerParts) {
@@ -155,7 +154,12 @@ const IDENTITY_NAMESPACE = /^x[-_]auth[-_]/i;
  * Reads the credentials from Node's raw header list, which keeps every `Authorization` header
  * (Node's parsed headers keep only the first) and every header name as the client spelled it.
  */
-export function requestCredentials(rawHeaders: readonly string[], originalUri: string | undefined, originalMethod?: string, client?: () => SessionClient): RequestCredentials {
+export function requestCredentials(
+  rawHeaders: readonly string[],
+  originalUri: string | undefined,
+  originalMethod?: string,
+  client?: () => SessionClient,
+): RequestCredentials {
   const authorization: string[] = [];
   const identityHeaderNames: string[] = [];
   const cookies: string[] = [];

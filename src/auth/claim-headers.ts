@@ -20,7 +20,10 @@ const MAX_HEADER_NAME = 64;
 export function parseClaimHeaders(list: string): { ok: true; headers: ClaimHeader[] } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const headers: ClaimHeader[] = [];
-  const entries = list.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (entries.length > MAX_CLAIM_HEADERS) problems.push(`at most ${MAX_CLAIM_HEADERS} entries`);
   for (const entry of entries.slice(0, MAX_CLAIM_HEADERS)) {
     const cut = entry.lastIndexOf(':');
@@ -28,7 +31,8 @@ export function parseClaimHeaders(list: string): { ok: true; headers: ClaimHeade
     const header = entry.slice(cut + 1);
     const shown = JSON.stringify(entry.slice(0, 80));
     if (cut <= 0 || !CLAIM_NAME.test(claim)) problems.push(`${shown}: write claim:X-Auth-Name, the claim being 1 to 128 letters, digits or _ . : / -`);
-    else if (!HEADER_NAME.test(header) || header.length > MAX_HEADER_NAME) problems.push(`${shown}: the header must be X-Auth-<Name> (letters, digits and single dashes, at most ${MAX_HEADER_NAME} characters)`);
+    else if (!HEADER_NAME.test(header) || header.length > MAX_HEADER_NAME)
+      problems.push(`${shown}: the header must be X-Auth-<Name> (letters, digits and single dashes, at most ${MAX_HEADER_NAME} characters)`);
     else if (RESERVED.includes(header.toLowerCase())) problems.push(`${shown}: ${header} is one of the gateway's own headers`);
     else if (headers.some((h) => h.header.toLowerCase() === header.toLowerCase())) problems.push(`${shown}: ${header} is given twice`);
     else headers.push({ claim, header });
@@ -46,7 +50,10 @@ const MAX_VALUE_LENGTH = 1024;
  * claim sends no header. Anything else (control characters, CR or LF, non-ASCII, objects, too long)
  * is never written: the answer is the name of the first claim at fault, and the request is refused.
  */
-export function claimHeaderValues(claims: Record<string, unknown>, headers: readonly ClaimHeader[]): { ok: true; values: Record<string, string> } | { ok: false; claim: string } {
+export function claimHeaderValues(
+  claims: Record<string, unknown>,
+  headers: readonly ClaimHeader[],
+): { ok: true; values: Record<string, string> } | { ok: false; claim: string } {
   const values: Record<string, string> = {};
   for (const { claim, header } of headers) {
     if (!Object.hasOwn(claims, claim)) continue;

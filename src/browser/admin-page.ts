@@ -37,9 +37,21 @@ function actionForm(csrfToken: string, fields: Record<string, string>, button: s
 }
 
 function sessionRow(csrfToken: string, user: string, s: SessionInfo): string {
-  const end = actionForm(csrfToken, { user, action: 'end', session: s.sid }, `<button type="submit" aria-label="End session ${escapeHtml(s.sid)}">End</button>`);
+  const end = actionForm(
+    csrfToken,
+    { user, action: 'end', session: s.sid },
+    `<button type="submit" aria-label="End session ${escapeHtml(s.sid)}">End</button>`,
+  );
   // The address and user agent are what the client sent: escaped like everything else.
-  const cells = [`<code>${escapeHtml(s.sid)}</code>`, when(s.startedAt), when(s.lastRefreshAt), escapeHtml(s.address ?? ''), `<span class="agent">${escapeHtml(s.userAgent ?? '')}</span>`, when(s.expiresAt), end];
+  const cells = [
+    `<code>${escapeHtml(s.sid)}</code>`,
+    when(s.startedAt),
+    when(s.lastRefreshAt),
+    escapeHtml(s.address ?? ''),
+    `<span class="agent">${escapeHtml(s.userAgent ?? '')}</span>`,
+    when(s.expiresAt),
+    end,
+  ];
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
@@ -60,7 +72,8 @@ function results(csrfToken: string, user: string, sessions: readonly SessionInfo
 }
 
 function status(done: AdminDone): string {
-  const text = done.kind === 'ended' ? 'The session was ended.' : `Ended ${plural(done.sessions, 'session')}; every token issued to this user until now is refused.`;
+  const text =
+    done.kind === 'ended' ? 'The session was ended.' : `Ended ${plural(done.sessions, 'session')}; every token issued to this user until now is refused.`;
   return `<p class="status" role="status">${escapeHtml(text)}</p>`;
 }
 
@@ -85,6 +98,10 @@ export function renderAdminPage(opts: AdminPageOptions): string {
 
 /** The admin page's own error page: the message as text, and the way back. */
 export function renderAdminErrorPage(status: number, message: string): string {
-  const body = [`<h1>${escapeHtml(message)}</h1>`, `<p>Error ${escapeHtml(String(status))}.</p>`, `<p><a href="${ADMIN_PAGE_PATH}">Back to the admin page</a></p>`].join('\n');
+  const body = [
+    `<h1>${escapeHtml(message)}</h1>`,
+    `<p>Error ${escapeHtml(String(status))}.</p>`,
+    `<p><a href="${ADMIN_PAGE_PATH}">Back to the admin page</a></p>`,
+  ].join('\n');
   return page({ title: `Error ${status}`, body });
 }

@@ -66,7 +66,7 @@ function isSafePath(path: string): boolean {
 function textIsClean(text: string): boolean {
   if (text.length > MAX_RETURN_TO_LENGTH || !PRINTABLE_ASCII.test(text) || text.includes('\\')) return false;
   const forms = decodedForms(text);
-  return forms !== undefined && forms.every((form) => !BAD_DECODED.test(form) && form.normalize('NFKC') === form);
+  return forms?.every((form) => !BAD_DECODED.test(form) && form.normalize('NFKC') === form) === true;
 }
 
 /** The text and each percent-decoding of it until it settles; undefined on a malformed escape or if it never settles. */

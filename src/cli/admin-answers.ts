@@ -39,7 +39,8 @@ export function refusal(base: string, status: number, body: unknown): string {
   if (status === 401) {
     return `the signer at ${base} refused this command's admin credential (401): run it with the signer's secret (its JWT_SECRET_FILE or JWT_SECRET), on a clock within CLOCK_SKEW_S of the signer's`;
   }
-  if (status === 404 && code === 'not_found') return `${base} has no admin API (404 not_found): give the signer's own address (SIGNER_HOST:SIGNER_PORT), not the gateway's`;
+  if (status === 404 && code === 'not_found')
+    return `${base} has no admin API (404 not_found): give the signer's own address (SIGNER_HOST:SIGNER_PORT), not the gateway's`;
   if (!parsed.success) return `${base} answered ${status} with an unexpected body`;
   const message = parsed.data.message === undefined ? '' : `: ${printable(parsed.data.message)}`;
   return `the signer at ${base} answered ${status} ${printable(parsed.data.error, 64)}${message}`;

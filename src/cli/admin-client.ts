@@ -34,7 +34,8 @@ export function parseSignerUrl(value: string): { ok: true; base: string } | { ok
     return { ok: false, reason: '--signer must be a URL such as http://127.0.0.1:9000' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: '--signer must be an http:// or https:// URL' };
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return { ok: false, reason: '--signer takes no credentials, query or fragment' };
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    return { ok: false, reason: '--signer takes no credentials, query or fragment' };
   return { ok: true, base: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }
 
@@ -71,7 +72,11 @@ export async function openAdminClient(name: string, io: CliIo, signer: string | 
   try {
     const loaded = await readExistingSecret(config);
     if (loaded === 'missing') {
-      return failure(io, name, `JWT_SECRET_FILE ${config.JWT_SECRET_FILE} does not exist: run this with the signer's environment (its JWT_SECRET_FILE or JWT_SECRET), where the signer runs`);
+      return failure(
+        io,
+        name,
+        `JWT_SECRET_FILE ${config.JWT_SECRET_FILE} does not exist: run this with the signer's environment (its JWT_SECRET_FILE or JWT_SECRET), where the signer runs`,
+      );
     }
     secret = loaded.secret;
   } catch (err) {
@@ -96,7 +101,10 @@ export async function openAdminClient(name: string, io: CliIo, signer: string | 
       try {
         return { ok: true, status: answer.status, body: JSON.parse(answer.text) as unknown };
       } catch {
-        return { ok: false, reason: `${base} answered ${answer.status} without JSON: is it the signer's own address (SIGNER_HOST:SIGNER_PORT), not the gateway's?` };
+        return {
+          ok: false,
+          reason: `${base} answered ${answer.status} without JSON: is it the signer's own address (SIGNER_HOST:SIGNER_PORT), not the gateway's?`,
+        };
       }
     },
   };
@@ -112,17 +120,21 @@ class AnswerTooLargeError extends Error {
  */
 function send(url: URL, method: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, signal: AbortSignal.timeout(ADMIN_CALL_TIMEOUT_MS) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) return void req.destroy(new AnswerTooLargeError());
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      { method, headers, signal: AbortSignal.timeout(ADMIN_CALL_TIMEOUT_MS) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) return void req.destroy(new AnswerTooLargeError());
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

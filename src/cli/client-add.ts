@@ -30,7 +30,8 @@ export async function clientAdd(args: string[], io: CliIo): Promise<number> {
 
   const dir = config.CLIENTS_DIR;
   const existing = await existingClientFiles(dir, name);
-  if (existing.length > 0 && !parsed.values.force) return failure(io, NAME, `client ${name} is already registered (${existing[0]!.path}); --force replaces its key`);
+  if (existing.length > 0 && !parsed.values.force)
+    return failure(io, NAME, `client ${name} is already registered (${existing[0]!.path}); --force replaces its key`);
   const path = join(dir, clientFileName(name, key.value.format));
   try {
     await ensurePrivateDir(dir);

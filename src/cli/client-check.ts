@@ -8,7 +8,12 @@ export async function checkClientsDir(dir: string): Promise<ClientsCheck> {
   try {
     const { registry, warnings } = await loadClients(dir);
     const names = [...registry.clients.values()].map((c) => `${c.name} (${c.alg})`);
-    const absent = names.length === 0 && !(await stat(dir).then(() => true, () => false));
+    const absent =
+      names.length === 0 &&
+      !(await stat(dir).then(
+        () => true,
+        () => false,
+      ));
     const summary = absent ? `none (${dir} does not exist)` : names.length === 0 ? `none in ${dir}` : `${names.join(', ')} in ${dir}`;
     return { ok: true, line: [`clients:  ${summary}`, ...warnings.map((w) => `          warning: ${w.file}: ${w.reason}`)].join('\n  ') };
   } catch (err) {

@@ -22,7 +22,13 @@ export async function existingClientFiles(dir: string, name: string): Promise<{ 
   const found: { format: ClientKeyFormat; path: string }[] = [];
   for (const format of ['pem', 'jwk'] as const) {
     const path = join(dir, clientFileName(name, format));
-    if (await stat(path).then(() => true, () => false)) found.push({ format, path });
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push({ format, path });
   }
   return found;
 }

@@ -17,7 +17,14 @@ export async function clientList(args: string[], io: CliIo): Promise<number> {
     loaded = await loadClients(dir);
   } catch (err) {
     if (!(err instanceof ClientsError)) throw err;
-    return failure(io, NAME, [`the clients in ${dir} cannot be used (signers refuse to start, or keep the previous ones):`, ...err.problems.map((p) => `  - ${p.file}: ${p.reason}`)].join('\n'));
+    return failure(
+      io,
+      NAME,
+      [
+        `the clients in ${dir} cannot be used (signers refuse to start, or keep the previous ones):`,
+        ...err.problems.map((p) => `  - ${p.file}: ${p.reason}`),
+      ].join('\n'),
+    );
   }
   const clients = [...loaded.registry.clients.values()];
   const width = Math.max(0, ...clients.map((c) => c.name.length));

@@ -27,7 +27,7 @@ export const clientCommand: Command = {
     'tokengate client list',
     '    one line per client: name, algorithm, key fingerprint, file.',
     'tokengate client remove NAME',
-    '    delete the client\'s key; signers refuse its tokens once they reload.',
+    "    delete the client's key; signers refuse its tokens once they reload.",
     '',
     'NAME is 1 to 64 letters, digits, "_", "-" or "." and does not start with "."; it is what',
     'the app receives in X-Auth-Sub, with X-Auth-Kind: client.',
@@ -35,7 +35,12 @@ export const clientCommand: Command = {
   run: (args, io) => {
     const [sub, ...rest] = args;
     const run = sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
-    if (!run) return usageError(io, 'client', `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: add, sign, list or remove (see tokengate client --help)`);
+    if (!run)
+      return usageError(
+        io,
+        'client',
+        `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: add, sign, list or remove (see tokengate client --help)`,
+      );
     return run(rest, io);
   },
 };

@@ -8,14 +8,20 @@ export function parseDuration(text: string, min: number, max: number): { ok: tru
   const match = DURATION.exec(text.trim());
   if (!match) return { ok: false, reason: `is not a duration such as 90, 90s, 15m, 1h or 2d (got ${JSON.stringify(text.slice(0, 32))})` };
   const seconds = Number(match[1]) * UNITS[match[2] as keyof typeof UNITS];
-  if (seconds < min || seconds > max) return { ok: false, reason: `must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(seconds)})` };
+  if (seconds < min || seconds > max)
+    return { ok: false, reason: `must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(seconds)})` };
   return { ok: true, seconds };
 }
 
 /** A span for people: `14m 3s`, `6d 23h`, `0s`; the largest unit and the next one are precise enough. */
 export function formatDuration(totalSeconds: number): string {
   const seconds = Math.max(0, Math.round(totalSeconds));
-  const sizes = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const;
+  const sizes = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const;
   const first = sizes.findIndex(([, size]) => seconds >= size);
   if (first === -1) return '0s';
   const [bigUnit, bigSize] = sizes[first]!;

@@ -49,12 +49,22 @@ async function keygen(args: string[], io: CliIo): Promise<number> {
 async function explain(io: CliIo, config: Config, alg: KeyAlg, kid: string, activated: boolean): Promise<void> {
   const file = join(config.KEYS_DIR, keyFileName(kid));
   if (activated) {
-    note(io, NAME, `wrote the ${alg} key ${kid} to ${file} (mode 0600) and made it active: signers sign with it ${whenSignersReload(config)}; one that has not loaded it yet refuses its tokens until then (keygen, then rotate --kid, avoids that)`);
+    note(
+      io,
+      NAME,
+      `wrote the ${alg} key ${kid} to ${file} (mode 0600) and made it active: signers sign with it ${whenSignersReload(config)}; one that has not loaded it yet refuses its tokens until then (keygen, then rotate --kid, avoids that)`,
+    );
     return;
   }
   note(io, NAME, `wrote the ${alg} key ${kid} to ${file} (mode 0600); it is not active`);
   note(io, NAME, `it verifies tokens once every signer has loaded it (${whenSignersReload(config)}); then make it sign with: tokengate rotate --kid ${kid}`);
   if (await readActive(config.KEYS_DIR)) return;
   // A ring without `active` signs nothing: under HS256 the secret keeps signing, any other JWT_ALG refuses such a ring.
-  note(io, NAME, config.JWT_ALG === 'HS256' ? 'the ring has no active key yet, so the secret keeps signing (tokens without kid) until you activate one' : `the ring has no active key yet, which JWT_ALG=${config.JWT_ALG} requires: signers will not load it until tokengate rotate --kid ${kid}`);
+  note(
+    io,
+    NAME,
+    config.JWT_ALG === 'HS256'
+      ? 'the ring has no active key yet, so the secret keeps signing (tokens without kid) until you activate one'
+      : `the ring has no active key yet, which JWT_ALG=${config.JWT_ALG} requires: signers will not load it until tokengate rotate --kid ${kid}`,
+  );
 }

@@ -9,10 +9,7 @@ const NAME = 'keys';
 export const keysCommand: Command = {
   usage: 'tokengate keys',
   summary: 'list the key ring (KEYS_DIR): kid, algorithm, file mode, and which key is active',
-  details: [
-    'One line per key on stdout: kid, alg, file mode, then "active" or "verifies".',
-    'A broken ring exits 1 with every problem, file by file.',
-  ],
+  details: ['One line per key on stdout: kid, alg, file mode, then "active" or "verifies".', 'A broken ring exits 1 with every problem, file by file.'],
   run: keys,
 };
 
@@ -28,7 +25,8 @@ async function keys(args: string[], io: CliIo): Promise<number> {
   }
   if (summary.kind === 'ring') {
     const width = Math.max(...summary.keys.map((k) => k.kid.length));
-    for (const key of summary.keys) io.out.write(`${key.kid.padEnd(width)}  ${key.alg.padEnd(5)}  ${octalMode(key.mode)}  ${key.active ? 'active' : 'verifies'}\n`);
+    for (const key of summary.keys)
+      io.out.write(`${key.kid.padEnd(width)}  ${key.alg.padEnd(5)}  ${octalMode(key.mode)}  ${key.active ? 'active' : 'verifies'}\n`);
     for (const w of summary.warnings) note(io, NAME, `warning: ${w.file}: ${w.reason}`);
   }
   note(io, NAME, describeRing(config, summary));

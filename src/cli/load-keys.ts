@@ -68,7 +68,11 @@ async function secretKeyFor(name: string, io: CliIo, config: Config): Promise<Si
   try {
     const loaded = await readExistingSecret(config);
     if (loaded !== 'missing') return await importHmacKey(loaded.secret);
-    failure(io, name, `JWT_SECRET_FILE ${config.JWT_SECRET_FILE} does not exist: under HS256 the secret signs and verifies; point JWT_SECRET_FILE at the signers' file (the CLI never creates one)`);
+    failure(
+      io,
+      name,
+      `JWT_SECRET_FILE ${config.JWT_SECRET_FILE} does not exist: under HS256 the secret signs and verifies; point JWT_SECRET_FILE at the signers' file (the CLI never creates one)`,
+    );
   } catch (err) {
     if (!(err instanceof SecretError)) throw err;
     failure(io, name, err.message);

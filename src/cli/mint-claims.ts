@@ -23,7 +23,11 @@ export function mintClaims(args: MintArguments): { ok: true; claims: Record<stri
     const at = pair.indexOf('=');
     const name = at === -1 ? pair : pair.slice(0, at);
     if (at === -1) return { ok: false, reason: `--claim takes name=value (got ${JSON.stringify(pair.slice(0, 64))})` };
-    if (!CLAIM_NAME.test(name)) return { ok: false, reason: `--claim ${JSON.stringify(name.slice(0, 64))}: a claim name is a letter, then up to 63 letters, digits, "_", ".", ":" or "-"` };
+    if (!CLAIM_NAME.test(name))
+      return {
+        ok: false,
+        reason: `--claim ${JSON.stringify(name.slice(0, 64))}: a claim name is a letter, then up to 63 letters, digits, "_", ".", ":" or "-"`,
+      };
     if (RESERVED_CLAIMS.has(name)) return { ok: false, reason: `--claim ${name}: the gateway sets ${name} itself (use --sub and --roles for the identity)` };
     if (extra.some(([n]) => n === name)) return { ok: false, reason: `--claim ${name} is given twice` };
     extra.push([name, pair.slice(at + 1)]);

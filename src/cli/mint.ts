@@ -18,7 +18,7 @@ export const mintCommand: Command = {
     '--sub SUB            the user (printable ASCII, no surrounding spaces)',
     '--roles a,b          comma-separated roles (printable ASCII, no spaces)',
     '--ttl DURATION       90, 90s, 15m, 1h or 2d, at most 30d (default: TOKEN_TTL_S)',
-    '--claim name=value   an extra string claim; repeat it for more. The gateway\'s own claims',
+    "--claim name=value   an extra string claim; repeat it for more. The gateway's own claims",
     '                     (iss, aud, exp, iat, nbf, jti, sid) and sub and roles are refused.',
     'ISSUER and AUDIENCE come from the configuration, as for the signer.',
   ],
@@ -48,6 +48,10 @@ async function mint(args: string[], io: CliIo): Promise<number> {
   io.out.write(`${issued.token}\n`);
   const { alg, kid } = keys.signer;
   const by = kid === undefined ? `the secret (${alg}, no kid)` : `kid ${kid} (${alg})`;
-  note(io, NAME, `signed an access token for ${JSON.stringify(built.claims.sub)} with ${by}, jti ${issued.jti}, expires ${formatInstant(issued.expiresAt)} (in ${formatDuration(issued.expiresIn)}); it belongs to no login session`);
+  note(
+    io,
+    NAME,
+    `signed an access token for ${JSON.stringify(built.claims.sub)} with ${by}, jti ${issued.jti}, expires ${formatInstant(issued.expiresAt)} (in ${formatDuration(issued.expiresIn)}); it belongs to no login session`,
+  );
   return EXIT.ok;
 }

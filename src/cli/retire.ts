@@ -13,7 +13,7 @@ const NAME = 'retire';
 /** `tokengate retire <kid>`: the last step of a rotation, once no live token needs the old key. */
 export const retireCommand: Command = {
   usage: 'tokengate retire <kid> [--force]',
-  summary: 'delete a key that no longer signs; tokens it signed are refused from the signers\' next reload',
+  summary: "delete a key that no longer signs; tokens it signed are refused from the signers' next reload",
   details: [
     '--force   retire it even though tokens it signed may still be alive: their sessions are signed out',
     '',
@@ -41,7 +41,12 @@ async function retire(args: string[], io: CliIo): Promise<number> {
   const dir = config.KEYS_DIR;
   const file = join(dir, keyFileName(kid));
   const active = await readActive(dir);
-  if (active?.kid === kid) return failure(io, NAME, `${kid} is the active key: make another key active first (tokengate rotate), and retire ${kid} once the tokens it signed have expired`);
+  if (active?.kid === kid)
+    return failure(
+      io,
+      NAME,
+      `${kid} is the active key: make another key active first (tokengate rotate), and retire ${kid} once the tokens it signed have expired`,
+    );
   if (!(await keyFileExists(NAME, io, dir, kid))) return EXIT.failed;
   // `active` is rewritten at each activation, so its time bounds when any other key last signed.
   const changedAt = active ? active.since.getTime() / 1000 : 0;
@@ -60,7 +65,11 @@ async function retire(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     return keyRingFailure(NAME, io, dir, err);
   }
-  note(io, NAME, `retired ${kid} (deleted ${file}): signers drop it at their next reload (${whenSignersReload(config)}), and refuse the tokens it signed from then on`);
+  note(
+    io,
+    NAME,
+    `retired ${kid} (deleted ${file}): signers drop it at their next reload (${whenSignersReload(config)}), and refuse the tokens it signed from then on`,
+  );
   if (early) note(io, NAME, `--force: sessions still holding tokens signed by ${kid} are signed out at that reload`);
   return EXIT.ok;
 }

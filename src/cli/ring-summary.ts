@@ -32,13 +32,19 @@ export async function summarizeRing(config: Config): Promise<RingSummary> {
   const { ring, warnings } = config.JWT_ALG === 'HS256' ? await loadVerifyRing(dir) : await loadKeyRing(dir);
   const active = ring.active ? { kid: ring.active.kid, alg: ring.active.alg } : undefined;
   if (active && active.alg !== config.JWT_ALG) {
-    warnings.push({ file: ACTIVE_FILE, reason: `the active key ${active.kid} is ${active.alg}, but JWT_ALG is ${config.JWT_ALG}: keygen and rotate make ${config.JWT_ALG} keys` });
+    warnings.push({
+      file: ACTIVE_FILE,
+      reason: `the active key ${active.kid} is ${active.alg}, but JWT_ALG is ${config.JWT_ALG}: keygen and rotate make ${config.JWT_ALG} keys`,
+    });
   }
   const keys = await Promise.all(
     [...ring.byKid].map(async ([kid, key]) => ({
       kid,
       alg: key.alg,
-      mode: await stat(join(dir, keyFileName(kid))).then((s) => s.mode & 0o777, () => undefined),
+      mode: await stat(join(dir, keyFileName(kid))).then(
+        (s) => s.mode & 0o777,
+        () => undefined,
+      ),
       active: kid === active?.kid,
     })),
   );
@@ -58,7 +64,13 @@ export async function readActive(dir: string): Promise<{ kid: string; since: Dat
 
 /** True when `kid` has a key file in `dir`; otherwise says so (the caller exits 1). */
 export async function keyFileExists(name: string, io: CliIo, dir: string, kid: string): Promise<boolean> {
-  if (await stat(join(dir, keyFileName(kid))).then(() => true, () => false)) return true;
+  if (
+    await stat(join(dir, keyFileName(kid))).then(
+      () => true,
+      () => false,
+    )
+  )
+    return true;
   note(io, name, `there is no key ${kid} in ${dir} (tokengate keys lists them)`);
   return false;
 }

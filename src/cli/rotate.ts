@@ -38,14 +38,19 @@ async function rotate(args: string[], io: CliIo): Promise<number> {
   if (!parsed) return EXIT.usage;
   const { kid, alg, wait } = parsed.values;
   if (!validAlg(NAME, io, alg) || !validKid(NAME, io, kid)) return EXIT.usage;
-  if (kid !== undefined && (alg !== undefined || wait !== undefined)) return usageError(io, NAME, '--alg and --wait are for a new key; with --kid the key is activated as it is, at once');
+  if (kid !== undefined && (alg !== undefined || wait !== undefined))
+    return usageError(io, NAME, '--alg and --wait are for a new key; with --kid the key is activated as it is, at once');
   const waitParsed = wait === undefined ? undefined : parseDuration(wait, 0, MAX_WAIT_S);
   if (waitParsed && !waitParsed.ok) return usageError(io, NAME, `--wait ${waitParsed.reason}`);
   const config = cliConfig(io);
   if (!config) return EXIT.failed;
   const interval = config.KEYS_CHECK_INTERVAL_S;
   if (kid === undefined && waitParsed === undefined && interval === 0) {
-    return usageError(io, NAME, 'KEYS_CHECK_INTERVAL_S=0: signers load keys only at a SIGHUP, so rotate cannot know when they have the new one. Run tokengate keygen, send SIGHUP to every signer, then tokengate rotate --kid <kid> (or give --wait when something else reloads them)');
+    return usageError(
+      io,
+      NAME,
+      'KEYS_CHECK_INTERVAL_S=0: signers load keys only at a SIGHUP, so rotate cannot know when they have the new one. Run tokengate keygen, send SIGHUP to every signer, then tokengate rotate --kid <kid> (or give --wait when something else reloads them)',
+    );
   }
   const dir = config.KEYS_DIR;
   const before = await readActive(dir);
@@ -71,12 +76,21 @@ async function rotate(args: string[], io: CliIo): Promise<number> {
   io.out.write(`${target}\n`);
   const previous = before?.kid ?? (config.JWT_ALG === 'HS256' ? 'the secret (no kid)' : 'none');
   note(io, NAME, `active key: ${previous} -> ${target}; signers switch to it at their next reload (${whenSignersReload(config)})`);
-  if (before) note(io, NAME, `${before.kid} keeps verifying the tokens it signed; retire it with tokengate retire ${before.kid} after ${formatInstant(Date.now() / 1000 + retireAfter(config))}`);
+  if (before)
+    note(
+      io,
+      NAME,
+      `${before.kid} keeps verifying the tokens it signed; retire it with tokengate retire ${before.kid} after ${formatInstant(Date.now() / 1000 + retireAfter(config))}`,
+    );
   return EXIT.ok;
 }
 
-async function waitForSigners(io: CliIo, config: Config, kid: string, seconds: number): Promise<void> {
-  note(io, NAME, `wrote the new key ${kid}; waiting ${formatDuration(seconds)} so every signer loads it before it signs (interrupting leaves it added, not active)`);
+async function waitForSigners(io: CliIo, _config: Config, kid: string, seconds: number): Promise<void> {
+  note(
+    io,
+    NAME,
+    `wrote the new key ${kid}; waiting ${formatDuration(seconds)} so every signer loads it before it signs (interrupting leaves it added, not active)`,
+  );
   // Progress about ten times over the wait, so a long one does not look stuck.
   const step = Math.max(1, Math.ceil(seconds / 10));
   for (let left = seconds; left > 0; left -= step) {
@@ -92,9 +106,17 @@ async function warnIfYoung(io: CliIo, config: Config, kid: string): Promise<void
   const age = (Date.now() - info.mtimeMs) / 1000;
   const polls = 2 * config.KEYS_CHECK_INTERVAL_S + 1;
   if (config.KEYS_CHECK_INTERVAL_S > 0 && age < polls) {
-    note(io, NAME, `warning: ${kid} was written ${formatDuration(age)} ago: a signer that has not loaded it yet refuses its tokens until it does (${whenSignersReload(config)})`);
+    note(
+      io,
+      NAME,
+      `warning: ${kid} was written ${formatDuration(age)} ago: a signer that has not loaded it yet refuses its tokens until it does (${whenSignersReload(config)})`,
+    );
   }
   if (age < config.JWKS_MAX_AGE_S) {
-    note(io, NAME, `services that verify with /.well-known/jwks.json cache it for JWKS_MAX_AGE_S (${formatDuration(config.JWKS_MAX_AGE_S)}); ${kid} is ${formatDuration(age)} old, so such a service may refuse its tokens for a while (--wait ${config.JWKS_MAX_AGE_S} covers it)`);
+    note(
+      io,
+      NAME,
+      `services that verify with /.well-known/jwks.json cache it for JWKS_MAX_AGE_S (${formatDuration(config.JWKS_MAX_AGE_S)}); ${kid} is ${formatDuration(age)} old, so such a service may refuse its tokens for a while (--wait ${config.JWKS_MAX_AGE_S} covers it)`,
+    );
   }
 }

@@ -14,14 +14,19 @@ export const sessionsPath = (user: string, sid?: string): string =>
 /** USER as the signer accepts it, else a usage error (exit 2) naming the rule. */
 export function checkUser(name: string, io: CliIo, user: string | undefined): string | number {
   if (user === undefined) return usageError(io, name, `give the user (see tokengate ${name} --help)`);
-  if (!subjectParam.safeParse(user).success) return usageError(io, name, `a user is 1 to 256 printable ASCII characters, without surrounding spaces (got ${JSON.stringify(printable(user, 80))})`);
+  if (!subjectParam.safeParse(user).success)
+    return usageError(io, name, `a user is 1 to 256 printable ASCII characters, without surrounding spaces (got ${JSON.stringify(printable(user, 80))})`);
   return user;
 }
 
 /** A session id as the signer makes them, else a usage error (exit 2). */
 export function checkSessionId(name: string, io: CliIo, sid: string): boolean {
   if (sessionIdParam.safeParse(sid).success) return true;
-  usageError(io, name, `a session id is 1 to 128 letters, digits, "_" or "-", as tokengate sessions list shows them (got ${JSON.stringify(printable(sid, 80))})`);
+  usageError(
+    io,
+    name,
+    `a session id is 1 to 128 letters, digits, "_" or "-", as tokengate sessions list shows them (got ${JSON.stringify(printable(sid, 80))})`,
+  );
   return false;
 }
 
@@ -45,6 +50,10 @@ export async function sessionsList(args: string[], io: CliIo): Promise<number> {
   }
   if (sessions.length > 0) io.out.write(sessionsTable(sessions));
   const who = JSON.stringify(printable(user, 80));
-  note(io, NAME, sessions.length === 0 ? `no live sessions for ${who}` : `${sessions.length} live session${sessions.length === 1 ? '' : 's'} for ${who} (times in UTC)`);
+  note(
+    io,
+    NAME,
+    sessions.length === 0 ? `no live sessions for ${who}` : `${sessions.length} live session${sessions.length === 1 ? '' : 's'} for ${who} (times in UTC)`,
+  );
   return EXIT.ok;
 }

@@ -12,7 +12,12 @@ const NAME = 'sessions revoke';
  * them and every token of theirs issued until now, through the signer's admin API.
  */
 export async function sessionsRevoke(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(NAME, io, { args, options: { session: { type: 'string' }, signer: { type: 'string' } }, strict: true, allowPositionals: true }, 1);
+  const parsed = parseCommand(
+    NAME,
+    io,
+    { args, options: { session: { type: 'string' }, signer: { type: 'string' } }, strict: true, allowPositionals: true },
+    1,
+  );
   if (!parsed) return EXIT.usage;
   const user = checkUser(NAME, io, parsed.positionals[0]);
   if (typeof user === 'number') return user;
@@ -24,7 +29,8 @@ export async function sessionsRevoke(args: string[], io: CliIo): Promise<number>
   if (!answer.ok) return failure(io, NAME, answer.reason);
   const who = JSON.stringify(printable(user, 80));
   if (sid !== undefined) {
-    if (answer.status === 404 && errorCode(answer.body) === 'session_not_found') return failure(io, NAME, `${who} has no live session ${sid} (ended, expired, or not theirs): nothing was ended`);
+    if (answer.status === 404 && errorCode(answer.body) === 'session_not_found')
+      return failure(io, NAME, `${who} has no live session ${sid} (ended, expired, or not theirs): nothing was ended`);
     if (answer.status !== 200 || !revokeOneAnswer.safeParse(answer.body).success) return failure(io, NAME, refusal(client.base, answer.status, answer.body));
     note(io, NAME, `ended session ${sid} of ${who}: its tokens are refused from now on`);
     return EXIT.ok;

@@ -9,12 +9,19 @@ const HEADINGS = ['SESSION', 'STARTED', 'LAST REFRESH', 'ADDRESS', 'USER AGENT',
 /** The cells of one session, every one printable; `-` for what the signer did not see. */
 function cells(s: SessionAnswer): string[] {
   const agent = s.userAgent === null ? '-' : printable(s.userAgent, USER_AGENT_WIDTH);
-  return [printable(s.sid, 128), formatInstant(s.startedAt), formatInstant(s.lastRefreshAt), s.address === null ? '-' : printable(s.address, 64), agent, formatInstant(s.expiresAt)];
+  return [
+    printable(s.sid, 128),
+    formatInstant(s.startedAt),
+    formatInstant(s.lastRefreshAt),
+    s.address === null ? '-' : printable(s.address, 64),
+    agent,
+    formatInstant(s.expiresAt),
+  ];
 }
 
 /** A user's sessions as an aligned table (times in UTC), a heading line first. */
 export function sessionsTable(sessions: readonly SessionAnswer[]): string {
   const rows = [[...HEADINGS], ...sessions.map(cells)];
   const widths = HEADINGS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return `${rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
 }

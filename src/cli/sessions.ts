@@ -24,17 +24,22 @@ export const sessionsCommand: Command = {
     '    end that one session (an id from tokengate sessions list).',
     '',
     '--signer URL   the signer to call (default http://SIGNER_HOST:SIGNER_PORT, loopback for',
-    "               0.0.0.0 and ::); with the embedded front, its admin API listens there too.",
+    '               0.0.0.0 and ::); with the embedded front, its admin API listens there too.',
     '',
     "Run it where the signer runs, with the signer's environment (npm start's, from the",
-    "checkout): each call carries a fresh credential (good for 60 s) signed with a key derived",
+    'checkout): each call carries a fresh credential (good for 60 s) signed with a key derived',
     "from the signer's secret (JWT_SECRET_FILE or JWT_SECRET), naming cli:<your user name> in",
     `the signer's audit log. Neither is ever printed. Every call gives up after ${ADMIN_CALL_TIMEOUT_MS / 1000} s.`,
   ],
   run: (args, io) => {
     const [sub, ...rest] = args;
     const run = sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
-    if (!run) return usageError(io, 'sessions', `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: list or revoke (see tokengate sessions --help)`);
+    if (!run)
+      return usageError(
+        io,
+        'sessions',
+        `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: list or revoke (see tokengate sessions --help)`,
+      );
     return run(rest, io);
   },
 };

@@ -19,12 +19,15 @@ export interface ReasonContext {
 
 const show = (value: unknown): string => JSON.stringify(value)?.slice(0, 80) ?? 'nothing';
 const when = (c: ReasonContext, at: unknown): string =>
-  typeof at === 'number' ? `${formatInstant(at)} (${formatDuration(Math.abs(c.nowSeconds - at))} ${at < c.nowSeconds ? 'ago' : 'from now'})` : 'an unknown time';
+  typeof at === 'number'
+    ? `${formatInstant(at)} (${formatDuration(Math.abs(c.nowSeconds - at))} ${at < c.nowSeconds ? 'ago' : 'from now'})`
+    : 'an unknown time';
 
 /** One sentence per refusal reason of createTokenVerifier: jose's codes and the gateway's own. */
 const REASONS: Record<string, (c: ReasonContext) => string> = {
   token_too_long: () => `it is longer than ${MAX_TOKEN_LENGTH} characters, which tokengate never issues or accepts`,
-  malformed: () => 'it is not a JWT: a token is three base64url parts joined by dots, with - and _ (never + or /) and no = padding (a "Bearer " prefix is fine)',
+  malformed: () =>
+    'it is not a JWT: a token is three base64url parts joined by dots, with - and _ (never + or /) and no = padding (a "Bearer " prefix is fine)',
   non_canonical: (c) => spellingProblem(c.token),
   ERR_JWS_INVALID: () => 'its header or signature is not valid JWS (a part that does not decode, or a header that is not a JSON object)',
   ERR_JWT_INVALID: () => 'its payload is not a JSON object of claims',
@@ -34,9 +37,12 @@ const REASONS: Record<string, (c: ReasonContext) => string> = {
     `the signature does not match ${c.header?.kid === undefined ? 'the secret' : `key ${show(c.header.kid)}`}: the token was altered after signing, or signed with another key or secret`,
   ERR_JWT_EXPIRED: (c) => `it expired at ${when(c, c.payload?.exp)}; CLOCK_SKEW_S allows ${c.config.CLOCK_SKEW_S}s`,
   ERR_JWT_CLAIM_VALIDATION_FAILED: (c) => claimProblem(c),
-  wrong_token_type: (c) => `its typ header ${show(c.header?.typ)} is neither an access token's (at+jwt, JWT or none) nor a refresh token's (${TOKEN_TYPES.refresh})`,
-  iat_in_future: (c) => `it says it was issued at ${when(c, c.payload?.iat)}, later than now even with CLOCK_SKEW_S (${c.config.CLOCK_SKEW_S}s): a signer's clock is ahead`,
-  unsafe_claims: () => 'its sub or roles break the identity rules (sub printable ASCII without surrounding spaces; roles strings without spaces or commas); tokengate never issues such a token',
+  wrong_token_type: (c) =>
+    `its typ header ${show(c.header?.typ)} is neither an access token's (at+jwt, JWT or none) nor a refresh token's (${TOKEN_TYPES.refresh})`,
+  iat_in_future: (c) =>
+    `it says it was issued at ${when(c, c.payload?.iat)}, later than now even with CLOCK_SKEW_S (${c.config.CLOCK_SKEW_S}s): a signer's clock is ahead`,
+  unsafe_claims: () =>
+    'its sub or roles break the identity rules (sub printable ASCII without surrounding spaces; roles strings without spaces or commas); tokengate never issues such a token',
   bad_session_claims: () => 'its jti or sid is not a string of 1 to 128 characters',
   unknown_kid: (c) =>
     c.source === 'ring'
@@ -63,7 +69,8 @@ function spellingProblem(token: string): string {
   const found = nonCanonicalPart(token);
   const rule = 'tokengate accepts each token in its one canonical spelling';
   if (found === undefined) return `a part is not canonical base64url; ${rule}`;
-  if (found.problem === 'length') return `its ${found.part} is ${found.length} characters long, one more than a multiple of 4, which no base64url encoding produces; ${rule}`;
+  if (found.problem === 'length')
+    return `its ${found.part} is ${found.length} characters long, one more than a multiple of 4, which no base64url encoding produces; ${rule}`;
   return `its ${found.part} ends in "${found.last}", which sets bits base64url leaves unused: it is another spelling of the ${found.part} ending in "${found.canonicalLast}", altered after encoding; ${rule}`;
 }
 

@@ -17,7 +17,7 @@ export const verifyCommand: Command = {
   details: [
     '-   read the token from stdin, which keeps it out of shell history and ps',
     'A "Bearer " prefix is fine. An access token is expected, a refresh token when its typ says so.',
-    'Revocation is not checked: it lives in the signer\'s store.',
+    "Revocation is not checked: it lives in the signer's store.",
   ],
   run: verify,
 };
@@ -37,7 +37,11 @@ async function verify(args: string[], io: CliIo): Promise<number> {
   const result = await check(input.token);
   const nowSeconds = Date.now() / 1000;
   if (!result.ok) {
-    return failure(io, NAME, `invalid (${result.reason}): ${explainReason(result.reason, { token: input.token, header, payload, config, source: keys.source, nowSeconds })}`);
+    return failure(
+      io,
+      NAME,
+      `invalid (${result.reason}): ${explainReason(result.reason, { token: input.token, header, payload, config, source: keys.source, nowSeconds })}`,
+    );
   }
   io.out.write(`${JSON.stringify({ header, claims: result.claims }, null, 2)}\n`);
   // The verifier pinned the algorithm to the key the kid chose, so the header's alg and kid are the key's.

@@ -14,11 +14,7 @@ let decoys: Promise<Record<ClientAlg, KeyObject>> | undefined;
  */
 export function decoyKeys(): Promise<Record<ClientAlg, KeyObject>> {
   decoys ??= (async () => {
-    const [rsa, ec, ed] = await Promise.all([
-      generate('rsa', { modulusLength: 2048 }),
-      generate('ec', { namedCurve: 'P-256' }),
-      generate('ed25519'),
-    ]);
+    const [rsa, ec, ed] = await Promise.all([generate('rsa', { modulusLength: 2048 }), generate('ec', { namedCurve: 'P-256' }), generate('ed25519')]);
     return { RS256: rsa.publicKey, ES256: ec.publicKey, EdDSA: ed.publicKey };
   })();
   // Made ahead of any request: a failure surfaces in the request that awaits it, never as an unhandled rejection.

@@ -25,7 +25,8 @@ function fromPem(text: string): { ok: true; key: KeyObject } | { ok: false; reas
   if (labels.some((l) => l.includes('ENCRYPTED')) || text.includes('Proc-Type: 4,ENCRYPTED')) {
     return { ok: false, reason: 'is encrypted; keep a decrypted copy readable only by the client (openssl pkey -in KEY -out KEY.plain.pem)' };
   }
-  if (!labels.some((l) => l.includes('PRIVATE'))) return { ok: false, reason: 'holds no private key: sign with the private key (its public half is what tokengate client add registers)' };
+  if (!labels.some((l) => l.includes('PRIVATE')))
+    return { ok: false, reason: 'holds no private key: sign with the private key (its public half is what tokengate client add registers)' };
   try {
     return { ok: true, key: createPrivateKey({ key: text, format: 'pem' }) };
   } catch {
@@ -38,7 +39,8 @@ function fromJwk(text: string): { ok: true; key: KeyObject } | { ok: false; reas
   if (!json.ok) return json;
   const jwk = json.obj;
   if (jwk.kty === 'oct') return { ok: false, reason: 'is a shared secret (kty "oct"); a client signs with an RSA, P-256 or Ed25519 private key' };
-  if (typeof jwk.d !== 'string') return { ok: false, reason: 'holds no private key (no "d"): sign with the private key (its public half is what tokengate client add registers)' };
+  if (typeof jwk.d !== 'string')
+    return { ok: false, reason: 'holds no private key (no "d"): sign with the private key (its public half is what tokengate client add registers)' };
   try {
     return { ok: true, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) };
   } catch {

@@ -18,7 +18,8 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 /** The members a public key of each type is made of; every other member is dropped before import. */
 const PUBLIC_JWK_MEMBERS: Record<string, readonly string[]> = { RSA: ['kty', 'n', 'e'], EC: ['kty', 'crv', 'x', 'y'], OKP: ['kty', 'crv', 'x'] };
 
-export const PRIVATE_KEY_REFUSED = 'holds a private key, which must never leave the client: register its public half only (openssl pkey -in KEY -pubout -out KEY.pub.pem)';
+export const PRIVATE_KEY_REFUSED =
+  'holds a private key, which must never leave the client: register its public half only (openssl pkey -in KEY -pubout -out KEY.pub.pem)';
 
 /**
  * Reads a client's public key: a PEM `PUBLIC KEY` (SPKI) or a single public JWK. Private keys,
@@ -86,5 +87,8 @@ export function canonicalKeyText(value: ClientPublicKey): string {
 
 /** A short, public name for a key (SHA-256 of its SPKI, base64url, 16 characters): for logs and listings, to tell keys apart. */
 export function keyFingerprint(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
+    .slice(0, 16);
 }

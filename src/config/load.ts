@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { findUnknownVariables, type UnknownVariable } from './unknown-variables.js';
 import { variables, type VariableName, type Variables } from './variables.js';
 
@@ -37,7 +37,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   // A STRICT_CONFIG that does not parse is a problem of its own; the unknown ones are then only warned about.
   const strict = config.STRICT_CONFIG === true;
   const unknown = findUnknownVariables(env);
-  if (strict) problems.push(...unknown.map((u) => ({ variable: u.variable, message: `not a tokengate variable (STRICT_CONFIG=true refuses unknown ones)${didYouMean(u)}` })));
+  if (strict)
+    problems.push(
+      ...unknown.map((u) => ({ variable: u.variable, message: `not a tokengate variable (STRICT_CONFIG=true refuses unknown ones)${didYouMean(u)}` })),
+    );
   const warnings = strict ? [] : unknown.map((u) => ({ ...u, message: `not a tokengate variable, so it has no effect${didYouMean(u)}` }));
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config: config as Config, warnings };
 }
@@ -59,7 +62,14 @@ function crossChecks(config: Partial<Config>): ConfigProblem[] {
     });
   }
   // The memory store is per process: several workers would each keep their own revocations.
-  if (config.SIGNER_WORKERS !== undefined && config.SIGNER_WORKERS > 1 && 'REDIS_URL' in config && config.REDIS_URL === undefined && 'REDIS_SENTINELS' in config && config.REDIS_SENTINELS === undefined) {
+  if (
+    config.SIGNER_WORKERS !== undefined &&
+    config.SIGNER_WORKERS > 1 &&
+    'REDIS_URL' in config &&
+    config.REDIS_URL === undefined &&
+    'REDIS_SENTINELS' in config &&
+    config.REDIS_SENTINELS === undefined
+  ) {
     problems.push({
       variable: 'SIGNER_WORKERS',
       message: `${config.SIGNER_WORKERS} worker processes share sessions, revocations and login-failure counts only through Redis: set REDIS_URL (or REDIS_SENTINELS), or SIGNER_WORKERS=1`,
@@ -83,12 +93,21 @@ function sentinelChecks(config: Partial<Config>): ConfigProblem[] {
   if (!sentinels && 'REDIS_SENTINELS' in config) {
     const inUrl = config.REDIS_URL !== undefined ? ' (with REDIS_URL, put the user name and password in the URL)' : '';
     for (const name of onlyWithSentinels) {
-      if (config[name] !== undefined) problems.push({ variable: name, message: `is only used with REDIS_SENTINELS, which is not set${name.startsWith('REDIS_SENTINEL') ? '' : inUrl}` });
+      if (config[name] !== undefined)
+        problems.push({ variable: name, message: `is only used with REDIS_SENTINELS, which is not set${name.startsWith('REDIS_SENTINEL') ? '' : inUrl}` });
     }
-    if (config.REDIS_SENTINEL_TLS === true) problems.push({ variable: 'REDIS_SENTINEL_TLS', message: `is only used with REDIS_SENTINELS, which is not set${config.REDIS_URL !== undefined ? ' (with REDIS_URL, use rediss://)' : ''}` });
+    if (config.REDIS_SENTINEL_TLS === true)
+      problems.push({
+        variable: 'REDIS_SENTINEL_TLS',
+        message: `is only used with REDIS_SENTINELS, which is not set${config.REDIS_URL !== undefined ? ' (with REDIS_URL, use rediss://)' : ''}`,
+      });
   }
-  for (const [user, password] of [['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'], ['REDIS_USERNAME', 'REDIS_PASSWORD']] as const) {
-    if (config[user] !== undefined && password in config && config[password] === undefined) problems.push({ variable: user, message: `needs ${password}: Redis authenticates a user name only with its password` });
+  for (const [user, password] of [
+    ['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'],
+    ['REDIS_USERNAME', 'REDIS_PASSWORD'],
+  ] as const) {
+    if (config[user] !== undefined && password in config && config[password] === undefined)
+      problems.push({ variable: user, message: `needs ${password}: Redis authenticates a user name only with its password` });
   }
   return problems;
 }

@@ -17,5 +17,9 @@ export function sentinelTarget(config: Config): SentinelTarget | undefined {
 
 /** REDIS_WAIT_*: `auto` is one replica through sentinels, none with REDIS_URL. */
 export function replicationOf(config: Config): Replication {
-  return { replicas: config.REDIS_WAIT_REPLICAS ?? (config.REDIS_SENTINELS === undefined ? 0 : 1), timeoutMs: config.REDIS_WAIT_MS, unmet: config.REDIS_WAIT_UNMET };
+  return {
+    replicas: config.REDIS_WAIT_REPLICAS ?? (config.REDIS_SENTINELS === undefined ? 0 : 1),
+    timeoutMs: config.REDIS_WAIT_MS,
+    unmet: config.REDIS_WAIT_UNMET,
+  };
 }

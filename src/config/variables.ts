@@ -35,14 +35,15 @@ const origin = z
   .refine((s) => URL.canParse(s), 'must be a URL such as https://gateway.example.com')
   .transform((s) => new URL(s))
   .refine((u) => u.protocol === 'https:' || u.protocol === 'http:', 'must be an http:// or https:// origin')
-  .refine((u) => u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '', 'must be an origin only: no path, query, fragment or user name')
+  .refine(
+    (u) => u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '',
+    'must be an origin only: no path, query, fragment or user name',
+  )
   .transform((u) => u.origin);
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
-const host = z
-  .string()
-  .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address');
+const host = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address');
 
 /** A comma-separated list of addresses and CIDR ranges, every bad entry reported by its text. */
 const trustedProxies = z.string().transform((list, ctx) => {
@@ -61,7 +62,10 @@ const sentinelList = z.string().transform((list, ctx) => {
 });
 
 /** A Redis ACL user name or password: printable, no spaces (they would not survive a config file or a URL unquoted). */
-const redisCredential = z.string().max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const redisCredential = z
+  .string()
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 /** `claim:X-Auth-Name,...`, every bad entry reported by its text. */
 const claimHeaders = z.string().transform((list, ctx) => {
@@ -127,7 +131,7 @@ export const variables = {
   }),
   CLOCK_SKEW_S: variable({ doc: 'Leeway for `exp`, `nbf` and `iat` checks, in seconds.', default: '30', schema: int(0, 300) }),
   VERIFY_CACHE_SIZE: variable({
-    doc: 'How many verified access tokens each signer remembers (least recently used go first), so a token\'s signature is checked once, not on every request. Revocation is still checked on every request, and an entry never outlives the token\'s `exp` or a key reload. Tokens longer than 2048 characters are not kept. 0 turns it off.',
+    doc: "How many verified access tokens each signer remembers (least recently used go first), so a token's signature is checked once, not on every request. Revocation is still checked on every request, and an entry never outlives the token's `exp` or a key reload. Tokens longer than 2048 characters are not kept. 0 turns it off.",
     default: '10000',
     schema: int(0, 1_000_000),
   }),
@@ -137,7 +141,7 @@ export const variables = {
     schema: int(0, 3600).refine((s) => s !== 1, 'must be 0 (off) or at least 2: nginx counts whole seconds, so 1 would keep nothing'),
   }),
   IDENTITY_CACHE_TTL_S: variable({
-    doc: 'OpenResty front only: how long nginx may answer a credential the signer passed from its own cache of verified identities, without asking again (never past the token\'s `exp`; only passes decided by an access token alone). Logouts and revocations still reach that cache within a second through the revocation feed (`GET /revocations`), and a worker that has not heard from the feed for 3 s stops using it. 0 turns the cache off. See docs/fronts.md.',
+    doc: "OpenResty front only: how long nginx may answer a credential the signer passed from its own cache of verified identities, without asking again (never past the token's `exp`; only passes decided by an access token alone). Logouts and revocations still reach that cache within a second through the revocation feed (`GET /revocations`), and a worker that has not heard from the feed for 3 s stops using it. 0 turns the cache off. See docs/fronts.md.",
     default: '300',
     schema: int(0, 3600),
   }),
@@ -185,7 +189,7 @@ export const variables = {
     schema: z.string().min(1),
   }),
   CLIENT_TOKEN_WINDOW_S: variable({
-    doc: 'A client token is accepted only while its `time` (or `iat`) is within this many seconds of the signer\'s clock, either way; each nonce is remembered for twice as long, in the store, so it is used once.',
+    doc: "A client token is accepted only while its `time` (or `iat`) is within this many seconds of the signer's clock, either way; each nonce is remembered for twice as long, in the store, so it is used once.",
     default: '20',
     schema: int(1, 300),
   }),
@@ -199,9 +203,12 @@ export const variables = {
     schema: int(0, 3600),
   }),
   ADMIN_ROLE: variable({
-    doc: 'The role (in the token\'s `roles`) that opens the admin page (`/tokengate/admin`: see a user\'s sessions, end one or all) through the gateway. To give the page to no one, name a role no one holds (an empty value means the default, as for every variable). The admin API on the signer\'s own port (`/admin/v1/...`, used by `tokengate sessions`) takes a credential derived from the signing secret instead, never a user\'s token. See docs/admin-page.md and docs/sessions-admin.md.',
+    doc: "The role (in the token's `roles`) that opens the admin page (`/tokengate/admin`: see a user's sessions, end one or all) through the gateway. To give the page to no one, name a role no one holds (an empty value means the default, as for every variable). The admin API on the signer's own port (`/admin/v1/...`, used by `tokengate sessions`) takes a credential derived from the signing secret instead, never a user's token. See docs/admin-page.md and docs/sessions-admin.md.",
     default: 'admin',
-    schema: z.string().max(64).regex(/^[\x21-\x2b\x2d-\x7e]*$/, 'a role is printable ASCII without spaces or commas'),
+    schema: z
+      .string()
+      .max(64)
+      .regex(/^[\x21-\x2b\x2d-\x7e]*$/, 'a role is printable ASCII without spaces or commas'),
   }),
   LOG_LEVEL: variable({
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
@@ -214,7 +221,7 @@ export const variables = {
     schema: bool,
   }),
   REDIS_URL: variable({
-    doc: 'When set, sessions, revocations and login-failure counters live in this Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS), shared by every signer instance. Unset: in the signer\'s memory, for one instance only. Never logged (it may hold a password).',
+    doc: "When set, sessions, revocations and login-failure counters live in this Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS), shared by every signer instance. Unset: in the signer's memory, for one instance only. Never logged (it may hold a password).",
     secret: true,
     schema: z
       .string()
@@ -227,14 +234,17 @@ export const variables = {
   }),
   REDIS_SENTINEL_MASTER: variable({
     doc: 'With `REDIS_SENTINELS` (and required by it): the name the sentinels monitor the master under (`sentinel monitor <name> ...`).',
-    schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ -').optional(),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ -')
+      .optional(),
   }),
   REDIS_SENTINEL_USERNAME: variable({
     doc: 'With `REDIS_SENTINELS`: the ACL user to authenticate to the sentinels as (with `REDIS_SENTINEL_PASSWORD`). Unset: `default`.',
     schema: redisCredential.optional(),
   }),
   REDIS_SENTINEL_PASSWORD: variable({
-    doc: 'With `REDIS_SENTINELS`: the sentinels\' password (their `requirepass`, or the ACL user\'s). Unset: the sentinels ask for none. Never logged.',
+    doc: "With `REDIS_SENTINELS`: the sentinels' password (their `requirepass`, or the ACL user's). Unset: the sentinels ask for none. Never logged.",
     secret: true,
     schema: redisCredential.optional(),
   }),
@@ -243,12 +253,12 @@ export const variables = {
     schema: redisCredential.optional(),
   }),
   REDIS_PASSWORD: variable({
-    doc: 'With `REDIS_SENTINELS`: the password of the master and replicas (`requirepass`, or the ACL user\'s). With `REDIS_URL`, put it in the URL instead. Never logged.',
+    doc: "With `REDIS_SENTINELS`: the password of the master and replicas (`requirepass`, or the ACL user's). With `REDIS_URL`, put it in the URL instead. Never logged.",
     secret: true,
     schema: redisCredential.optional(),
   }),
   REDIS_SENTINEL_TLS: variable({
-    doc: 'With `REDIS_SENTINELS`: talk TLS to the sentinels and to the master they name (certificates checked against Node\'s CAs; add yours with `NODE_EXTRA_CA_CERTS`). With `REDIS_URL`, use `rediss://` instead.',
+    doc: "With `REDIS_SENTINELS`: talk TLS to the sentinels and to the master they name (certificates checked against Node's CAs; add yours with `NODE_EXTRA_CA_CERTS`). With `REDIS_URL`, use `rediss://` instead.",
     default: 'false',
     schema: bool,
   }),
@@ -272,12 +282,12 @@ export const variables = {
       .pipe(z.number().int().min(0, 'must be at least 0').max(16, 'must be at most 16').optional()),
   }),
   REDIS_WAIT_MS: variable({
-    doc: '`WAIT`\'s timeout: how long the replicas have to acknowledge the writes before it. One `WAIT` is out per connection at a time and covers every write sent before it, so a write may wait up to twice this, on top of `REDIS_TIMEOUT_MS`.',
+    doc: "`WAIT`'s timeout: how long the replicas have to acknowledge the writes before it. One `WAIT` is out per connection at a time and covers every write sent before it, so a write may wait up to twice this, on top of `REDIS_TIMEOUT_MS`.",
     default: '500',
     schema: int(10, 10000),
   }),
   REDIS_WAIT_UNMET: variable({
-    doc: 'What a write that fewer than `REDIS_WAIT_REPLICAS` replicas acknowledged in `REDIS_WAIT_MS` becomes. `fail`: the request answers `503` with `Retry-After` (a new session, a rotation and a nonce are undone on the master; a logout or revocation stays in force there and in every signer\'s copy, as it only refuses more), so nothing answered as done can be lost in a failover, and writes stop while no replica answers: run two replicas. `accept`: answered as done all the same (logged): writes go on, and what no replica had is lost if the master dies before one catches up.',
+    doc: "What a write that fewer than `REDIS_WAIT_REPLICAS` replicas acknowledged in `REDIS_WAIT_MS` becomes. `fail`: the request answers `503` with `Retry-After` (a new session, a rotation and a nonce are undone on the master; a logout or revocation stays in force there and in every signer's copy, as it only refuses more), so nothing answered as done can be lost in a failover, and writes stop while no replica answers: run two replicas. `accept`: answered as done all the same (logged): writes go on, and what no replica had is lost if the master dies before one catches up.",
     default: 'fail',
     schema: z.enum(['fail', 'accept'], { error: 'must be fail or accept' }),
   }),
@@ -287,7 +297,7 @@ export const variables = {
     schema: bool,
   }),
   STORE_MAX_STALE_S: variable({
-    doc: 'With Redis, how long after its copy of the revocation list lost touch with Redis (a failover, a restart) a signer still answers revocation checks from it, so `/verify` keeps passing valid tokens; then it fails closed (`503`). While no master takes writes nobody can revoke anything, and every signer applies its own logouts at once, so what it can miss is a revocation another signer wrote to a Redis this one cannot reach. `0`: fail closed at once. Keep it above the sentinels\' `down-after-milliseconds` plus the promotion (2 s or so). See docs/high-availability.md.',
+    doc: "With Redis, how long after its copy of the revocation list lost touch with Redis (a failover, a restart) a signer still answers revocation checks from it, so `/verify` keeps passing valid tokens; then it fails closed (`503`). While no master takes writes nobody can revoke anything, and every signer applies its own logouts at once, so what it can miss is a revocation another signer wrote to a Redis this one cannot reach. `0`: fail closed at once. Keep it above the sentinels' `down-after-milliseconds` plus the promotion (2 s or so). See docs/high-availability.md.",
     default: '10',
     schema: int(0, 300),
   }),
@@ -329,7 +339,11 @@ export const variables = {
     default: '1',
     schema: int(1, 16),
   }),
-  RUN_DIR: variable({ doc: '`npm start` only: where logs go, and the private nginx prefix (as root, that prefix is a 0755 temp dir instead, so nginx workers running as nobody can reach it).', default: '.run', schema: z.string().min(1) }),
+  RUN_DIR: variable({
+    doc: '`npm start` only: where logs go, and the private nginx prefix (as root, that prefix is a 0755 temp dir instead, so nginx workers running as nobody can reach it).',
+    default: '.run',
+    schema: z.string().min(1),
+  }),
   NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),
 } as const;
 

@@ -15,7 +15,13 @@ export async function generateKeyJwk(alg: KeyAlg, kid: string): Promise<JWK> {
   const key =
     alg === 'HS256'
       ? await generateSecret('HS256', { extractable: true })
-      : (await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: RSA_BITS } : {}), ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })).privateKey;
+      : (
+          await generateKeyPair(alg, {
+            extractable: true,
+            ...(alg === 'RS256' ? { modulusLength: RSA_BITS } : {}),
+            ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+          })
+        ).privateKey;
   const jwk = await exportJWK(key);
   return { ...jwk, kid, alg, use: 'sig' };
 }

@@ -20,8 +20,7 @@ export interface ValidKey {
 export type KeyFileResult = { ok: true; key: ValidKey; mode: number } | { ok: false; reason: string; missing?: true };
 
 const B64U = /^[A-Za-z0-9_-]+$/;
-const member = (name: string) =>
-  z.string({ error: `"${name}" is missing or not a string` }).regex(B64U, `"${name}" is not base64url`);
+const member = (name: string) => z.string({ error: `"${name}" is missing or not a string` }).regex(B64U, `"${name}" is not base64url`);
 const privateMember = (name: string) =>
   z.string({ error: `the private member "${name}" is missing: a key file must hold the private key` }).regex(B64U, `"${name}" is not base64url`);
 const kty = (value: string, alg: KeyAlg) => z.literal(value, { error: `kty must be "${value}" for ${alg}` });

@@ -46,7 +46,8 @@ export function startKeyReloader(opts: KeyReloaderOptions): KeyReloader {
     },
     onFailed: (err, reason) => {
       const active = reloader.current().signer.kid;
-      if (err instanceof KeyRingError) opts.logger.error({ reason, problems: err.problems, active }, 'the key ring did not load; the previous keys stay in use');
+      if (err instanceof KeyRingError)
+        opts.logger.error({ reason, problems: err.problems, active }, 'the key ring did not load; the previous keys stay in use');
       else opts.logger.error({ reason, err: errnoCode(err) ?? String(err), active }, 'the key ring did not load; the previous keys stay in use');
     },
     intervalMs: opts.intervalMs,
@@ -63,10 +64,14 @@ export function startKeyReloader(opts: KeyReloaderOptions): KeyReloader {
  */
 function refuseFallback(dir: string, current: TokenKeys, next: TokenKeys): void {
   if (current.source === 'ring' && next.source === 'secret') {
-    throw new KeyRingError('invalid_key_ring', [{ file: dir, reason: 'the key ring is gone (no key file and no active); restart the signer to sign with the secret again' }]);
+    throw new KeyRingError('invalid_key_ring', [
+      { file: dir, reason: 'the key ring is gone (no key file and no active); restart the signer to sign with the secret again' },
+    ]);
   }
   if (current.signer.kid !== undefined && next.signer.kid === undefined) {
-    throw new KeyRingError('invalid_key_ring', [{ file: ACTIVE_FILE, reason: `is missing: it named ${current.signer.kid}; a ring that signed keeps an active key (tokengate rotate --kid <kid>)` }]);
+    throw new KeyRingError('invalid_key_ring', [
+      { file: ACTIVE_FILE, reason: `is missing: it named ${current.signer.kid}; a ring that signed keeps an active key (tokengate rotate --kid <kid>)` },
+    ]);
   }
 }
 

@@ -121,7 +121,10 @@ async function readActive(dir: string, problems: KeyProblem[], required: boolean
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' && !required) return undefined;
-    problems.push({ file: ACTIVE_FILE, reason: code === 'ENOENT' ? 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' : `cannot be read (${code ?? 'error'})` });
+    problems.push({
+      file: ACTIVE_FILE,
+      reason: code === 'ENOENT' ? 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' : `cannot be read (${code ?? 'error'})`,
+    });
     return undefined;
   }
   const kid = text.trim();

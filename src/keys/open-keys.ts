@@ -42,7 +42,10 @@ export async function openKeys(opts: OpenKeysOptions): Promise<OpenedKeys> {
   // Under HS256, keys added before the first activation only verify and the secret signs; any other alg needs `active`.
   const { ring, warnings } = opts.alg === 'HS256' ? await loadVerifyRing(opts.dir) : await loadKeyRing(opts.dir);
   if (ring.active && ring.active.alg !== opts.alg) {
-    warnings.push({ file: 'active', reason: `the active key ${ring.active.kid} is ${ring.active.alg}, but JWT_ALG is ${opts.alg}: tokens are signed with ${ring.active.alg}; keys made by keygen and rotate are ${opts.alg}` });
+    warnings.push({
+      file: 'active',
+      reason: `the active key ${ring.active.kid} is ${ring.active.alg}, but JWT_ALG is ${opts.alg}: tokens are signed with ${ring.active.alg}; keys made by keygen and rotate are ${opts.alg}`,
+    });
   }
   // Tokens without kid are the secret's: only under HS256, so an RS256 gateway never takes an HMAC token.
   const keys = ringKeys(ring, opts.alg === 'HS256' ? opts.secretKey : undefined);

@@ -55,7 +55,10 @@ export function ringKeys(ring: VerifyRing, legacyKey?: CryptoKey): TokenKeys {
     : legacyKey
       ? { alg: 'HS256' as const, kid: undefined, key: legacyKey }
       : undefined;
-  if (!signer) throw new KeyRingError('invalid_key_ring', [{ file: 'active', reason: 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' }]);
+  if (!signer)
+    throw new KeyRingError('invalid_key_ring', [
+      { file: 'active', reason: 'is missing: it must name the kid used for signing (tokengate rotate --kid <kid>)' },
+    ]);
   return Object.freeze({
     source: 'ring' as const,
     signer: Object.freeze(signer),

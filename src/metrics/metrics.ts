@@ -88,7 +88,12 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   const registers = [registry];
   const login = new Counter({ name: 'tokengate_login_total', help: 'POST /login requests by outcome.', labelNames: ['outcome'] as const, registers });
-  const verify = new Counter({ name: 'tokengate_verify_total', help: '/verify (auth_request) decisions by outcome.', labelNames: ['outcome'] as const, registers });
+  const verify = new Counter({
+    name: 'tokengate_verify_total',
+    help: '/verify (auth_request) decisions by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const refresh = new Counter({
     name: 'tokengate_refresh_total',
     help: 'Refresh tokens presented (POST /refresh and silent cookie refreshes) by outcome, and reason when refused or failed.',
@@ -113,8 +118,18 @@ export function createMetrics(): Metrics {
     labelNames: ['result'] as const,
     registers,
   });
-  const loginDuration = new Histogram({ name: 'tokengate_login_duration_seconds', help: 'POST /login latency, whatever the outcome.', buckets: LOGIN_BUCKETS, registers });
-  const verifyDuration = new Histogram({ name: 'tokengate_verify_duration_seconds', help: '/verify decision latency, whatever the outcome.', buckets: VERIFY_BUCKETS, registers });
+  const loginDuration = new Histogram({
+    name: 'tokengate_login_duration_seconds',
+    help: 'POST /login latency, whatever the outcome.',
+    buckets: LOGIN_BUCKETS,
+    registers,
+  });
+  const verifyDuration = new Histogram({
+    name: 'tokengate_verify_duration_seconds',
+    help: '/verify decision latency, whatever the outcome.',
+    buckets: VERIFY_BUCKETS,
+    registers,
+  });
 
   for (const outcome of LOGIN_OUTCOMES) login.inc({ outcome }, 0);
   for (const outcome of VERIFY_OUTCOMES) verify.inc({ outcome }, 0);

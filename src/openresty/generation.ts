@@ -26,7 +26,10 @@ export function generationOf(keys: () => TokenKeys, policy: () => Policy | undef
 
 async function digest(keys: TokenKeys, policy: Policy | undefined): Promise<string> {
   const { key } = keys.signer;
-  const shared = key.algorithm.name === 'HMAC' && key.usages.includes('sign') ? Buffer.from(await crypto.subtle.sign('HMAC', key, FINGERPRINT_LABEL)).toString('base64url') : null;
+  const shared =
+    key.algorithm.name === 'HMAC' && key.usages.includes('sign')
+      ? Buffer.from(await crypto.subtle.sign('HMAC', key, FINGERPRINT_LABEL)).toString('base64url')
+      : null;
   const content = JSON.stringify(
     {
       keys: { source: keys.source, kids: keys.kids, signs: keys.signer.kid ?? null, shared, public: keys.publicJwks() },

@@ -16,7 +16,6 @@ export interface Verdict {
 /** The policy's verdict for a request, from its method and original URI (`X-Original-URI`). */
 export type Authorizer = (method: string | undefined, originalUri: string | undefined) => Verdict;
 
-
 /**
  * The path rules are matched on: the URI without query or fragment (as nginx cuts them before
  * choosing a location), normalised as nginx does. Undefined for one nginx would refuse.

@@ -69,6 +69,9 @@ const RULE_KEYS = 'a rule has path, methods, and allow or anyRole, allRoles, cla
 function describeIssue(issue: z.core.$ZodIssue): string {
   let where = '';
   for (const key of issue.path) where += typeof key === 'number' ? `[${key}]` : where === '' ? String(key) : `.${String(key)}`;
-  const keys = issue.code === 'unrecognized_keys' ? `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (${issue.path.length === 0 ? TOP_KEYS : RULE_KEYS})` : undefined;
+  const keys =
+    issue.code === 'unrecognized_keys'
+      ? `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (${issue.path.length === 0 ? TOP_KEYS : RULE_KEYS})`
+      : undefined;
   return `${where === '' ? 'policy' : where}: ${keys ?? issue.message}`;
 }

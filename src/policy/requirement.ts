@@ -39,7 +39,8 @@ export function meets(requirement: Requirement, claims: Claims, kind: IdentityKi
       const roles = Array.isArray(claims.roles) ? claims.roles : [];
       if (requirement.anyRole && !requirement.anyRole.some((r) => roles.includes(r))) return false;
       if (requirement.allRoles && !requirement.allRoles.every((r) => roles.includes(r))) return false;
-      if (requirement.claims && !Object.entries(requirement.claims).every(([name, value]) => Object.hasOwn(claims, name) && claims[name] === value)) return false;
+      if (requirement.claims && !Object.entries(requirement.claims).every(([name, value]) => Object.hasOwn(claims, name) && claims[name] === value))
+        return false;
       return true;
     }
   }

@@ -30,11 +30,9 @@ const roles = z
   .min(1, 'must list at least one role');
 
 const claims = z
-  .record(
-    z.string().min(1).max(256),
-    z.union([z.string(), z.number(), z.boolean()], { error: 'a claim value must be a string, a number or true/false' }),
-    { error: (issue) => (issue.code === 'invalid_type' ? 'must map claim names to values' : undefined) },
-  )
+  .record(z.string().min(1).max(256), z.union([z.string(), z.number(), z.boolean()], { error: 'a claim value must be a string, a number or true/false' }), {
+    error: (issue) => (issue.code === 'invalid_type' ? 'must map claim names to values' : undefined),
+  })
   .refine((map) => Object.keys(map).length > 0, 'must name at least one claim')
   .refine((map) => !Object.hasOwn(map, 'roles'), { message: 'roles is a list: use anyRole or allRoles', path: ['roles'] });
 
@@ -58,7 +56,8 @@ const rule = z
       ctx.addIssue({ code: 'custom', message: 'needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims, identity' });
       return z.NEVER;
     }
-    const requirement: Requirement = r.allow !== undefined ? { kind: r.allow } : { kind: 'conditions', anyRole: r.anyRole, allRoles: r.allRoles, claims: r.claims, identity: r.identity };
+    const requirement: Requirement =
+      r.allow !== undefined ? { kind: r.allow } : { kind: 'conditions', anyRole: r.anyRole, allRoles: r.allRoles, claims: r.claims, identity: r.identity };
     return { pattern: r.path, methods: r.methods, requirement };
   });
 

@@ -42,7 +42,10 @@ export function adminApiRouter(core: Core): Router {
     const actor = await authenticate(core, req.rawHeaders, { method: req.method, path: req.originalUrl });
     if (typeof actor === 'string') {
       // Not an admin action, but worth an operator's eye: something on the signer's network tried.
-      core.logger.warn({ method: req.method, path: loggedPath(req.path), requestId: req.get('x-request-id'), challenge: actor }, 'admin API: request without a valid admin credential refused');
+      core.logger.warn(
+        { method: req.method, path: loggedPath(req.path), requestId: req.get('x-request-id'), challenge: actor },
+        'admin API: request without a valid admin credential refused',
+      );
       res.set('WWW-Authenticate', actor);
       throw new GatewayError('unauthorized', 'A valid admin API token is required (Authorization: Bearer, as tokengate sessions signs it).');
     }
@@ -84,7 +87,14 @@ function hasDotSegment(path: string): boolean {
 
 /** One session as the API shows it: every field present, `null` for what the signer did not see. */
 function sessionJson(s: SessionInfo) {
-  return { sid: s.sid, startedAt: s.startedAt, lastRefreshAt: s.lastRefreshAt, expiresAt: s.expiresAt, address: s.address ?? null, userAgent: s.userAgent ?? null };
+  return {
+    sid: s.sid,
+    startedAt: s.startedAt,
+    lastRefreshAt: s.lastRefreshAt,
+    expiresAt: s.expiresAt,
+    address: s.address ?? null,
+    userAgent: s.userAgent ?? null,
+  };
 }
 
 /** A path segment, percent-decoded (a user may hold `/` or `%`); a 400 when it is not valid percent-encoding. */

@@ -44,7 +44,8 @@ export function adminPageRouter(core: Core): Router {
     .post(...smallForm, async (req, res) => {
       if (req.originalUrl.length > MAX_URL_LENGTH) throw new GatewayError('uri_too_long');
       // Cookies ride along on any request: a post must come from our page, by origin first.
-      if (isCrossSite({ origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site') }, core.config.PUBLIC_ORIGIN)) throw new GatewayError('cross_site_request');
+      if (isCrossSite({ origin: req.get('origin'), secFetchSite: req.get('sec-fetch-site') }, core.config.PUBLIC_ORIGIN))
+        throw new GatewayError('cross_site_request');
       const who = await caller(req);
       if (!who.ok) return sendRefusal(res, who.refusal);
       withCookies(res, who.cookies);
@@ -80,7 +81,11 @@ function readQuery(url: string): { user?: string | undefined; done?: AdminDone |
   const user = users[0]?.trim() || undefined;
   const count = params.get('sessions') ?? '';
   const done: AdminDone | undefined =
-    params.get('done') === 'ended' ? { kind: 'ended' } : params.get('done') === 'ended_all' && /^[0-9]{1,6}$/.test(count) ? { kind: 'ended_all', sessions: Number(count) } : undefined;
+    params.get('done') === 'ended'
+      ? { kind: 'ended' }
+      : params.get('done') === 'ended_all' && /^[0-9]{1,6}$/.test(count)
+        ? { kind: 'ended_all', sessions: Number(count) }
+        : undefined;
   return { user, done };
 }
 

@@ -28,7 +28,10 @@ export const smallBody: RequestHandler[] = [requireFormContentType(false), ...pa
 export const optionalSmallBody: RequestHandler[] = [requireFormContentType(true), ...parsers];
 
 /** A small form body only (`application/x-www-form-urlencoded`), as OAuth endpoints take (RFC 6749 §3.2). */
-export const smallForm: RequestHandler[] = [requireContentType(['application/x-www-form-urlencoded'], false, 'Send application/x-www-form-urlencoded.'), formParser];
+export const smallForm: RequestHandler[] = [
+  requireContentType(['application/x-www-form-urlencoded'], false, 'Send application/x-www-form-urlencoded.'),
+  formParser,
+];
 
 /** A field of the parsed body when it is a string; anything else reads as absent. */
 export function field(body: unknown, name: string): string | undefined {

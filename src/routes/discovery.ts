@@ -31,7 +31,14 @@ export interface DiscoveryOptions {
  * accepts exactly what it can check: none under the HS256 secret alone, whose JWKS is empty.
  */
 export function discoveryDocument(opts: Pick<DiscoveryOptions, 'issuer' | 'origin'>, keys: TokenKeys) {
-  const algs = [...new Set(keys.publicJwks().map((jwk) => jwk.alg).filter((alg): alg is string => typeof alg === 'string'))].sort();
+  const algs = [
+    ...new Set(
+      keys
+        .publicJwks()
+        .map((jwk) => jwk.alg)
+        .filter((alg): alg is string => typeof alg === 'string'),
+    ),
+  ].sort();
   return {
     issuer: opts.issuer,
     jwks_uri: `${opts.origin}${JWKS_PATH}`,

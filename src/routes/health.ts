@@ -30,7 +30,10 @@ export function healthRouter(opts: HealthOptions): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const readiness = await checkReady();
-    res.set('Cache-Control', 'no-store').status(readiness.status === 'ready' ? 200 : 503).json(readiness);
+    res
+      .set('Cache-Control', 'no-store')
+      .status(readiness.status === 'ready' ? 200 : 503)
+      .json(readiness);
   });
   return router;
 }

@@ -37,7 +37,10 @@ export function introspectRouter(core: Core): Router {
       if (token === undefined || token === '') throw new GatewayError('invalid_request', 'Send the token to introspect as the form field "token".');
       const result = await introspect(token);
       res.locals[ACTIVE] = result.active;
-      core.logger.debug({ client: caller.client, active: result.active, reason: result.active ? undefined : result.reason, requestId: req.get('x-request-id') }, 'introspected');
+      core.logger.debug(
+        { client: caller.client, active: result.active, reason: result.active ? undefined : result.reason, requestId: req.get('x-request-id') },
+        'introspected',
+      );
       res.set('Cache-Control', 'no-store').json(answer(result));
     })
     .all(allowOnly('POST'));
@@ -73,4 +76,3 @@ function countIntrospections(core: Core): RequestHandler {
     next();
   };
 }
-

@@ -54,4 +54,3 @@ function sendRefusal(res: Response, outcome: Extract<AuthenticateOutcome, { kind
   if (outcome.retryAfter) res.set('Retry-After', outcome.retryAfter);
   res.send(outcome.body);
 }
-

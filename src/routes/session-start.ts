@@ -67,4 +67,3 @@ export async function authenticateThrottled(core: Core, creds: Credentials, req:
   else await core.throttle.inconclusive(attempt);
   return outcome;
 }
-

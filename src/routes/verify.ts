@@ -29,7 +29,7 @@ export const VERIFY_HEADERS = {
 } as const;
 
 /** The route's path as express would match it (case-sensitive, strict): `/verify`, with or without a query. */
-export const isVerifyUrl = (url: string | undefined): boolean => url === '/verify' || (url !== undefined && url.startsWith('/verify?'));
+export const isVerifyUrl = (url: string | undefined): boolean => url === '/verify' || url?.startsWith('/verify?') === true;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

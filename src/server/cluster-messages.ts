@@ -9,7 +9,13 @@ import { z } from 'zod';
 /** A worker asks the primary for every worker's metrics, added up (it answers a scrape). */
 const scrape = z.object({ type: z.literal('tokengate:scrape'), id: z.number().int() });
 /** The primary's answer to `scrape`: the Prometheus text, or why there is none. */
-const scraped = z.object({ type: z.literal('tokengate:scraped'), id: z.number().int(), text: z.string().optional(), contentType: z.string().optional(), error: z.string().optional() });
+const scraped = z.object({
+  type: z.literal('tokengate:scraped'),
+  id: z.number().int(),
+  text: z.string().optional(),
+  contentType: z.string().optional(),
+  error: z.string().optional(),
+});
 /** The primary asks each worker for its own metrics. */
 const collect = z.object({ type: z.literal('tokengate:collect'), id: z.number().int() });
 /** A worker's own metrics, as prom-client's `getMetricsAsJSON()` gives them. */

@@ -24,5 +24,6 @@ export async function prepareOnce(config: Config, logger: Logger): Promise<void>
     logger.fatal({ dir: config.KEYS_DIR, problems: err.problems }, `the key ring in ${config.KEYS_DIR} cannot be used`);
     process.exit(2);
   });
-  if (opened.generated !== undefined) logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');
+  if (opened.generated !== undefined)
+    logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');
 }

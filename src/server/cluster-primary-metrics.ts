@@ -49,7 +49,11 @@ export function answerScrapes(opts: { workers: () => Worker[]; logger: Logger; t
   const addUp = async (): Promise<{ text: string; contentType: string }> => {
     const results = await collect();
     const registry = AggregatorRegistry.aggregate(results);
-    const workers = new Gauge({ name: 'tokengate_signer_workers', help: 'Worker processes whose metrics this scrape adds up (SIGNER_WORKERS).', registers: [registry] });
+    const workers = new Gauge({
+      name: 'tokengate_signer_workers',
+      help: 'Worker processes whose metrics this scrape adds up (SIGNER_WORKERS).',
+      registers: [registry],
+    });
     workers.set(results.length);
     return { text: await registry.metrics(), contentType: registry.contentType };
   };

@@ -39,7 +39,10 @@ export function withClusterMetrics(handler: RequestListener, path: string, logge
   const scrape = () =>
     new Promise<{ text: string; contentType: string }>((resolve, reject) => {
       const id = nextId++;
-      const timer = setTimeout(() => settle({ type: 'tokengate:scraped', id, error: `the primary did not answer within ${SCRAPE_TIMEOUT_MS} ms` }), SCRAPE_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => settle({ type: 'tokengate:scraped', id, error: `the primary did not answer within ${SCRAPE_TIMEOUT_MS} ms` }),
+        SCRAPE_TIMEOUT_MS,
+      );
       const settle = (msg: ScrapedMessage) => {
         clearTimeout(timer);
         pending.delete(id);
@@ -47,7 +50,12 @@ export function withClusterMetrics(handler: RequestListener, path: string, logge
         else reject(new Error(msg.error ?? 'no metrics'));
       };
       pending.set(id, settle);
-      process.send?.({ type: 'tokengate:scrape', id }, undefined, {}, (err: Error | null) => err && settle({ type: 'tokengate:scraped', id, error: err.message }));
+      process.send?.(
+        { type: 'tokengate:scrape', id },
+        undefined,
+        {},
+        (err: Error | null) => err && settle({ type: 'tokengate:scraped', id, error: err.message }),
+      );
     });
 
   return (req, res) => {

@@ -37,12 +37,16 @@ export function listen(handler: RequestListener, host: string, port: number): Pr
 
 /** Node's own parse errors (bad header bytes, oversized headers) get a JSON answer too, then the socket closes. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
   // The request was handed over before its body failed to parse (a Transfer-Encoding Node cannot
   // read, already refused by the front): an answer is under way, and a second would follow it.
   if ((socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage) return void socket.destroy();
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const body = JSON.stringify(tooLarge ? { error: 'headers_too_large', message: 'The request headers are too large.' } : { error: 'invalid_request', message: 'The request is not valid.' });
+  const body = JSON.stringify(
+    tooLarge
+      ? { error: 'headers_too_large', message: 'The request headers are too large.' }
+      : { error: 'invalid_request', message: 'The request is not valid.' },
+  );
   socket.end(
     `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

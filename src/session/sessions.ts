@@ -94,7 +94,8 @@ export function createSessions(opts: SessionOptions) {
       if (!verified.ok) return { kind: 'refused', reason: verified.reason };
       // Its user revoked since it was issued: its session is gone from the store too, but a
       // store that lost the revocation's session delete must still refuse.
-      if (await opts.store.isRevoked(undefined, undefined, nowS() - opts.clockSkewS, subjectOf(verified.claims))) return { kind: 'refused', reason: 'session_ended' };
+      if (await opts.store.isRevoked(undefined, undefined, nowS() - opts.clockSkewS, subjectOf(verified.claims)))
+        return { kind: 'refused', reason: 'session_ended' };
       // requiredClaims makes both present; the verifier checked they are short strings.
       const { sid, jti } = verified.claims as VerifiedClaims & { sid: string; jti: string };
       const nextJti = newJti();
@@ -103,7 +104,13 @@ export function createSessions(opts: SessionOptions) {
       const nextExpiresAt = now + opts.refreshTtlS + opts.clockSkewS;
       // On reuse, the session's access tokens must die; none lives past this.
       const accessHorizon = now + opts.accessTtlS;
-      const result = await opts.store.rotateRefresh(sid, jti, nextJti, { nowS: now, graceS: opts.graceS, nextExpiresAt, reuseRevokesUntil: accessHorizon, client });
+      const result = await opts.store.rotateRefresh(sid, jti, nextJti, {
+        nowS: now,
+        graceS: opts.graceS,
+        nextExpiresAt,
+        reuseRevokesUntil: accessHorizon,
+        client,
+      });
       switch (result.kind) {
         case 'rotated':
           return { kind: 'rotated', claims: result.session.claims, tokens: await issuePair(sid, result.session.claims, result.session.expiresAt, nextJti) };

@@ -1,4 +1,15 @@
-import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionClient, type SessionInfo, type SessionRecord, type Store, type StoreHealth, type TokenSubject } from './store.js';
+import {
+  StoreUnavailableError,
+  type Revocation,
+  type RotateOptions,
+  type RotateResult,
+  type SessionClient,
+  type SessionInfo,
+  type SessionRecord,
+  type Store,
+  type StoreHealth,
+  type TokenSubject,
+} from './store.js';
 
 interface Family {
   record: SessionRecord;
@@ -80,7 +91,14 @@ export class MemoryStore implements Store {
     if (mine.size >= this.maxPerSub) this.forget(mine.values().next().value!);
     if (this.families.size >= this.maxSessions) this.forget(this.families.keys().next().value!);
     const now = this.nowS();
-    this.families.set(sid, { record, deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity), current: refreshJti, rotatedAt: now, startedAt: now, client: record.client });
+    this.families.set(sid, {
+      record,
+      deadAt: Math.min(record.expiresAt, refreshExpiresAt ?? Infinity),
+      current: refreshJti,
+      rotatedAt: now,
+      startedAt: now,
+      client: record.client,
+    });
     this.bySub.set(sub, mine.add(sid));
   }
 
@@ -201,7 +219,12 @@ export class MemoryStore implements Store {
 
   /** Sizes, for tests and metrics. */
   size(): { sessions: number; revokedTokens: number; revokedSessions: number; revokedSubjects: number } {
-    return { sessions: this.families.size, revokedTokens: this.revokedTokens.size, revokedSessions: this.revokedSessions.size, revokedSubjects: this.revokedSubjects.size };
+    return {
+      sessions: this.families.size,
+      revokedTokens: this.revokedTokens.size,
+      revokedSessions: this.revokedSessions.size,
+      revokedSubjects: this.revokedSubjects.size,
+    };
   }
 
   /** Forgets what has expired; exposed so tests need not wait a minute. */

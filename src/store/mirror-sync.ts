@@ -130,7 +130,10 @@ export class MirrorSync {
     const epoch = this.epoch;
     try {
       if (!this.subscribed) {
-        await withTimeout(this.opts.subscriber.subscribe(this.channel, (message) => this.onMessage(message)), this.opts.timeoutMs);
+        await withTimeout(
+          this.opts.subscriber.subscribe(this.channel, (message) => this.onMessage(message)),
+          this.opts.timeoutMs,
+        );
         this.subscribed = true;
       }
       await this.load();

@@ -44,7 +44,6 @@ export const member = (kind: 't' | 's', id: string) => `${kind}:${id}`;
  */
 export const subjectMember = (sub: string, notBeforeS: number) => `u:${notBeforeS}:${sub}`;
 
-
 /** Reads a `revoked` member and its score; undefined for anything this version did not write. */
 export function parseRevocation(entry: string, untilS: number): Revocation | undefined {
   const kind = entry.slice(0, 2);

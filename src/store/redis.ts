@@ -1,7 +1,18 @@
 import type { Logger } from '../log/logger.js';
 import { CountedWarning } from './counted-warning.js';
 import { EvictionPolicyCheck } from './eviction-policy.js';
-import { CLAIM_NONCE, CREATE_SESSION, END_SESSION_OF, LIST_SESSIONS, REVOKE, REVOKE_SUBJECT, ROTATE_REFRESH, UNCLAIM_NONCE, UNCREATE_SESSION, UNROTATE } from './lua.js';
+import {
+  CLAIM_NONCE,
+  CREATE_SESSION,
+  END_SESSION_OF,
+  LIST_SESSIONS,
+  REVOKE,
+  REVOKE_SUBJECT,
+  ROTATE_REFRESH,
+  UNCLAIM_NONCE,
+  UNCREATE_SESSION,
+  UNROTATE,
+} from './lua.js';
 import { MasterLink } from './master-link.js';
 import { MAX_SESSIONS_PER_SUB, REVOCATION_MARGIN_S } from './memory.js';
 import { MirrorSync } from './mirror-sync.js';
@@ -17,7 +28,17 @@ import { RevocationMirror } from './revocation-mirror.js';
 import type { ScriptRunner } from './script-runner.js';
 import { SentinelResolver } from './sentinel-resolver.js';
 import { SessionIntegrity } from './session-integrity.js';
-import { StoreUnavailableError, type Revocation, type RotateOptions, type RotateResult, type SessionInfo, type SessionRecord, type Store, type StoreHealth, type TokenSubject } from './store.js';
+import {
+  StoreUnavailableError,
+  type Revocation,
+  type RotateOptions,
+  type RotateResult,
+  type SessionInfo,
+  type SessionRecord,
+  type Store,
+  type StoreHealth,
+  type TokenSubject,
+} from './store.js';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`; never logged. Exactly one of `url` and `sentinel`. */
@@ -95,7 +116,11 @@ export class RedisStore implements Store, ScriptRunner {
     this.integrity = new SessionIntegrity(opts.integrityKey);
     this.nowS = opts.nowS ?? (() => Math.floor(Date.now() / 1000));
     this.maxPerSub = opts.maxSessionsPerSub ?? MAX_SESSIONS_PER_SUB;
-    this.failOpenWarning = new CountedWarning(opts.logger, 'STORE_FAIL_OPEN: revocation checks answered from the last known list while Redis is out of sync', 'answers');
+    this.failOpenWarning = new CountedWarning(
+      opts.logger,
+      'STORE_FAIL_OPEN: revocation checks answered from the last known list while Redis is out of sync',
+      'answers',
+    );
     const replication = opts.replication;
     const unmet = new CountedWarning(
       opts.logger,
@@ -154,7 +179,19 @@ export class RedisStore implements Store, ScriptRunner {
     await this.writes.run(
       CREATE_SESSION,
       keys,
-      [sid, refreshJti, claims, end, deadAt, this.nowS(), this.maxPerSub, this.sessionPrefix, this.integrity.seal(sid, end, claims), record.client?.address ?? '', record.client?.userAgent ?? ''],
+      [
+        sid,
+        refreshJti,
+        claims,
+        end,
+        deadAt,
+        this.nowS(),
+        this.maxPerSub,
+        this.sessionPrefix,
+        this.integrity.seal(sid, end, claims),
+        record.client?.address ?? '',
+        record.client?.userAgent ?? '',
+      ],
       { undo: () => this.writes.undo(UNCREATE_SESSION, keys, [sid, refreshJti]) },
     );
   }

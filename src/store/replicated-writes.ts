@@ -49,7 +49,10 @@ export class ReplicatedWrites {
   /** Takes back a write too few replicas acknowledged; best effort (the master may be gone), never waited for. */
   async undo(script: string, keys: string[], args: (string | number)[]): Promise<void> {
     await this.commands.runScript(script, keys, args, { late: 'apply' }).catch((err: unknown) => {
-      this.logger.warn({ err: err instanceof Error ? err.message : describeRedisError(err) }, 'could not undo a store write too few replicas acknowledged; it stays on the master');
+      this.logger.warn(
+        { err: err instanceof Error ? err.message : describeRedisError(err) },
+        'could not undo a store write too few replicas acknowledged; it stays on the master',
+      );
     });
   }
 }

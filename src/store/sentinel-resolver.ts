@@ -106,7 +106,11 @@ export class SentinelResolver extends EventEmitter {
         if (views.length >= majority || settled === sentinels.length) finish();
       };
       const unknown = (sentinel: RedisNode) =>
-        this.warnOnce(`unknown:${showNode(sentinel)}`, { sentinel: showNode(sentinel), master: masterName }, 'a Redis Sentinel monitors no master of that name (REDIS_SENTINEL_MASTER)');
+        this.warnOnce(
+          `unknown:${showNode(sentinel)}`,
+          { sentinel: showNode(sentinel), master: masterName },
+          'a Redis Sentinel monitors no master of that name (REDIS_SENTINEL_MASTER)',
+        );
       for (const sentinel of sentinels) {
         (this.opts.question ?? ((n: RedisNode, a: string[]) => this.question(n, a)))(sentinel, ['SENTINEL', 'MASTER', masterName]).then(
           (reply) => {
@@ -120,7 +124,12 @@ export class SentinelResolver extends EventEmitter {
           (err: unknown) => {
             this.drop(sentinel);
             if (/no such master/i.test(err instanceof Error ? err.message : '')) unknown(sentinel);
-            else this.warnOnce(`unreachable:${showNode(sentinel)}`, { sentinel: showNode(sentinel), err: describeRedisError(err) }, 'a Redis Sentinel did not answer');
+            else
+              this.warnOnce(
+                `unreachable:${showNode(sentinel)}`,
+                { sentinel: showNode(sentinel), err: describeRedisError(err) },
+                'a Redis Sentinel did not answer',
+              );
             settle();
           },
         );
@@ -132,7 +141,10 @@ export class SentinelResolver extends EventEmitter {
     const before = this.known;
     this.known = { node: view.node, epoch: view.epoch };
     if (before && before.node.host === view.node.host && before.node.port === view.node.port) return;
-    this.opts.logger.info({ master: showNode(view.node), epoch: view.epoch, ...(before ? { before: showNode(before.node) } : {}) }, before ? 'Redis Sentinel names a new master' : 'Redis Sentinel names the master');
+    this.opts.logger.info(
+      { master: showNode(view.node), epoch: view.epoch, ...(before ? { before: showNode(before.node) } : {}) },
+      before ? 'Redis Sentinel names a new master' : 'Redis Sentinel names the master',
+    );
     if (before) this.emit('master', view.node);
   }
 

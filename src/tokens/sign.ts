@@ -59,12 +59,7 @@ export function createTokenIssuer(opts: IssuerOptions): TokenIssuer {
     const jti = options.jti ?? newJti();
     const signer = opts.keys().signer;
     const header = { alg: signer.alg, typ: TOKEN_TYPES[options.kind ?? 'access'], ...(signer.kid !== undefined ? { kid: signer.kid } : {}) };
-    const jwt = new SignJWT(payload)
-      .setProtectedHeader(header)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .setJti(jti)
-      .setIssuer(opts.issuer);
+    const jwt = new SignJWT(payload).setProtectedHeader(header).setIssuedAt(iat).setExpirationTime(exp).setJti(jti).setIssuer(opts.issuer);
     if (opts.audience !== undefined) jwt.setAudience(opts.audience);
     const token = await jwt.sign(signer.key);
     if (token.length > MAX_TOKEN_LENGTH) {

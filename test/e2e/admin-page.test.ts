@@ -71,7 +71,10 @@ describe.skipIf(!browserAvailable()).each(FRONTS.filter(frontAvailable))('the ad
 
   it("alice searches for bob and sees his session, with his browser's user agent", async () => {
     await alice.page.getByLabel('User').fill('bob');
-    const [answer] = await Promise.all([alice.page.waitForResponse((r) => r.url().includes('/tokengate/admin?user=bob')), alice.page.getByRole('button', { name: 'Search' }).click()]);
+    const [answer] = await Promise.all([
+      alice.page.waitForResponse((r) => r.url().includes('/tokengate/admin?user=bob')),
+      alice.page.getByRole('button', { name: 'Search' }).click(),
+    ]);
     expect(answer.status()).toBe(200);
     expect(answer.headers()['content-security-policy']).toBe(PAGE_CSP);
     await alice.page.waitForURL(`${stack.url}/tokengate/admin?user=bob`);

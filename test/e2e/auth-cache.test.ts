@@ -27,7 +27,11 @@ describe('the nginx auth cache (AUTH_CACHE_TTL_S) through the real nginx', () =>
 
   async function loginPair(username = 'alice', password = 'wonderland'): Promise<{ token: string; refresh_token: string }> {
     await paced('/login');
-    const res = await http(`${stack.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await http(`${stack.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     expect(res.status).toBe(200);
     return res.json() as { token: string; refresh_token: string };
   }
@@ -72,18 +76,21 @@ describe('the nginx auth cache (AUTH_CACHE_TTL_S) through the real nginx', () =>
     expect(post.status).not.toBe(401);
   });
 
-  it.skipIf(!available)('cannot be fooled by a key that reads the same split differently: a `|` in the URI, Authorization or Cookie is never cached', async () => {
-    const { token } = await loginPair('bob', 'builder');
-    // The seed: a pass for bob on /api/whoami, whose key would read "GET /api/whoami|<token>|/../../admin/||".
-    const seed = await get('/api/whoami', { Authorization: token, Cookie: '/../../admin/||' });
-    expect(seed.status).toBe(200);
-    const before = await verifies();
-    // The same key from another request: no credential, and nginx routes it to /admin/.
-    const attack = await get(`/api/whoami|${token}|/../../admin/`, {});
-    expect(attack.status).toBe(401);
-    expect(attack.text).not.toContain('"area":"admin"');
-    expect((await verifies()) - before).toBe(1);
-  });
+  it.skipIf(!available)(
+    'cannot be fooled by a key that reads the same split differently: a `|` in the URI, Authorization or Cookie is never cached',
+    async () => {
+      const { token } = await loginPair('bob', 'builder');
+      // The seed: a pass for bob on /api/whoami, whose key would read "GET /api/whoami|<token>|/../../admin/||".
+      const seed = await get('/api/whoami', { Authorization: token, Cookie: '/../../admin/||' });
+      expect(seed.status).toBe(200);
+      const before = await verifies();
+      // The same key from another request: no credential, and nginx routes it to /admin/.
+      const attack = await get(`/api/whoami|${token}|/../../admin/`, {});
+      expect(attack.status).toBe(401);
+      expect(attack.text).not.toContain('"area":"admin"');
+      expect((await verifies()) - before).toBe(1);
+    },
+  );
 
   it.skipIf(!available)("never answers from the cache a request that carries the client's own identity headers", async () => {
     const { token } = await loginPair('bob', 'builder');

@@ -33,7 +33,10 @@ describe.skipIf(!browserAvailable()).each(FRONTS.filter(frontAvailable))('a pers
   it('sees a generic error for a wrong password and stays on the form', async () => {
     await tab.page.getByLabel('Username').fill('alice');
     await tab.page.getByLabel('Password').fill('not-her-password');
-    const [answer] = await Promise.all([tab.page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'), tab.page.getByRole('button', { name: 'Sign in' }).click()]);
+    const [answer] = await Promise.all([
+      tab.page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
+      tab.page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     expect(answer.status()).toBe(401);
     await expect(tab.page.getByRole('alert').textContent()).resolves.toBe('Incorrect username or password.');
     await expect(tab.page.getByLabel('Username').inputValue()).resolves.toBe('alice');

@@ -20,10 +20,7 @@ describe.skipIf(!browserAvailable())('browser smoke', () => {
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/set') {
-        res.setHeader('Set-Cookie', [
-          '__Host-session=host-value; Secure; HttpOnly; SameSite=Lax; Path=/',
-          'plain=plain-value; HttpOnly; SameSite=Lax; Path=/',
-        ]);
+        res.setHeader('Set-Cookie', ['__Host-session=host-value; Secure; HttpOnly; SameSite=Lax; Path=/', 'plain=plain-value; HttpOnly; SameSite=Lax; Path=/']);
       }
       if (url.pathname === '/seen') seen.push(req.headers.cookie ?? '');
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -61,7 +58,14 @@ describe.skipIf(!browserAvailable())('browser smoke', () => {
       const cookies = await context.cookies();
       const byName = new Map(cookies.map((c) => [c.name, c]));
       expect(byName.get('plain')).toMatchObject({ value: 'plain-value', httpOnly: true, secure: false, path: '/', domain: '127.0.0.1' });
-      expect(byName.get('__Host-session')).toMatchObject({ value: 'host-value', httpOnly: true, secure: true, sameSite: 'Lax', path: '/', domain: '127.0.0.1' });
+      expect(byName.get('__Host-session')).toMatchObject({
+        value: 'host-value',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+        path: '/',
+        domain: '127.0.0.1',
+      });
 
       expect(seen).toHaveLength(1);
       const sent = (seen[0] ?? '').split('; ').sort();

@@ -71,7 +71,8 @@ describe('tokengate (the CLI)', () => {
     const res = run(['--help']);
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/^usage: tokengate <command>/);
-    for (const command of ['check-config', 'keys', 'keygen', 'rotate', 'retire <kid>', 'mint --sub', 'verify <token>', 'decode <token>']) expect(res.stdout).toContain(command);
+    for (const command of ['check-config', 'keys', 'keygen', 'rotate', 'retire <kid>', 'mint --sub', 'verify <token>', 'decode <token>'])
+      expect(res.stdout).toContain(command);
   });
 
   it.each(['check-config', 'keys', 'keygen', 'rotate', 'retire', 'mint', 'verify', 'decode'])('explains %s with --help', (command) => {
@@ -137,10 +138,17 @@ describe('tokengate (the CLI)', () => {
     });
 
     it('says the store goes through Redis Sentinel, with the writes waiting for a replica, without printing a password', () => {
-      const env = { REDIS_SENTINELS: '10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379', REDIS_SENTINEL_MASTER: 'tg', REDIS_PASSWORD: 'hunter2-password', REDIS_SENTINEL_PASSWORD: 'hunter3-password' };
+      const env = {
+        REDIS_SENTINELS: '10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379',
+        REDIS_SENTINEL_MASTER: 'tg',
+        REDIS_PASSWORD: 'hunter2-password',
+        REDIS_SENTINEL_PASSWORD: 'hunter3-password',
+      };
       const res = run(['check-config'], env);
       expect(res.status).toBe(0);
-      expect(res.stdout).toContain('store:    Redis through 3 sentinel(s), master "tg", keys under "tokengate:", writes wait for 1 replica(s) (fail after 500 ms)');
+      expect(res.stdout).toContain(
+        'store:    Redis through 3 sentinel(s), master "tg", keys under "tokengate:", writes wait for 1 replica(s) (fail after 500 ms)',
+      );
       expect(res.stdout + res.stderr).not.toMatch(/hunter[23]/);
       const both = run(['check-config'], { ...env, REDIS_URL: 'redis://127.0.0.1:6379' });
       expect(both.status).toBe(1);
@@ -159,9 +167,19 @@ describe('tokengate (the CLI)', () => {
 
     it.each([
       ['the secret signs under HS256 without a ring', {}, undefined, /keys: +the secret signs \(HS256, no key ring in secrets\/keys\)/],
-      ['an ES256 ring comes at first start', { JWT_ALG: 'ES256' }, undefined, /keys: +no key ring in secrets\/keys yet; the signer generates an ES256 one at its first start/],
+      [
+        'an ES256 ring comes at first start',
+        { JWT_ALG: 'ES256' },
+        undefined,
+        /keys: +no key ring in secrets\/keys yet; the signer generates an ES256 one at its first start/,
+      ],
       ['a ring with its active key', { JWT_ALG: 'ES256' }, 'ES256' as const, /keys: +ring in secrets\/keys, active k1 \(ES256\), 1 key$/m],
-      ['an HS256 ring before its first activation', {}, 'HS256' as const, /keys: +ring in secrets\/keys without an active key: the secret signs \(HS256, no kid\); 1 key, verifying only/],
+      [
+        'an HS256 ring before its first activation',
+        {},
+        'HS256' as const,
+        /keys: +ring in secrets\/keys without an active key: the secret signs \(HS256, no kid\); 1 key, verifying only/,
+      ],
     ])('reports the keys: %s', (_case, env, ringAlg, line) => {
       const cwd = workDir();
       if (ringAlg) expect(run(['keygen', '--alg', ringAlg, '--kid', 'k1', ...(ringAlg === 'HS256' ? [] : ['--activate'])], env, cwd).status).toBe(0);
@@ -181,7 +199,8 @@ describe('tokengate (the CLI)', () => {
       expect(res.status).toBe(1);
       expect(res.stdout).toBe('');
       expect(res.stderr).toContain('the key ring in secrets/keys cannot be used');
-      for (const file of ['bad.jwk.json: is not valid JSON', 'k9.jwk.json: "kid" does not match', 'active: names kid "gone"']) expect(res.stderr).toContain(`- ${file}`);
+      for (const file of ['bad.jwk.json: is not valid JSON', 'k9.jwk.json: "kid" does not match', 'active: names kid "gone"'])
+        expect(res.stderr).toContain(`- ${file}`);
     });
   });
 
@@ -326,7 +345,14 @@ describe('tokengate (the CLI)', () => {
         'k1',
         true,
       ],
-      ['retires a replaced key with --force, saying signers drop it at their next reload', ['k1', '--force'], 0, /signers drop it at their next reload/, 'k1', false],
+      [
+        'retires a replaced key with --force, saying signers drop it at their next reload',
+        ['k1', '--force'],
+        0,
+        /signers drop it at their next reload/,
+        'k1',
+        false,
+      ],
     ])('%s', (_case, args, status, message, kid, kept) => {
       const cwd = rotatedDir();
       const res = run(['retire', ...args], env, cwd);
@@ -370,7 +396,9 @@ describe('tokengate (the CLI)', () => {
       expect(header).toEqual({ alg, kid: `k-${alg}`, typ: 'at+jwt' });
       expect(claims).toMatchObject({ sub: 'alice', roles: ['admin', 'user'], team: 'blue', iss: 'tokengate' });
       expect((claims.exp as number) - (claims.iat as number)).toBe(600);
-      expect(verified.stderr).toMatch(new RegExp(`valid access token: signed by kid k-${alg} \\(${alg}\\), expires in (10m|9m \\d+s); revocation is not checked`));
+      expect(verified.stderr).toMatch(
+        new RegExp(`valid access token: signed by kid k-${alg} \\(${alg}\\), expires in (10m|9m \\d+s); revocation is not checked`),
+      );
 
       // The signer's own verifier, on the same ring, agrees.
       const { keys } = await openKeys({ dir: join(cwd, KEYS), alg, secretKey: await importHmacKey(new TextEncoder().encode(TEST_SECRET)), generate: false });
@@ -394,7 +422,12 @@ describe('tokengate (the CLI)', () => {
 
     it('verifies a refresh token as one, as its typ says', async () => {
       const cwd = ringDir('ES256');
-      const { keys } = await openKeys({ dir: join(cwd, KEYS), alg: 'ES256', secretKey: await importHmacKey(new TextEncoder().encode(TEST_SECRET)), generate: false });
+      const { keys } = await openKeys({
+        dir: join(cwd, KEYS),
+        alg: 'ES256',
+        secretKey: await importHmacKey(new TextEncoder().encode(TEST_SECRET)),
+        generate: false,
+      });
       const issue = createTokenIssuer({ keys: () => keys, issuer: 'tokengate', ttlSeconds: 60 });
       const { token } = await issue({ sub: 'carol' }, { kind: 'refresh', own: { sid: 'session-1' } });
       const res = run(['verify', token], { JWT_ALG: 'ES256' }, cwd);
@@ -426,7 +459,11 @@ describe('tokengate (the CLI)', () => {
       ['an empty role (a trailing comma)', ['--sub', 'a', '--roles', 'admin,'], /a role must be printable ASCII without spaces or commas/],
       ['a role with a space', ['--sub', 'a', '--roles', 'ad min'], /a role must be printable ASCII/],
       ['a role with a control character', ['--sub', 'a', '--roles', 'ad\u0007min'], /a role must be printable ASCII/],
-      ...['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'sub', 'roles'].map((name): [string, string[], RegExp] => [`the reserved claim ${name}`, ['--sub', 'a', '--claim', `${name}=x`], new RegExp(`--claim ${name}: the gateway sets ${name} itself`)]),
+      ...['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'sub', 'roles'].map((name): [string, string[], RegExp] => [
+        `the reserved claim ${name}`,
+        ['--sub', 'a', '--claim', `${name}=x`],
+        new RegExp(`--claim ${name}: the gateway sets ${name} itself`),
+      ]),
       ['a claim name that is not a name', ['--sub', 'a', '--claim', '__proto__=x'], /a claim name is a letter/],
       ['a claim without =', ['--sub', 'a', '--claim', 'team'], /--claim takes name=value/],
       ['a claim given twice', ['--sub', 'a', '--claim', 'team=a', '--claim', 'team=b'], /--claim team is given twice/],
@@ -456,17 +493,36 @@ describe('tokengate (the CLI)', () => {
     const now = () => Math.floor(Date.now() / 1000);
 
     it.each([
-      ['an expired token', () => signWithRingKey(cwd, 'k1', { sub: 'alice', iss: 'tokengate', iat: now() - 120, exp: now() - 60 }), 'ERR_JWT_EXPIRED', /it expired at \S+Z \(1m( \d+s)? ago\); CLOCK_SKEW_S allows 0s/],
+      [
+        'an expired token',
+        () => signWithRingKey(cwd, 'k1', { sub: 'alice', iss: 'tokengate', iat: now() - 120, exp: now() - 60 }),
+        'ERR_JWT_EXPIRED',
+        /it expired at \S+Z \(1m( \d+s)? ago\); CLOCK_SKEW_S allows 0s/,
+      ],
       ['a tampered token', () => tamper(good), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', /the signature does not match key "k1"/],
       [
         'an HS256 token carrying the kid of an RS256 key',
-        () => new SignJWT({ sub: 'mallory', iss: 'tokengate' }).setProtectedHeader({ alg: 'HS256', kid: 'rs' }).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_SECRET)),
+        () =>
+          new SignJWT({ sub: 'mallory', iss: 'tokengate' })
+            .setProtectedHeader({ alg: 'HS256', kid: 'rs' })
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(TEST_SECRET)),
         'alg_mismatch',
         /key "rs" is of another algorithm: an algorithm-confusion attempt/,
       ],
       ['a token without kid under ES256', () => mint({ sub: 'alice' }), 'missing_kid', /it has no kid, and JWT_ALG is ES256/],
-      ['a token of another issuer', () => signWithRingKey(cwd, 'k1', { sub: 'alice', iss: 'elsewhere', exp: now() + 60 }), 'ERR_JWT_CLAIM_VALIDATION_FAILED', /its iss is "elsewhere", but ISSUER is "tokengate"/],
-      ['a token with alg none', () => rawSegments({ alg: 'none', kid: 'k1' }, { sub: 'alice', iss: 'tokengate', exp: now() + 60 }), 'ERR_JOSE_ALG_NOT_ALLOWED', /its header says alg "none", and tokengate accepts only/],
+      [
+        'a token of another issuer',
+        () => signWithRingKey(cwd, 'k1', { sub: 'alice', iss: 'elsewhere', exp: now() + 60 }),
+        'ERR_JWT_CLAIM_VALIDATION_FAILED',
+        /its iss is "elsewhere", but ISSUER is "tokengate"/,
+      ],
+      [
+        'a token with alg none',
+        () => rawSegments({ alg: 'none', kid: 'k1' }, { sub: 'alice', iss: 'tokengate', exp: now() + 60 }),
+        'ERR_JOSE_ALG_NOT_ALLOWED',
+        /its header says alg "none", and tokengate accepts only/,
+      ],
       ['garbage', () => 'not-a-token', 'malformed', /it is not a JWT/],
       [
         'a token respelt in its last signature character',
@@ -487,7 +543,9 @@ describe('tokengate (the CLI)', () => {
       expect(run(['retire', 'k1', '--force'], env, cwd).status).toBe(0);
       const res = run(['verify', good], env, cwd);
       expect(res.status).toBe(1);
-      expect(res.stderr).toContain('invalid (unknown_kid): signed with kid "k1", which is not in the key ring in secrets/keys (retired, or another gateway\'s key)');
+      expect(res.stderr).toContain(
+        'invalid (unknown_kid): signed with kid "k1", which is not in the key ring in secrets/keys (retired, or another gateway\'s key)',
+      );
     });
 
     it.each([

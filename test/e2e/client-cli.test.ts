@@ -130,7 +130,9 @@ describe('tokengate client', () => {
     it('makes a new nonce every time', () => {
       const cwd = workDir();
       const { priv } = keyFiles(cwd, clientKeyPair('EdDSA'));
-      const nonces = new Set(Array.from({ length: 3 }, () => decodeJwt(run(['client', 'sign', '--key', priv, '--name', 'billing'], cwd).stdout.trim().slice(4)).nonce));
+      const nonces = new Set(
+        Array.from({ length: 3 }, () => decodeJwt(run(['client', 'sign', '--key', priv, '--name', 'billing'], cwd).stdout.trim().slice(4)).nonce),
+      );
       expect(nonces.size).toBe(3);
     });
 
@@ -151,7 +153,11 @@ describe('tokengate client', () => {
 
     it.each([
       ['the public key', (pair: ClientKeyPair) => pair.publicPem, /holds no private key/],
-      ['an encrypted key', (pair: ClientKeyPair) => pair.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString(), /is encrypted/],
+      [
+        'an encrypted key',
+        (pair: ClientKeyPair) => pair.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString(),
+        /is encrypted/,
+      ],
     ])('refuses to sign with %s (exit 1)', (_case, text, message) => {
       const cwd = workDir();
       writeFileSync(join(cwd, 'k.pem'), text(clientKeyPair('RS256')), { mode: 0o600 });

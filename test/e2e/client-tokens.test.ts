@@ -27,7 +27,10 @@ interface Echo {
 /** A directory with a client's key pair in it (k.pem private, k.pub.pem public), removed at the end. */
 function clientHome(): { dir: string; clientsDir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-client-e2e-'));
-  for (const [name, alg] of [['billing', 'ES256'], ['reports', 'RS256']] as const) {
+  for (const [name, alg] of [
+    ['billing', 'ES256'],
+    ['reports', 'RS256'],
+  ] as const) {
     const pair = clientKeyPair(alg);
     writeFileSync(join(dir, `${name}.pem`), pair.privatePem, { mode: 0o600 });
     writeFileSync(join(dir, `${name}.pub.pem`), pair.publicPem);
@@ -37,7 +40,12 @@ function clientHome(): { dir: string; clientsDir: string; cleanup: () => void } 
 
 /** The CLI as a process in `cwd`; fails the test on a non-zero exit. */
 function cli(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  const res = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', timeout: 15_000 });
+  const res = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   expect(res.status, res.stderr).toBe(0);
   return res.stdout;
 }

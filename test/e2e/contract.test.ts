@@ -1,16 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ALGS } from '../../src/keys/algorithms.js';
-import {
-  activeSigner,
-  foreignSigner,
-  headerOf,
-  hmacToken,
-  publicKeyAsSecrets,
-  secretSigner,
-  signToken,
-  type TestSigner,
-} from '../fixtures/ring-tokens.js';
+import { activeSigner, foreignSigner, headerOf, hmacToken, publicKeyAsSecrets, secretSigner, signToken, type TestSigner } from '../fixtures/ring-tokens.js';
 import { mint, rs256Token, tamper, unsignedToken } from '../fixtures/tokens.js';
 import { FRONTS, frontAvailable, http, launch, login, rawHttp, type TestStack } from './harness.js';
 
@@ -42,8 +33,7 @@ describe.each(CASES)('the gateway contract through the %s front, signing %s', (f
   let base: string;
   /** What the gateway signs with: the ring's active key, or the secret under HS256. */
   let signer: TestSigner;
-  const postLogin = (body: string, type = 'application/json') =>
-    http(`${base}/login`, { method: 'POST', headers: { 'content-type': type }, body });
+  const postLogin = (body: string, type = 'application/json') => http(`${base}/login`, { method: 'POST', headers: { 'content-type': type }, body });
   const check = (token: string) => http(`${base}/check`, { headers: { authorization: `Bearer ${token}` } });
   const fetchJwks = async (): Promise<JSONWebKeySet> => {
     const res = await http(`${base}/.well-known/jwks.json`);
@@ -220,7 +210,11 @@ describe.each(CASES)('the gateway contract through the %s front, signing %s', (f
       expect(res.status).toBe(200);
       const echo = res.json() as Echo;
       expect(echo).toMatchObject({ sub: 'alice', roles: ['admin', 'user'] });
-      expect(Object.keys(echo.request.auth_headers).map((k) => k.toLowerCase()).sort()).toEqual(['x-auth-claims', 'x-auth-kind', 'x-auth-roles', 'x-auth-sub']);
+      expect(
+        Object.keys(echo.request.auth_headers)
+          .map((k) => k.toLowerCase())
+          .sort(),
+      ).toEqual(['x-auth-claims', 'x-auth-kind', 'x-auth-roles', 'x-auth-sub']);
     });
 
     it('sends no identity headers at all for a request it refuses', async () => {
@@ -310,7 +304,8 @@ describe.each(CASES)('the gateway contract through the %s front, signing %s', (f
       const etag = first.headers.get('etag');
       expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
       // Raw requests: fetch adds `Cache-Control: no-cache` to a conditional request, which asks for the full answer.
-      const revalidate = (tag: string) => rawHttp(base, `GET /.well-known/jwks.json HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: ${tag}\r\nConnection: close\r\n\r\n`);
+      const revalidate = (tag: string) =>
+        rawHttp(base, `GET /.well-known/jwks.json HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: ${tag}\r\nConnection: close\r\n\r\n`);
       const again = await revalidate(etag!);
       expect(again.status).toBe(304);
       expect(again.body).toBe('');

@@ -52,7 +52,12 @@ export function send(url: string, opts: { method?: string; headers?: Record<stri
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, text, json: () => JSON.parse(text) as unknown });
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+          text,
+          json: () => JSON.parse(text) as unknown,
+        });
       });
       res.on('error', reject);
     });
@@ -78,12 +83,15 @@ export const login = (base: string, user = USERS[0]!, from?: string) =>
   send(`${base}/login`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(user), ...(from ? { from } : {}) });
 export const refresh = (base: string, refreshToken: string, from?: string) =>
   send(`${base}/refresh`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ refresh_token: refreshToken }), ...(from ? { from } : {}) });
-export const logout = (base: string, token: string, from?: string) => send(`${base}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, ...(from ? { from } : {}) });
+export const logout = (base: string, token: string, from?: string) =>
+  send(`${base}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, ...(from ? { from } : {}) });
 export const check = (base: string, token: string) => send(`${base}/check`, { headers: { authorization: `Bearer ${token}` } });
-export const verifyAt = (signer: string, token: string) => send(`${signer}/verify`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/check' } });
+export const verifyAt = (signer: string, token: string) =>
+  send(`${signer}/verify`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/check' } });
 
 /** The payload of a token we issued. */
-export const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; sid: string; sub: string; iat: number };
+export const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; sid: string; sub: string; iat: number };
 
 export interface LoadOptions {
   base: string;
@@ -105,7 +113,8 @@ export async function underLoad(opts: LoadOptions, scenario: (fault: () => void)
   let zero = performance.now();
   let running = true;
   const at = () => Math.round(performance.now() - zero);
-  const record = (kind: Kind, reply: Reply, retry = false) => samples.push({ kind, at: at(), status: reply.status, retryAfter: reply.retryAfter, ...(retry ? { retry } : {}) });
+  const record = (kind: Kind, reply: Reply, retry = false) =>
+    samples.push({ kind, at: at(), status: reply.status, retryAfter: reply.retryAfter, ...(retry ? { retry } : {}) });
   const failed = (kind: Kind) => samples.push({ kind, at: at(), status: 0, retryAfter: undefined });
 
   const reader = async (n: number) => {
@@ -124,7 +133,12 @@ export async function underLoad(opts: LoadOptions, scenario: (fault: () => void)
     for (let turn = n; running; turn++) {
       const started = performance.now();
       const kind: Kind = !tokens ? 'login' : !refreshed ? 'refresh' : 'logout';
-      const reply: Reply | undefined = await (kind === 'login' ? login(opts.base, USERS[turn % 2], from) : kind === 'refresh' ? refresh(opts.base, tokens!.refresh_token, from) : logout(opts.base, tokens!.token, from)).catch(() => undefined);
+      const reply: Reply | undefined = await (kind === 'login'
+        ? login(opts.base, USERS[turn % 2], from)
+        : kind === 'refresh'
+          ? refresh(opts.base, tokens!.refresh_token, from)
+          : logout(opts.base, tokens!.token, from)
+      ).catch(() => undefined);
       if (!reply) failed(kind);
       else {
         record(kind, reply, retry);
@@ -187,9 +201,14 @@ export function summarize(samples: Sample[]): Summary {
     return { sent: of.length, failed: of.filter((s) => !ok(s)).length };
   };
   return {
-    protected: { sent: protectedOnes.length, failed: protectedOnes.filter((s) => !ok(s)).length, failedAt: protectedOnes.filter((s) => !ok(s)).map((s) => s.at) },
+    protected: {
+      sent: protectedOnes.length,
+      failed: protectedOnes.filter((s) => !ok(s)).length,
+      failedAt: protectedOnes.filter((s) => !ok(s)).map((s) => s.at),
+    },
     writes: { login: count('login'), refresh: count('refresh'), logout: count('logout') },
-    writeFailures: failedWrites.length === 0 ? undefined : { first: Math.min(...failedWrites.map((s) => s.at)), last: Math.max(...failedWrites.map((s) => s.at)) },
+    writeFailures:
+      failedWrites.length === 0 ? undefined : { first: Math.min(...failedWrites.map((s) => s.at)), last: Math.max(...failedWrites.map((s) => s.at)) },
     uncleanWrites: failedWrites.filter((s) => (s.status !== 503 || s.retryAfter === undefined) && !reusedRetry(s)),
     reusedRetries: failedWrites.filter(reusedRetry).length,
   };
@@ -205,7 +224,9 @@ export function report(phase: string, summary: Summary, extra: Record<string, un
       `  protected requests: ${summary.protected.failed} failed of ${summary.protected.sent}`,
       `  logins: ${w.login.failed} failed of ${w.login.sent}; refreshes: ${w.refresh.failed} of ${w.refresh.sent}; logouts: ${w.logout.failed} of ${w.logout.sent}`,
       `  failed writes: ${window}${summary.uncleanWrites.length > 0 ? ` (${summary.uncleanWrites.length} not a clean 503 + Retry-After)` : summary.writeFailures ? ', each a 503 with Retry-After' : ''}`,
-      ...(summary.reusedRetries > 0 ? [`  refreshes refused as reuse when retried after a 503 (the rotation had reached the replica): ${summary.reusedRetries}`] : []),
+      ...(summary.reusedRetries > 0
+        ? [`  refreshes refused as reuse when retried after a 503 (the rotation had reached the replica): ${summary.reusedRetries}`]
+        : []),
       ...Object.entries(extra).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
     ].join('\n'),
   );

@@ -51,7 +51,14 @@ const get = (target: string, headers: string, version = '1.1') => crlf(`GET ${ta
 
 /** Requests that pass the check: the app must receive the same through both fronts. */
 const FORWARDED: Probe[] = [
-  ['every cleared header, with a value', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\n${CLEARED_HEADERS.map((n, i) => `${n}: spoofed-${i}\n`).join('')}Connection: close\n`)],
+  [
+    'every cleared header, with a value',
+    (bob) =>
+      get(
+        '/api/items',
+        `Host: gateway.test\nAuthorization: Bearer ${bob}\n${CLEARED_HEADERS.map((n, i) => `${n}: spoofed-${i}\n`).join('')}Connection: close\n`,
+      ),
+  ],
   [
     'spoofed forwarding headers and request id',
     (bob) =>
@@ -60,33 +67,72 @@ const FORWARDED: Probe[] = [
         `Host: gateway.test\nAuthorization: Bearer ${bob}\nX-Forwarded-For: 198.51.100.1\nX-Forwarded-Proto: https\nX-Forwarded-Host: evil.example\nForwarded: for=198.51.100.1;proto=https;host=evil.example\nX-Real-IP: 198.51.100.1\nX-Request-Id: chosen-by-the-client\nConnection: close\n`,
       ),
   ],
-  ['identity names with `.` and `_`', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nX.Auth.Sub: alice\nX_Auth_Sub: alice\nX_Auth_Roles: admin\nConnection: close\n`)],
-  ['a Connection header naming another header', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close, X-Secret\nX-Secret: s3cret\n`)],
-  ['hop-by-hop headers', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nKeep-Alive: timeout=5\nTE: trailers\nUpgrade: websocket\nProxy-Connection: keep-alive\nConnection: Upgrade, close\n`)],
-  ['a custom header sent three times', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nX-Dup: 1\nX-Dup: 2\nx-dup: 3\nConnection: close\n`)],
+  [
+    'identity names with `.` and `_`',
+    (bob) =>
+      get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nX.Auth.Sub: alice\nX_Auth_Sub: alice\nX_Auth_Roles: admin\nConnection: close\n`),
+  ],
+  [
+    'a Connection header naming another header',
+    (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close, X-Secret\nX-Secret: s3cret\n`),
+  ],
+  [
+    'hop-by-hop headers',
+    (bob) =>
+      get(
+        '/api/items',
+        `Host: gateway.test\nAuthorization: Bearer ${bob}\nKeep-Alive: timeout=5\nTE: trailers\nUpgrade: websocket\nProxy-Connection: keep-alive\nConnection: Upgrade, close\n`,
+      ),
+  ],
+  [
+    'a custom header sent three times',
+    (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nX-Dup: 1\nX-Dup: 2\nx-dup: 3\nConnection: close\n`),
+  ],
   ['Host: Example.COM:8080', (bob) => get('/api/items', `Host: Example.COM:8080\nAuthorization: Bearer ${bob}\nConnection: close\n`)],
   ['Host: example.com.', (bob) => get('/api/items', `Host: example.com.\nAuthorization: Bearer ${bob}\nConnection: close\n`)],
   ['Host: [::1]:8080', (bob) => get('/api/items', `Host: [::1]:8080\nAuthorization: Bearer ${bob}\nConnection: close\n`)],
   ['HTTP/1.0 without Host', (bob) => get('/api/items', `Authorization: Bearer ${bob}\n`, '1.0')],
   [
     'session cookies among other cookies',
-    (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nCookie: tg_access=x.y.z; theme=dark; __Host-tg_refresh=r\nCookie: lang=en;tg_csrf=c\nConnection: close\n`),
+    (bob) =>
+      get(
+        '/api/items',
+        `Host: gateway.test\nAuthorization: Bearer ${bob}\nCookie: tg_access=x.y.z; theme=dark; __Host-tg_refresh=r\nCookie: lang=en;tg_csrf=c\nConnection: close\n`,
+      ),
   ],
-  ['a session cookie sent twice', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nCookie: theme=dark; __Host-tg_access=a; tg_access=b\nConnection: close\n`)],
+  [
+    'a session cookie sent twice',
+    (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nCookie: theme=dark; __Host-tg_access=a; tg_access=b\nConnection: close\n`),
+  ],
   ['?jwt= among other parameters', (bob) => get(`/api/items?a=1&jwt=${bob}&b=2&&c`, 'Host: gateway.test\nConnection: close\n')],
   ['?jwt= first', (bob) => get(`/api/items?jwt=${bob}&x=1`, 'Host: gateway.test\nConnection: close\n')],
   [
     "a method override on bob's GET",
-    (bob) => get('/api/items/1', `Host: gateway.test\nAuthorization: Bearer ${bob}\nX-HTTP-Method-Override: DELETE\nX-Method-Override: DELETE\nX-HTTP-Method: DELETE\nConnection: close\n`),
+    (bob) =>
+      get(
+        '/api/items/1',
+        `Host: gateway.test\nAuthorization: Bearer ${bob}\nX-HTTP-Method-Override: DELETE\nX-Method-Override: DELETE\nX-HTTP-Method: DELETE\nConnection: close\n`,
+      ),
   ],
   ['a public path without identity', () => get('/public/page', 'Host: gateway.test\nConnection: close\n')],
   ['a public path with identity', (bob) => get('/public/page', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n`)],
-  ['a body with its length', (bob) => crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nContent-Type: text/plain\nContent-Length: 3\nConnection: close\n\nabc`)],
+  [
+    'a body with its length',
+    (bob) =>
+      crlf(
+        `POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nContent-Type: text/plain\nContent-Length: 3\nConnection: close\n\nabc`,
+      ),
+  ],
   ['a POST without a body', (bob) => crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n\n`)],
-  ['a chunked body', (bob) => crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nTransfer-Encoding: chunked\nConnection: close\n\n3\nabc\n0\n\n`)],
+  [
+    'a chunked body',
+    (bob) =>
+      crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nTransfer-Encoding: chunked\nConnection: close\n\n3\nabc\n0\n\n`),
+  ],
   [
     'Expect: 100-continue with a token',
-    (bob) => crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nContent-Length: 3\nExpect: 100-continue\nConnection: close\n\nabc`),
+    (bob) =>
+      crlf(`POST /api/upload HTTP/1.1\nHost: gateway.test\nAuthorization: Bearer ${bob}\nContent-Length: 3\nExpect: 100-continue\nConnection: close\n\nabc`),
   ],
   ['an Expect nobody knows', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nExpect: something-else\nConnection: close\n`)],
 ];
@@ -94,16 +140,31 @@ const FORWARDED: Probe[] = [
 /** Requests refused before the app: the same status and JSON code from both, and nothing arrives. */
 const REFUSED: [name: string, request: (bob: string) => string, status: number, code: string][] = [
   ['TRACE on a public path', () => get('/public/page', 'Host: gateway.test\nConnection: close\n').replace(/^GET/, 'TRACE'), 405, 'method_not_allowed'],
-  ['TRACE with a token', (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n`).replace(/^GET/, 'TRACE'), 405, 'method_not_allowed'],
+  [
+    'TRACE with a token',
+    (bob) => get('/api/items', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n`).replace(/^GET/, 'TRACE'),
+    405,
+    'method_not_allowed',
+  ],
   ['CONNECT to a path', () => get('/public/page', 'Host: gateway.test\nConnection: close\n').replace(/^GET/, 'CONNECT'), 405, 'method_not_allowed'],
   ['CONNECT to host:port', () => get('gateway.test:443', 'Host: gateway.test:443\nConnection: close\n').replace(/^GET/, 'CONNECT'), 400, 'invalid_request'],
   ['a method in lower case', () => get('/public/page', 'Host: gateway.test\nConnection: close\n').replace(/^GET/, 'get'), 400, 'invalid_request'],
-  ["bob's own DELETE", (bob) => get('/api/items/1', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n`).replace(/^GET/, 'DELETE'), 403, 'forbidden'],
+  [
+    "bob's own DELETE",
+    (bob) => get('/api/items/1', `Host: gateway.test\nAuthorization: Bearer ${bob}\nConnection: close\n`).replace(/^GET/, 'DELETE'),
+    403,
+    'forbidden',
+  ],
   ['HTTP/1.1 without Host', () => get('/public/page', 'Connection: close\n'), 400, 'invalid_request'],
   ['two Host headers', () => get('/public/page', 'Host: gateway.test\nHost: evil.example\nConnection: close\n'), 400, 'invalid_request'],
   ['Host: a..b', () => get('/public/page', 'Host: a..b\nConnection: close\n'), 400, 'invalid_request'],
   ['an empty Host', () => get('/public/page', 'Host:\nConnection: close\n'), 400, 'invalid_request'],
-  ['Transfer-Encoding: gzip, chunked', () => crlf('POST /public/page HTTP/1.1\nHost: gateway.test\nTransfer-Encoding: gzip, chunked\nConnection: close\n\n0\n\n'), 501, 'not_implemented'],
+  [
+    'Transfer-Encoding: gzip, chunked',
+    () => crlf('POST /public/page HTTP/1.1\nHost: gateway.test\nTransfer-Encoding: gzip, chunked\nConnection: close\n\n0\n\n'),
+    501,
+    'not_implemented',
+  ],
   ['chunked over HTTP/1.0', () => crlf('POST /public/page HTTP/1.0\nHost: gateway.test\nTransfer-Encoding: chunked\n\n0\n\n'), 400, 'invalid_request'],
   ['HTTP/2.0 on a plain request line', () => get('/public/page', 'Host: gateway.test\n', '2.0'), 505, 'http_version_not_supported'],
 ];
@@ -115,7 +176,13 @@ const REFUSED: [name: string, request: (bob: string) => string, status: number, 
  * address) is a hole to fix in the front, never a row here.
  */
 const ALLOWED_DIFFERENCES: [probe: string, header: string, nginx: string[], embedded: string[], reason: string][] = [
-  ['HTTP/1.0 without Host', 'host', ['tokengate_app'], ['<app address>'], "nginx names its upstream block ($proxy_host), the embedded front the app's own address"],
+  [
+    'HTTP/1.0 without Host',
+    'host',
+    ['tokengate_app'],
+    ['<app address>'],
+    "nginx names its upstream block ($proxy_host), the embedded front the app's own address",
+  ],
   ['a chunked body', 'content-length', ['3'], [], 'nginx reads the whole body before proxying (proxy_request_buffering) and sends its length'],
   ['a chunked body', 'transfer-encoding', [], ['chunked'], 'the embedded front streams the body on as it comes, chunked'],
 ];
@@ -244,7 +311,10 @@ describe.skipIf(!nginxAvailable)('what reaches the app through nginx, the OpenRe
         const forbidden = [...CLEARED_HEADERS, ...HOP_BY_HOP_HEADERS, 'Authorization'].map((n) => n.toLowerCase());
         // A body's own framing is the front's: its length, or (the embedded front) chunked.
         const framing = probe === 'a chunked body' && front === 'embedded' ? ['transfer-encoding'] : ['content-length'];
-        expect(names.filter((n) => forbidden.includes(n) && !framing.includes(n)), front).toEqual([]);
+        expect(
+          names.filter((n) => forbidden.includes(n) && !framing.includes(n)),
+          front,
+        ).toEqual([]);
         expect(headers.get('x-forwarded-for'), front).toEqual(['127.0.0.1']);
         expect(headers.get('x-real-ip'), front).toEqual(['127.0.0.1']);
         expect(headers.get('x-forwarded-proto'), front).toEqual(['http']);
@@ -253,7 +323,10 @@ describe.skipIf(!nginxAvailable)('what reaches the app through nginx, the OpenRe
         for (const value of headers.get('cookie') ?? []) expect(value, front).not.toMatch(/tg_(?:access|refresh|csrf)/);
         // Identity comes from the signer only: bob's, or none on a public path.
         expect(headers.get('x-auth-sub') ?? [], front).toEqual(probe.startsWith('a public path') ? [] : ['bob']);
-        expect(names.filter((n) => n.startsWith('x-auth-') && !['x-auth-sub', 'x-auth-roles', 'x-auth-claims', 'x-auth-kind'].includes(n)), front).toEqual([]);
+        expect(
+          names.filter((n) => n.startsWith('x-auth-') && !['x-auth-sub', 'x-auth-roles', 'x-auth-claims', 'x-auth-kind'].includes(n)),
+          front,
+        ).toEqual([]);
       }
     });
   });

@@ -23,7 +23,10 @@ describe.each(FRONTS)('hostile and unusual requests through the %s front', (fron
     it.each(['/authenticate;jsessionid=x', '/authenticate.json', '/x/../authenticate', '/%2e/authenticate', '/Authenticate/anything'])(
       'keeps %s away from the app (404)',
       async (path) => {
-        const res = await rawHttp(stack.url, `POST ${path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 45\r\nConnection: close\r\n\r\n{"username":"alice","password":"wonderland"}`);
+        const res = await rawHttp(
+          stack.url,
+          `POST ${path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 45\r\nConnection: close\r\n\r\n{"username":"alice","password":"wonderland"}`,
+        );
         expect(res.status).toBe(404);
         expect(res.body).not.toContain('Alice');
       },

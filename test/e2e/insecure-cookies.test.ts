@@ -28,7 +28,13 @@ describe.each(FRONTS.filter(frontAvailable))('COOKIE_SECURE=false through the %s
     const csrfCookie = cookiesOf(page.headers).get('tg_csrf');
     expect(csrfCookie?.attributes.secure).toBeUndefined();
     const body = new URLSearchParams({ csrf: hiddenField(page.text, 'csrf') ?? '', return_to: '/', username: 'alice', password: 'wonderland' });
-    const headers = { Accept: BROWSER_ACCEPT, Origin: stack.url, 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie!.pair };
+    const headers = {
+      Accept: BROWSER_ACCEPT,
+      Origin: stack.url,
+      'Sec-Fetch-Site': 'same-origin',
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Cookie: csrfCookie!.pair,
+    };
     const signedIn = await http(`${stack.url}/login`, { method: 'POST', headers, body: body.toString() });
     expect(signedIn.status).toBe(303);
     const cookies = cookiesOf(signedIn.headers);

@@ -57,7 +57,9 @@ const ringErrors = (stack: TestStack, name: string) => logLines(stack, name).fil
 
 function describeTraffic(scenario: string, report: TrafficReport): void {
   const { protected: reads, login, refresh } = report.byKind;
-  console.log(`${scenario}: ${report.sent} requests through nginx (${reads} protected, ${login} logins, ${refresh} refreshes), ${report.refusedAsRetired} refused as retired, ${report.failures.length} failed`);
+  console.log(
+    `${scenario}: ${report.sent} requests through nginx (${reads} protected, ${login} logins, ${refresh} refreshes), ${report.refusedAsRetired} refused as retired, ${report.failures.length} failed`,
+  );
 }
 
 describe.runIf(frontAvailable('nginx') && redisAvailable())('rotating keys under traffic through nginx, two signers and Redis', () => {
@@ -152,9 +154,15 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('rotating keys under
     beforeAll(async () => {
       stack = await twoSigners({ JWT_ALG: 'ES256', KEYS_CHECK_INTERVAL_S: '1' });
       pinned = [];
-      for (const [username, password] of [['alice', 'wonderland'], ['bob', 'builder']] as const) {
+      for (const [username, password] of [
+        ['alice', 'wonderland'],
+        ['bob', 'builder'],
+      ] as const) {
         await pace('/login');
-        pinned.push(((await http(`${stack.url}/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json() as { token: string }).token);
+        pinned.push(
+          ((await http(`${stack.url}/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json() as { token: string })
+            .token,
+        );
       }
     });
     afterAll(async () => {
@@ -180,7 +188,11 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('rotating keys under
       expect(report.issuedKids).toContain(oldKid);
       for (const url of stack.signerUrls) expect(await publishedKids(url)).toEqual([newKid, oldKid].sort());
       for (const name of SIGNERS) {
-        expect(logLines(stack, name).filter((l) => l.msg === 'keys loaded').map((l) => l.reason)).toEqual(['file change', 'file change']);
+        expect(
+          logLines(stack, name)
+            .filter((l) => l.msg === 'keys loaded')
+            .map((l) => l.reason),
+        ).toEqual(['file change', 'file change']);
       }
     });
 
@@ -247,11 +259,20 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('rotating keys under
 
     it('keeps the kid-less tokens of the secret working through addKey, reload, activation and reload; new tokens carry the kid', async () => {
       const before: string[] = [];
-      for (const [username, password] of [['alice', 'wonderland'], ['bob', 'builder']] as const) {
+      for (const [username, password] of [
+        ['alice', 'wonderland'],
+        ['bob', 'builder'],
+      ] as const) {
         await pace('/login');
-        before.push(((await http(`${stack.url}/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json() as { token: string }).token);
+        before.push(
+          ((await http(`${stack.url}/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json() as { token: string })
+            .token,
+        );
       }
-      expect(before.map(headerOf)).toEqual([{ alg: 'HS256', typ: 'at+jwt' }, { alg: 'HS256', typ: 'at+jwt' }]);
+      expect(before.map(headerOf)).toEqual([
+        { alg: 'HS256', typ: 'at+jwt' },
+        { alg: 'HS256', typ: 'at+jwt' },
+      ]);
       const traffic = startKeyTraffic({ base: stack.url, pace, pinned: before });
       await traffic.settle();
 

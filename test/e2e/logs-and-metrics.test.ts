@@ -13,7 +13,12 @@ const SIGNER_ONLY = ['/metrics', '/readyz', '/healthz', '/metrics/', '/METRICS',
 
 /** The response's cookies by name. */
 function cookiesOf(res: Reply): Map<string, SetCookie> {
-  return new Map(res.headers.getSetCookie().map((h) => parseSetCookie(h)).map((c) => [c.name, c]));
+  return new Map(
+    res.headers
+      .getSetCookie()
+      .map((h) => parseSetCookie(h))
+      .map((c) => [c.name, c]),
+  );
 }
 
 /** Polls `find` until it returns something (log files are written by other processes), for at most 5 s. */
@@ -103,12 +108,18 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
     send(path, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify(body) });
   const sameOrigin = () => ({ Origin: base, 'Sec-Fetch-Site': 'same-origin' });
   const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string | undefined>) =>
-    send(path, { method: 'POST', headers: { Accept: BROWSER_ACCEPT, 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    send(path, {
+      method: 'POST',
+      headers: { Accept: BROWSER_ACCEPT, 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   /** nginx's `$request_id` for the one request that carried this User-Agent, from its access log. */
   const nginxRequestId = (userAgent: string) =>
     eventually(`nginx's access log line for ${userAgent}`, () => {
-      const line = readFileSync(join(logs(), 'nginx-access.log'), 'utf8').split('\n').find((l) => l.includes(`"${userAgent}"`));
+      const line = readFileSync(join(logs(), 'nginx-access.log'), 'utf8')
+        .split('\n')
+        .find((l) => l.includes(`"${userAgent}"`));
       return line === undefined ? undefined : /id=([0-9a-f]{32})$/.exec(line)?.[1];
     });
 
@@ -136,7 +147,9 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
       jsonLines(join(logs(), 'signer.log')).find((l) => l.msg === 'request' && l.path === '/login' && l.requestId === id),
     );
     expect(signerLine).toMatchObject({ level: 30, method: 'POST', status: 200 });
-    const appLine = await eventually("the app's line", () => jsonLines(join(logs(), 'upstream.log')).find((l) => l.msg === 'authenticate' && l.requestId === id));
+    const appLine = await eventually("the app's line", () =>
+      jsonLines(join(logs(), 'upstream.log')).find((l) => l.msg === 'authenticate' && l.requestId === id),
+    );
     expect(appLine).toMatchObject({ status: 200 });
   });
 
@@ -146,7 +159,9 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
     const res = await send('/api/whoami?tab=2', { headers: { authorization: `Bearer ${token}`, 'User-Agent': userAgent } });
     expect(res.status).toBe(200);
     const id = await nginxRequestId(userAgent);
-    const line = await eventually("the signer's verify line", () => jsonLines(join(logs(), 'signer.log')).find((l) => l.msg === 'verify allowed' && l.requestId === id));
+    const line = await eventually("the signer's verify line", () =>
+      jsonLines(join(logs(), 'signer.log')).find((l) => l.msg === 'verify allowed' && l.requestId === id),
+    );
     expect(line).toMatchObject({ level: 20, status: 204, originalMethod: 'GET', originalPath: '/api/whoami', outcome: 'ok' });
   });
 
@@ -202,7 +217,11 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
     const page2 = await send('/login', { headers: { Accept: BROWSER_ACCEPT } });
     const csrf2 = hiddenField(page2.text, 'csrf')!;
     csrfTokens.push(csrf2);
-    const failedForm = await postForm('/login', { csrf: csrf2, return_to: '/', username: 'alice', password: wrongPasswords[1]! }, { ...sameOrigin(), Cookie: cookiesOf(page2).get(CSRF)!.pair });
+    const failedForm = await postForm(
+      '/login',
+      { csrf: csrf2, return_to: '/', username: 'alice', password: wrongPasswords[1]! },
+      { ...sameOrigin(), Cookie: cookiesOf(page2).get(CSRF)!.pair },
+    );
     expect(failedForm.status).toBe(401);
 
     // Stop everything, so every line (shutdown included) is on disk.
@@ -228,7 +247,9 @@ describe.skipIf(!frontAvailable('nginx'))('a run through nginx at LOG_LEVEL=trac
     ];
 
     const files = logFiles(stack.workDir);
-    expect(files.map((f) => relative(stack.workDir, f)).sort()).toEqual(expect.arrayContaining(['logs/nginx-access.log', 'logs/nginx.log', 'logs/signer.log', 'logs/upstream.log']));
+    expect(files.map((f) => relative(stack.workDir, f)).sort()).toEqual(
+      expect.arrayContaining(['logs/nginx-access.log', 'logs/nginx.log', 'logs/signer.log', 'logs/upstream.log']),
+    );
     const found: string[] = [];
     for (const file of files) {
       expect(statSync(file).size, file).toBeGreaterThan(0);

@@ -178,7 +178,10 @@ describe.each([0, 30])('tokengate snippets dropped into an nginx that already se
     });
 
     it('forwards the path the signer judged, never the raw one: /admin/..%2Fapi/whoami is /api/whoami to both', async () => {
-      const res = await rawHttp(site.url, `GET /admin/..%2Fapi/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tokens.bob}\r\nConnection: close\r\n\r\n`);
+      const res = await rawHttp(
+        site.url,
+        `GET /admin/..%2Fapi/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tokens.bob}\r\nConnection: close\r\n\r\n`,
+      );
       expect(res.status).toBe(200);
       expect(res.body).not.toContain(ADMIN_ANSWER);
       expect(JSON.parse(res.body)).toMatchObject({ sub: 'bob', request: { url: '/api/whoami' } });
@@ -235,7 +238,10 @@ describe.each([0, 30])('tokengate snippets dropped into an nginx that already se
         expect(claim.status).toBe(200);
         expect(values(claim.json() as Received, 'x-auth-name')).toEqual(['Bob the Builder']);
       }
-      const underscore = await rawHttp(site.url, `GET /api/echo/spoof HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${tokens.bob}\r\nX_Auth_Sub: alice\r\nX.Auth.Sub: alice\r\nConnection: close\r\n\r\n`);
+      const underscore = await rawHttp(
+        site.url,
+        `GET /api/echo/spoof HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${tokens.bob}\r\nX_Auth_Sub: alice\r\nX.Auth.Sub: alice\r\nConnection: close\r\n\r\n`,
+      );
       expect(underscore.status).toBe(200);
       const got = JSON.parse(underscore.body) as Received;
       expect(values(got, 'x-auth-sub')).toEqual(['bob']);
@@ -259,14 +265,24 @@ describe.each([0, 30])('tokengate snippets dropped into an nginx that already se
     it("rotates a browser's session cookies onto the app's answer in a location with add_header of its own", async () => {
       // The sign-in form checks the origin against PUBLIC_ORIGIN: sign in at the template's server,
       // which shares the signers, then use the session at the site.
-      const session = await formSession(stack.url, async (url, init) => {
-        await paced(new URL(url).pathname);
-        return http(url, init);
-      }, 'bob', 'builder');
+      const session = await formSession(
+        stack.url,
+        async (url, init) => {
+          await paced(new URL(url).pathname);
+          return http(url, init);
+        },
+        'bob',
+        'builder',
+      );
       const refresh = session.split('; ').find((pair) => pair.startsWith(`${REFRESH}=`))!;
       const res = await http(`${site.url}/api/echo/cookies`, { headers: { Accept: 'application/json', Cookie: `theme=dark; ${refresh}` } });
       expect(res.status, res.text).toBe(200);
-      expect(res.headers.getSetCookie().map((c) => parseSetCookie(c).name).sort()).toEqual([ACCESS, REFRESH].sort());
+      expect(
+        res.headers
+          .getSetCookie()
+          .map((c) => parseSetCookie(c).name)
+          .sort(),
+      ).toEqual([ACCESS, REFRESH].sort());
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
       const got = res.json() as Received;

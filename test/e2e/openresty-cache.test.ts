@@ -121,7 +121,9 @@ describe('the OpenResty front: identities cached inside nginx', () => {
       const passedAfter = victimAnswers.filter((a) => a.status === 200 && a.at > loggedOutAt);
       const lagMs = passedAfter.length === 0 ? 0 : Math.max(...passedAfter.map((a) => a.at)) - loggedOutAt;
       const refusedLate = victimAnswers.filter((a) => a.at > loggedOutAt + 1_000);
-      console.log(`logout under load: ${victimAnswers.length} victim requests, ${otherStatuses.length} others; last pass ${lagMs.toFixed(0)} ms after the logout answered; ${after - before} /verify calls after it`);
+      console.log(
+        `logout under load: ${victimAnswers.length} victim requests, ${otherStatuses.length} others; last pass ${lagMs.toFixed(0)} ms after the logout answered; ${after - before} /verify calls after it`,
+      );
       expect(lagMs).toBeLessThan(1_000);
       expect(refusedLate.length).toBeGreaterThan(10);
       expect(refusedLate.every((a) => a.status === 401)).toBe(true);

@@ -12,7 +12,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `tokengate check-config` in a directory of its own, with a clean environment plus `env`. */
 function checkConfig(env: Record<string, string>) {
-  const res = spawnSync(process.execPath, [CLI, 'check-config'], { cwd: dir, env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET, ...env }, encoding: 'utf8' });
+  const res = spawnSync(process.execPath, [CLI, 'check-config'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET, ...env },
+    encoding: 'utf8',
+  });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 

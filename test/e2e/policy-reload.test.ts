@@ -48,7 +48,11 @@ describe.each([
   ['embedded front', ENTRY.front],
 ])('the %s with a policy it cannot use', (_name, entry) => {
   it.each([
-    ['a broken file', () => policyFile(BROKEN), ['rules[0].path: must start with / (got \\"admin/**\\")', 'rules[1].allow: must be public, authenticated or deny']],
+    [
+      'a broken file',
+      () => policyFile(BROKEN),
+      ['rules[0].path: must start with / (got \\"admin/**\\")', 'rules[1].allow: must be public, authenticated or deny'],
+    ],
     ['a missing file', () => '/nonexistent/policy.yaml', ['cannot read /nonexistent/policy.yaml (ENOENT)']],
   ])('exits 2 on %s, naming every problem', async (_case, file, problems) => {
     const dir = mkdtempSync(join(tmpdir(), 'tokengate-policy-start-'));
@@ -107,8 +111,15 @@ describe.each(FRONTS)('editing the policy while the %s front runs', (front) => {
     await reload();
     expect(await bobOnAdmin()).toBe(200);
     expect((await http(`${stack.url}/public/x`)).status).toBe(200);
-    const failure = log().split('\n').filter(isReloadLine).map((l) => JSON.parse(l) as { level: number; problems?: string[] }).at(-1);
-    expect(failure).toMatchObject({ level: 50, problems: ['rules[0].path: must start with / (got "admin/**")', 'rules[1].allow: must be public, authenticated or deny'] });
+    const failure = log()
+      .split('\n')
+      .filter(isReloadLine)
+      .map((l) => JSON.parse(l) as { level: number; problems?: string[] })
+      .at(-1);
+    expect(failure).toMatchObject({
+      level: 50,
+      problems: ['rules[0].path: must start with / (got "admin/**")', 'rules[1].allow: must be public, authenticated or deny'],
+    });
   });
 
   it.skipIf(!available)('takes the fixed file at the next reload', async () => {
@@ -137,5 +148,5 @@ describe.skipIf(!frontAvailable('nginx'))('the signer behind nginx, polling POLI
 });
 
 function isReloadLine(line: string): boolean {
-  return line.includes('"msg":"policy loaded"') && line.includes('"reason":"SIGHUP"') || line.includes('the policy did not load');
+  return (line.includes('"msg":"policy loaded"') && line.includes('"reason":"SIGHUP"')) || line.includes('the policy did not load');
 }

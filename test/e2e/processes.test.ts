@@ -67,7 +67,10 @@ describe('the signer on first start', () => {
     const dir = tempDir();
     const file = join(dir, 'nested', 'jwt-secret');
     const port = await testPort();
-    const child = spawn(process.execPath, [ENTRY.signer], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', JWT_SECRET_FILE: file, SIGNER_PORT: String(port) } });
+    const child = spawn(process.execPath, [ENTRY.signer], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', JWT_SECRET_FILE: file, SIGNER_PORT: String(port) },
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -10,7 +10,21 @@ import { RedisStore } from '../../src/store/redis.js';
 import { silentLogger } from '../fixtures/signer.js';
 import { sentinelAvailable } from '../fixtures/sentinels.js';
 import { testPortList } from '../fixtures/ports.js';
-import { check, claimsOf, closeAgents, login, refresh, report, send, summarize, underLoad, verifyAt, type AckedLogout, type Sample, type Tokens } from './failover-load.js';
+import {
+  check,
+  claimsOf,
+  closeAgents,
+  login,
+  refresh,
+  report,
+  send,
+  summarize,
+  underLoad,
+  verifyAt,
+  type AckedLogout,
+  type Sample,
+  type Tokens,
+} from './failover-load.js';
 import { frontAvailable, launch, type TestStack } from './harness.js';
 import { cleanupRunners, spawnRunner } from './runner-harness.js';
 
@@ -91,14 +105,16 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
         const session = await send(['EXISTS', `tokengate:session:${sid}`]);
         const verdicts = await Promise.all(stack.signerUrls.map((s) => verifyAt(s, a.token).then((r) => r.status)));
         const again = (await refresh(stack.signerUrls[1]!, a.refresh_token)).status;
-        if (inRedis.includes(null) || session !== 0 || verdicts.some((v) => v !== 401) || again !== 401) lost.push(`${jti} (acked at ${a.at} ms): ${JSON.stringify({ inRedis, session, verdicts, again })}`);
+        if (inRedis.includes(null) || session !== 0 || verdicts.some((v) => v !== 401) || again !== 401)
+          lost.push(`${jti} (acked at ${a.at} ms): ${JSON.stringify({ inRedis, session, verdicts, again })}`);
       }
     });
     return lost;
   };
 
   /** Writes that succeeded after `ms` (since the fault), by kind. */
-  const succeededAfter = (samples: Sample[], ms: number) => new Set(samples.filter((s) => s.kind !== 'protected' && s.at > ms && (s.status === 200 || s.status === 204)).map((s) => s.kind));
+  const succeededAfter = (samples: Sample[], ms: number) =>
+    new Set(samples.filter((s) => s.kind !== 'protected' && s.at > ms && (s.status === 200 || s.status === 204)).map((s) => s.kind));
 
   it(
     'SIGKILL of the master: no protected request fails, writes fail only until the promotion + 2 s, nothing acknowledged is lost, and refresh reuse is still caught',
@@ -156,8 +172,12 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
       const third = await refresh(stack.signerUrls[1]!, second.refresh_token);
       const reuse = await refresh(stack.signerUrls[0]!, first.refresh_token);
       const afterReuse = third.status === 200 ? await refresh(stack.signerUrls[1]!, (third.json() as Tokens).refresh_token) : undefined;
-      const thirdAccess = third.status === 200 ? await Promise.all(stack.signerUrls.map((s) => verifyAt(s, (third.json() as Tokens).token).then((r) => r.status))) : [];
-      const bob = [...(await Promise.all(stack.signerUrls.map((s) => verifyAt(s, bobsBefore.token).then((r) => r.status)))), (await refresh(stack.signerUrls[0]!, bobsBefore.refresh_token)).status];
+      const thirdAccess =
+        third.status === 200 ? await Promise.all(stack.signerUrls.map((s) => verifyAt(s, (third.json() as Tokens).token).then((r) => r.status))) : [];
+      const bob = [
+        ...(await Promise.all(stack.signerUrls.map((s) => verifyAt(s, bobsBefore.token).then((r) => r.status)))),
+        (await refresh(stack.signerUrls[0]!, bobsBefore.refresh_token)).status,
+      ];
       const bobInRedis = String(await onMaster(['ZRANGE', 'tokengate:revoked', '0', '-1'])).includes(':bob');
       const lost = await lostLogouts(acked);
 
@@ -261,7 +281,13 @@ describe.runIf(frontAvailable('nginx') && sentinelAvailable())('Redis Sentinel f
     'npm start with REDIS_SENTINELS and SIGNER_INSTANCES=2: no private redis-server, and the signers share the master the sentinels name',
     async () => {
       // The suite's secret and keys: its signers and these are one deployment, on one store.
-      const runner = await spawnRunner({ ...set.env, SIGNER_INSTANCES: '2', FRONT: 'nginx', JWT_SECRET_FILE: join(stack.workDir, 'secrets', 'jwt-secret'), KEYS_DIR: stack.keysDir });
+      const runner = await spawnRunner({
+        ...set.env,
+        SIGNER_INSTANCES: '2',
+        FRONT: 'nginx',
+        JWT_SECRET_FILE: join(stack.workDir, 'secrets', 'jwt-secret'),
+        KEYS_DIR: stack.keysDir,
+      });
       await runner.waitFor(runner.banner, 40_000);
       expect(runner.output()).toContain(`sharing the Redis master "${set.masterName}" that 3 sentinel(s) name (REDIS_SENTINELS)`);
       expect(runner.output()).not.toContain('redis    |');

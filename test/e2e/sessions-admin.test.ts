@@ -40,9 +40,11 @@ async function msUntil(expected: number, status: () => Promise<number>): Promise
   return -1;
 }
 
-const gatewayStatus = (stack: TestStack, token: string) => async () => (await http(`${stack.url}/check`, { headers: { authorization: `Bearer ${token}` } })).status;
+const gatewayStatus = (stack: TestStack, token: string) => async () =>
+  (await http(`${stack.url}/check`, { headers: { authorization: `Bearer ${token}` } })).status;
 /** A credential for one request (method and path as sent), as the CLI makes one from the stack's secret. */
-const adminCredential = (stack: TestStack, method: string, path: string) => signAdminToken(adminKeyFor(new TextEncoder().encode(stack.secret())), 'cli:test', { method, path });
+const adminCredential = (stack: TestStack, method: string, path: string) =>
+  signAdminToken(adminKeyFor(new TextEncoder().encode(stack.secret())), 'cli:test', { method, path });
 
 describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
   const available = frontAvailable(front);
@@ -123,7 +125,10 @@ describe.each(FRONTS)('tokengate sessions with the %s front', (front) => {
       for (const method of ['GET', 'DELETE']) {
         // Good for this very request, were it to reach the API.
         const credential = await adminCredential(stack, method, tricky);
-        const res = await rawHttp(stack.url, `${method} ${tricky} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${credential}\r\nConnection: close\r\n\r\n`);
+        const res = await rawHttp(
+          stack.url,
+          `${method} ${tricky} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${credential}\r\nConnection: close\r\n\r\n`,
+        );
         // The embedded front routes the resolved path itself (GET /login is its sign-in page).
         if (front !== 'embedded') expect(res.status, `${method} ${tricky}: ${res.body}`).toBe(status);
         expect(res.body).not.toContain('"sessions"');
@@ -148,7 +153,8 @@ describe.runIf(frontAvailable('nginx') && redisAvailable())('tokengate sessions 
     await stack?.cleanup();
   });
 
-  const verifyAt = (base: string, token: string) => async () => (await http(`${base}/verify`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/check' } })).status;
+  const verifyAt = (base: string, token: string) => async () =>
+    (await http(`${base}/verify`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/check' } })).status;
 
   it("ends bob's sessions through signer 1 (the CLI's default): signer 2's /verify refuses his tokens within 1 s", async () => {
     const pace = loginPacer();

@@ -49,7 +49,11 @@ async function startSigner(secret = TEST_SECRET) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: username, roles: ['user'] }));
   });
   const { logger, lines } = capturingLogger();
-  const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url }), { logger, key: await testKey(), adminKey: adminKeyFor(new TextEncoder().encode(secret)) });
+  const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url }), {
+    logger,
+    key: await testKey(),
+    adminKey: adminKeyFor(new TextEncoder().encode(secret)),
+  });
   const port = await listenOn(app);
   return { port, base: `http://127.0.0.1:${port}`, lines };
 }
@@ -62,7 +66,11 @@ async function sessions(args: string[], env: Record<string, string>, cwd = workD
 const signerEnv = (port: number) => ({ JWT_SECRET: TEST_SECRET, SIGNER_HOST: '127.0.0.1', SIGNER_PORT: String(port) });
 
 async function login(base: string, username: string, userAgent: string): Promise<{ token: string; sid: string }> {
-  const res = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': userAgent }, body: JSON.stringify({ username, password: 'pw' }) });
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': userAgent },
+    body: JSON.stringify({ username, password: 'pw' }),
+  });
   expect(res.status).toBe(200);
   const { token } = (await res.json()) as { token: string };
   return { token, sid: (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid };
@@ -72,11 +80,16 @@ const verify = async (base: string, token: string) => (await fetch(`${base}/veri
 describe('tokengate sessions: the command line', () => {
   it('is listed by tokengate --help, and explains itself with --help', () => {
     expect(runCli(['--help']).stdout).toContain('tokengate sessions list|revoke <user>');
-    for (const args of [['sessions', '--help'], ['sessions', 'list', '--help'], ['sessions', 'revoke', 'bob', '--help']]) {
+    for (const args of [
+      ['sessions', '--help'],
+      ['sessions', 'list', '--help'],
+      ['sessions', 'revoke', 'bob', '--help'],
+    ]) {
       const res = runCli(args);
       expect(res.status).toBe(0);
       expect(res.stdout).toMatch(/^usage: tokengate sessions list\|revoke/);
-      for (const text of ['sessions list USER [--json]', 'sessions revoke USER --session ID', '--signer URL', 'JWT_SECRET_FILE']) expect(res.stdout).toContain(text);
+      for (const text of ['sessions list USER [--json]', 'sessions revoke USER --session ID', '--signer URL', 'JWT_SECRET_FILE'])
+        expect(res.stdout).toContain(text);
     }
   });
 
@@ -154,7 +167,15 @@ describe('tokengate sessions against a signer', () => {
 
     // The signer's audit log names this machine's user as the caller.
     const audit = signer.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === true);
-    expect(audit.map((l) => l.action)).toEqual(['sessions.list', 'sessions.list', 'sessions.end', 'sessions.end', 'sessions.end', 'sessions.revoke_user', 'sessions.list']);
+    expect(audit.map((l) => l.action)).toEqual([
+      'sessions.list',
+      'sessions.list',
+      'sessions.end',
+      'sessions.end',
+      'sessions.end',
+      'sessions.revoke_user',
+      'sessions.list',
+    ]);
     for (const line of audit) expect(line).toMatchObject({ actor: `cli:${userInfo().username}`, via: 'api', sub: 'bob' });
   });
 
@@ -180,7 +201,7 @@ describe('tokengate sessions against a signer', () => {
     const signer = await startSigner('the-signers-own-secret-0123456789abcdef');
     const res = await sessions(['revoke', 'bob'], signerEnv(signer.port));
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain('refused this command\'s admin credential (401)');
+    expect(res.stderr).toContain("refused this command's admin credential (401)");
     expect(res.stderr).toContain('JWT_SECRET_FILE');
   });
 
@@ -213,7 +234,12 @@ describe('tokengate sessions against a signer', () => {
     ['a gateway (404 not_found)', 404, '{"error":"not_found","message":"Not found."}', 'has no admin API (404 not_found)'],
     ['a page that is not JSON', 200, '<html>hello</html>', 'answered 200 without JSON'],
     ['a JSON answer of another shape', 200, '{"user":"bob"}', 'answered 200 with an unexpected body'],
-    ['a store outage', 503, '{"error":"store_unavailable","message":"The session store is unavailable; try again shortly."}', 'answered 503 store_unavailable: The session store'],
+    [
+      'a store outage',
+      503,
+      '{"error":"store_unavailable","message":"The session store is unavailable; try again shortly."}',
+      'answered 503 store_unavailable: The session store',
+    ],
   ])('explains the answer of %s', async (_case, status, body, explanation) => {
     const port = await listenOn((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body));
     const res = await sessions(['list', 'bob'], signerEnv(port));
@@ -222,8 +248,17 @@ describe('tokengate sessions against a signer', () => {
   });
 
   it('prints nothing a terminal would act on from what the signer answered', async () => {
-    const hostile = { sid: 'AAAA\u001b[2J', startedAt: 1, lastRefreshAt: 1, expiresAt: 2, address: '127.0.0.1\u001b]0;x\u0007', userAgent: 'evil\u001b[31m\r\nagent' };
-    const port = await listenOn((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: 'bob', sessions: [hostile] })));
+    const hostile = {
+      sid: 'AAAA\u001b[2J',
+      startedAt: 1,
+      lastRefreshAt: 1,
+      expiresAt: 2,
+      address: '127.0.0.1\u001b]0;x\u0007',
+      userAgent: 'evil\u001b[31m\r\nagent',
+    };
+    const port = await listenOn((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: 'bob', sessions: [hostile] })),
+    );
     const res = await sessions(['list', 'bob'], signerEnv(port));
     expect(res.status).toBe(0);
     expect(res.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);

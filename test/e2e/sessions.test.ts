@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS, BROWSER_ACCEPT, CSRF, REFRESH, cookieHeader, definedHeaders, hiddenField, parseSetCookie, type SetCookie } from '../fixtures/browser-session.js';
+import {
+  ACCESS,
+  BROWSER_ACCEPT,
+  CSRF,
+  REFRESH,
+  cookieHeader,
+  definedHeaders,
+  hiddenField,
+  parseSetCookie,
+  type SetCookie,
+} from '../fixtures/browser-session.js';
 import { FRONTS, frontAvailable, http, launch, rawHttp, type Reply, type TestStack, loginPacer } from './harness.js';
 
 interface Echo {
@@ -59,7 +69,11 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
   };
   const postJson = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     await paced(path);
-    return http(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: JSON_ACCEPT, ...headers }, body: JSON.stringify(body) });
+    return http(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: JSON_ACCEPT, ...headers },
+      body: JSON.stringify(body),
+    });
   };
 
   /** GET /login: the hidden CSRF token and its cookie. */
@@ -105,7 +119,10 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
     });
 
     it('is redirected to the gateway origin whatever Host and X-Forwarded-Host say', async () => {
-      const res = await rawHttp(base, `GET ${RETURN_TO} HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\nAccept: ${BROWSER_ACCEPT}\r\nConnection: close\r\n\r\n`);
+      const res = await rawHttp(
+        base,
+        `GET ${RETURN_TO} HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\nAccept: ${BROWSER_ACCEPT}\r\nConnection: close\r\n\r\n`,
+      );
       expect(res.status).toBe(302);
       expect(rawHeader(res.head, 'location')).toBe(`${base}/login?return_to=${encodeURIComponent(RETURN_TO)}`);
     });
@@ -188,7 +205,12 @@ describe.each(FRONTS.filter(frontAvailable))('browser sessions through the %s fr
           controller.close();
         },
       });
-      const res = await http(`${base}/api/upload`, { method: 'POST', headers: { Accept: JSON_ACCEPT, Cookie: cookieHeader(refresh) }, body, duplex: 'half' } as RequestInit);
+      const res = await http(`${base}/api/upload`, {
+        method: 'POST',
+        headers: { Accept: JSON_ACCEPT, Cookie: cookieHeader(refresh) },
+        body,
+        duplex: 'half',
+      } as RequestInit);
       expect(res.status).toBe(413);
       expect([...cookiesOf(res).keys()].sort()).toEqual([ACCESS, REFRESH].sort());
     });

@@ -81,7 +81,10 @@ describe.runIf(redisAvailable())('SIGNER_WORKERS=2 with a real Redis', () => {
     dir = tempDir();
     port = await testPort();
     // ES256: the primary generates the key ring once, before any worker starts.
-    signer = start(dir, signerEnv(dir, port, { SIGNER_WORKERS: '2', REDIS_URL: redis().url, AUTHENTICATE_URL: upstream.url, JWT_ALG: 'ES256', LOG_LEVEL: 'debug' }));
+    signer = start(
+      dir,
+      signerEnv(dir, port, { SIGNER_WORKERS: '2', REDIS_URL: redis().url, AUTHENTICATE_URL: upstream.url, JWT_ALG: 'ES256', LOG_LEVEL: 'debug' }),
+    );
     await signer.waitForLine(isMsg('signer workers listening'));
     // The primary hears of a worker listening before that worker's own line is read from the
     // shared pipe: wait for both lines.
@@ -117,7 +120,11 @@ describe.runIf(redisAvailable())('SIGNER_WORKERS=2 with a real Redis', () => {
   });
 
   it('refuses on one worker a token logged out through the other, at once', async () => {
-    const login = await fresh(port, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'x' }) });
+    const login = await fresh(port, '/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'x' }),
+    });
     expect(login.status, login.body).toBe(200);
     const { token } = JSON.parse(login.body) as { token: string };
     const auth = { authorization: `Bearer ${token}`, 'x-original-uri': '/check' };
@@ -203,7 +210,7 @@ describe('SIGNER_WORKERS without REDIS_URL', () => {
 
 describe.runIf(redisAvailable())('a SIGNER_WORKERS primary, failing', () => {
   const redis = useTestRedis();
-  it('exits at once with its workers when the stack runner\'s channel closes', async () => {
+  it("exits at once with its workers when the stack runner's channel closes", async () => {
     const dir = tempDir();
     const s = start(dir, signerEnv(dir, await testPort(), { SIGNER_WORKERS: '2', REDIS_URL: redis().url }), { ipc: true });
     await s.waitForLine(isMsg('signer workers listening'));
@@ -241,18 +248,23 @@ describe.runIf(redisAvailable())('a SIGNER_WORKERS primary, failing', () => {
 describe.each(FRONTS)('npm start with SIGNER_WORKERS=2 and the %s front', (front) => {
   afterEach(cleanupRunners);
 
-  it.runIf(redisAvailable() && frontAvailable(front))('runs a private redis-server for the workers, serves through the gateway, and leaves nothing on SIGTERM', async () => {
-    const runner = await spawnRunner({ FRONT: front, SIGNER_WORKERS: '2' });
-    await runner.waitFor(runner.banner, 30_000);
-    expect(runner.output()).toContain(`workers:    2 processes per ${front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing a private redis-server`);
-    // The stack is ready once the first worker answers; the second follows.
-    await runner.waitFor(front === 'embedded' ? 'embedded front workers listening' : 'signer workers listening');
-    const gateway = `http://127.0.0.1:${runner.ports.gateway}`;
-    const token = await login(gateway, 'alice', 'wonderland');
-    expect((await http(`${gateway}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-    expect(processesNaming(runner.dir).length).toBeGreaterThanOrEqual(4);
-    runner.child.kill('SIGTERM');
-    expect(await runner.exited).toBe(0);
-    await expect.poll(() => processesNaming(runner.dir), { timeout: 10_000 }).toEqual([]);
-  });
+  it.runIf(redisAvailable() && frontAvailable(front))(
+    'runs a private redis-server for the workers, serves through the gateway, and leaves nothing on SIGTERM',
+    async () => {
+      const runner = await spawnRunner({ FRONT: front, SIGNER_WORKERS: '2' });
+      await runner.waitFor(runner.banner, 30_000);
+      expect(runner.output()).toContain(
+        `workers:    2 processes per ${front === 'embedded' ? 'front' : 'signer'}, on one port (SIGNER_WORKERS), sharing a private redis-server`,
+      );
+      // The stack is ready once the first worker answers; the second follows.
+      await runner.waitFor(front === 'embedded' ? 'embedded front workers listening' : 'signer workers listening');
+      const gateway = `http://127.0.0.1:${runner.ports.gateway}`;
+      const token = await login(gateway, 'alice', 'wonderland');
+      expect((await http(`${gateway}/check`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect(processesNaming(runner.dir).length).toBeGreaterThanOrEqual(4);
+      runner.child.kill('SIGTERM');
+      expect(await runner.exited).toBe(0);
+      await expect.poll(() => processesNaming(runner.dir), { timeout: 10_000 }).toEqual([]);
+    },
+  );
 });

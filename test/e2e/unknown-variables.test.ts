@@ -30,7 +30,17 @@ async function place(more: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-unknown-'));
   dirs.push(dir);
   const port = await testPort();
-  return { dir, env: { SIGNER_PORT: String(port), JWT_SECRET_FILE: join(dir, 'jwt-secret'), KEYS_DIR: join(dir, 'keys'), CLIENTS_DIR: join(dir, 'clients'), KEYS_CHECK_INTERVAL_S: '0', ...more } };
+  return {
+    dir,
+    env: {
+      SIGNER_PORT: String(port),
+      JWT_SECRET_FILE: join(dir, 'jwt-secret'),
+      KEYS_DIR: join(dir, 'keys'),
+      CLIENTS_DIR: join(dir, 'clients'),
+      KEYS_CHECK_INTERVAL_S: '0',
+      ...more,
+    },
+  };
 }
 
 const warned = (s: SignerProcess) => s.lines().filter((l) => l.msg === UNKNOWN_VARIABLE_MESSAGE);

@@ -34,16 +34,25 @@ beforeEach(() => {
   // Whoever signs in is who they say: the stub vouches for the username it is sent.
   stub().respond((_req, res, body) => {
     const { username } = JSON.parse(body) as { username: string };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub: username, roles: username === 'alice' ? ['admin', 'user'] : ['user'] }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ sub: username, roles: username === 'alice' ? ['admin', 'user'] : ['user'] }));
   });
 });
 
-const deps = () => ({ logger: capturingLogger(lines).logger, key: key(), now: () => clock, adminKey: ADMIN_KEY, clients: () => registryOf({ billing: BILLING }) });
+const deps = () => ({
+  logger: capturingLogger(lines).logger,
+  key: key(),
+  now: () => clock,
+  adminKey: ADMIN_KEY,
+  clients: () => registryOf({ billing: BILLING }),
+});
 const signer = (): RequestListener => createApp(testConfig({ AUTHENTICATE_URL: stub().url }), deps());
 
 const sessionsPath = (user: string) => `/admin/v1/users/${encodeURIComponent(user)}/sessions`;
 /** A credential for one request (listing bob's sessions unless told), as the CLI signs one per call. */
-const adminToken = (actor = 'cli:test', atMs = clock, req: AdminRequest = { method: 'GET', path: sessionsPath('bob') }) => signAdminToken(ADMIN_KEY, actor, req, atMs);
+const adminToken = (actor = 'cli:test', atMs = clock, req: AdminRequest = { method: 'GET', path: sessionsPath('bob') }) =>
+  signAdminToken(ADMIN_KEY, actor, req, atMs);
 /** The request a supertest call will send: its method and its path as on the wire. */
 const requestOf = (test: request.Test): AdminRequest => {
   const { method, url } = test as unknown as { method: string; url: string };
@@ -86,7 +95,9 @@ describe('the admin API: who may call it', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect((await verify(app, bob.token)).status).toBe(204);
     expect((await list(app, 'bob')).sessions).toHaveLength(1);
-    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'admin API: request without a valid admin credential refused');
+    const refused = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'admin API: request without a valid admin credential refused');
     expect(refused).toMatchObject([{ level: 40, method: 'DELETE', path: '/admin/v1/users/bob/sessions' }]);
   });
 
@@ -98,7 +109,10 @@ describe('the admin API: who may call it', () => {
     ['an access token minted with the signing secret', async () => `Bearer ${await mint({ sub: 'cli:test', roles: ['admin'] })}`],
     ["a registered client's own token (Authorization: JWT)", async () => `JWT ${await clientToken(BILLING, clientClaims('billing', NOW_S))}`],
     ["a registered client's own token, as a bearer token", async () => `Bearer ${await clientToken(BILLING, clientClaims('billing', NOW_S))}`],
-    ["an admin token of another gateway's secret", async () => `Bearer ${await signAdminToken(otherKey, 'cli:test', { method: 'GET', path: sessionsPath('bob') }, NOW_MS)}`],
+    [
+      "an admin token of another gateway's secret",
+      async () => `Bearer ${await signAdminToken(otherKey, 'cli:test', { method: 'GET', path: sessionsPath('bob') }, NOW_MS)}`,
+    ],
     [
       'a token with the admin audience and type, signed with the signing secret itself',
       async () =>
@@ -121,7 +135,11 @@ describe('the admin API: who may call it', () => {
     const alice = await login(app, 'alice');
     const bob = await login(app, 'bob');
     const header = await credential({ app, alice });
-    for (const test of [request(app).get(sessionsPath('bob')), request(app).delete(sessionsPath('bob')), request(app).delete(`${sessionsPath('bob')}/${sidOf(bob.token)}`)]) {
+    for (const test of [
+      request(app).get(sessionsPath('bob')),
+      request(app).delete(sessionsPath('bob')),
+      request(app).delete(`${sessionsPath('bob')}/${sidOf(bob.token)}`),
+    ]) {
       const res = await test.set('Authorization', header);
       expect(res.status).toBe(401);
       expect(res.body.error).toBe('unauthorized');
@@ -144,7 +162,13 @@ describe('the admin API: who may call it', () => {
     const fresh = await adminToken('cli:test', clock, { method: 'GET', path: sessionsPath('bob') });
     expect((await request(app).delete(sessionsPath('bob')).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
     expect((await request(app).get(sessionsPath('alice')).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
-    expect((await request(app).get(`${sessionsPath('bob')}?x=1`).set('Authorization', `Bearer ${fresh}`)).status).toBe(401);
+    expect(
+      (
+        await request(app)
+          .get(`${sessionsPath('bob')}?x=1`)
+          .set('Authorization', `Bearer ${fresh}`)
+      ).status,
+    ).toBe(401);
     expect((await verify(app, bob.token)).status).toBe(204);
     expect((await request(app).get(sessionsPath('bob')).set('Authorization', `Bearer ${fresh}`)).status).toBe(200);
   });
@@ -183,13 +207,27 @@ describe('the admin API: listing and ending sessions', () => {
     expect(res.body).toEqual({
       user: 'bob',
       sessions: [
-        { sid: sidOf(first.token), startedAt: NOW_S, lastRefreshAt: NOW_S + 15, expiresAt: NOW_S + MAX_AGE_S, address: expect.any(String), userAgent: 'curl/8.5.0' },
-        { sid: sidOf(second.token), startedAt: NOW_S + 5, lastRefreshAt: NOW_S + 5, expiresAt: NOW_S + 5 + MAX_AGE_S, address: expect.any(String), userAgent: UA },
+        {
+          sid: sidOf(first.token),
+          startedAt: NOW_S,
+          lastRefreshAt: NOW_S + 15,
+          expiresAt: NOW_S + MAX_AGE_S,
+          address: expect.any(String),
+          userAgent: 'curl/8.5.0',
+        },
+        {
+          sid: sidOf(second.token),
+          startedAt: NOW_S + 5,
+          lastRefreshAt: NOW_S + 5,
+          expiresAt: NOW_S + 5 + MAX_AGE_S,
+          address: expect.any(String),
+          userAgent: UA,
+        },
       ],
     });
   });
 
-  it('lists nobody\'s sessions as an empty list, and a user whose name needs percent-encoding by that name', async () => {
+  it("lists nobody's sessions as an empty list, and a user whose name needs percent-encoding by that name", async () => {
     const app = signer();
     await login(app, 'a/b c%');
     expect(await list(app, 'nobody')).toEqual({ user: 'nobody', sessions: [] });
@@ -198,7 +236,7 @@ describe('the admin API: listing and ending sessions', () => {
     expect(odd.sessions).toHaveLength(1);
   });
 
-  it('ends one session by id: its tokens are refused at once, the user\'s other session lives on', async () => {
+  it("ends one session by id: its tokens are refused at once, the user's other session lives on", async () => {
     const app = signer();
     const one = await login(app, 'bob');
     const two = await login(app, 'bob');
@@ -212,7 +250,7 @@ describe('the admin API: listing and ending sessions', () => {
     expect((await list(app, 'bob')).sessions.map((s) => s.sid)).toEqual([sidOf(two.token)]);
   });
 
-  it("answers 404 session_not_found for a session that is not a live one of that user, and ends nothing", async () => {
+  it('answers 404 session_not_found for a session that is not a live one of that user, and ends nothing', async () => {
     const app = signer();
     const bob = await login(app, 'bob');
     const alice = await login(app, 'alice');
@@ -331,14 +369,18 @@ describe('the admin API: bad requests', () => {
     expect(res.headers.allow).toBe(allow);
   });
 
-  it.each(['/admin/v1/users/bob', '/admin/v1/users/bob/sessions/', '/admin/v1/users/bob/sessions/AAAA/x', '/admin/v1/sessions', '/admin/v2/users/bob/sessions', '/ADMIN/v1/users/bob/sessions'])(
-    'answers 404 not_found to %s',
-    async (path) => {
-      const res = await asAdmin(request(signer()).get(path));
-      expect(res.status).toBe(404);
-      expect(res.body.error).toBe('not_found');
-    },
-  );
+  it.each([
+    '/admin/v1/users/bob',
+    '/admin/v1/users/bob/sessions/',
+    '/admin/v1/users/bob/sessions/AAAA/x',
+    '/admin/v1/sessions',
+    '/admin/v2/users/bob/sessions',
+    '/ADMIN/v1/users/bob/sessions',
+  ])('answers 404 not_found to %s', async (path) => {
+    const res = await asAdmin(request(signer()).get(path));
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('not_found');
+  });
 });
 
 describe('the admin API and dot segments', () => {

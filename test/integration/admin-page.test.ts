@@ -59,7 +59,9 @@ async function signInAs(app: RequestListener, username: string, userAgent = 'tes
 
 /** The admin page as a browser holding `cookie` sees it. */
 const open = (app: RequestListener, cookie: string | undefined, query = '') =>
-  request(app).get(`${PAGE}${query}`).set(definedHeaders({ Accept: BROWSER_ACCEPT, Cookie: cookie }));
+  request(app)
+    .get(`${PAGE}${query}`)
+    .set(definedHeaders({ Accept: BROWSER_ACCEPT, Cookie: cookie }));
 
 /** The page's form token for this admin session, from the row of the admin's own session. */
 async function formToken(app: RequestListener, admin: Session): Promise<string> {
@@ -179,7 +181,11 @@ describe('the admin page: who may see it', () => {
     expect([...setCookies(res).keys()].sort()).toEqual([ACCESS, REFRESH]);
     // Its form token is bound to the same session: a post with the rotated cookies is taken.
     const rotated = setCookies(res);
-    const ended = await post(signerApp, cookieHeader(rotated.get(ACCESS)!, rotated.get(REFRESH)!), { csrf: hiddenField(res.text, 'csrf')!, user: 'bob', action: 'end_all' });
+    const ended = await post(signerApp, cookieHeader(rotated.get(ACCESS)!, rotated.get(REFRESH)!), {
+      csrf: hiddenField(res.text, 'csrf')!,
+      user: 'bob',
+      action: 'end_all',
+    });
     expect(ended.status).toBe(303);
   });
 
@@ -361,7 +367,10 @@ describe('the admin page: bad input gets a clear 4xx and changes nothing', () =>
 
   it('a JSON body, or a body past the cap: refused', async () => {
     const csrf = await formToken(signerApp, alice);
-    const json = await request(signerApp).post(PAGE).set({ ...SAME_ORIGIN, Cookie: alice.cookie }).send({ csrf, user: 'bob', action: 'end_all' });
+    const json = await request(signerApp)
+      .post(PAGE)
+      .set({ ...SAME_ORIGIN, Cookie: alice.cookie })
+      .send({ csrf, user: 'bob', action: 'end_all' });
     expect(json.status).toBe(415);
     const big = await post(signerApp, alice.cookie, { csrf, user: 'bob', action: 'end_all', pad: 'x'.repeat(20_000) });
     expect(big.status).toBe(413);
@@ -377,7 +386,10 @@ describe('the admin page: bad input gets a clear 4xx and changes nothing', () =>
 
 describe('the admin page through the embedded front', () => {
   it('is served before the front checks for the app: an admin sees it, anyone else does not', async () => {
-    const front = createEmbeddedFront(testConfig({ AUTHENTICATE_URL: stub().url, UPSTREAM_URL: 'http://127.0.0.1:9', PUBLIC_ORIGIN: ORIGIN }), { logger: silentLogger(), key: embeddedKey() });
+    const front = createEmbeddedFront(testConfig({ AUTHENTICATE_URL: stub().url, UPSTREAM_URL: 'http://127.0.0.1:9', PUBLIC_ORIGIN: ORIGIN }), {
+      logger: silentLogger(),
+      key: embeddedKey(),
+    });
     const bob = await signInAs(front, 'bob', XSS_AGENT);
     const alice = await signInAs(front, 'alice');
     const res = await open(front, alice.cookie, '?user=bob');

@@ -7,7 +7,10 @@ import { mint } from '../fixtures/tokens.js';
 
 const key = useTestKey();
 const signer = () =>
-  createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', CLAIM_HEADERS: 'email:X-Auth-Email,groups:X-Auth-Groups' }), { logger: silentLogger(), key: key() });
+  createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', CLAIM_HEADERS: 'email:X-Auth-Email,groups:X-Auth-Groups' }), {
+    logger: silentLogger(),
+    key: key(),
+  });
 const verify = async (claims: Record<string, unknown>) =>
   request(signer())
     .get('/verify')

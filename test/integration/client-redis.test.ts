@@ -23,7 +23,12 @@ describe.runIf(REDIS)('client tokens with several signer instances on Redis', ()
   async function twoSigners() {
     const keyPrefix = prefix();
     const make = async () =>
-      createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate' }), { logger: silentLogger(), key: key(), store: await redisStore(redis().url, { keyPrefix }), clients: () => REGISTRY });
+      createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate' }), {
+        logger: silentLogger(),
+        key: key(),
+        store: await redisStore(redis().url, { keyPrefix }),
+        clients: () => REGISTRY,
+      });
     return [await make(), await make()] as const;
   }
   const verify = (app: Parameters<typeof request>[0], header: string) => request(app).get('/verify').set('Authorization', header);
@@ -47,7 +52,12 @@ describe.runIf(REDIS)('client tokens with several signer instances on Redis', ()
   it('keeps the nonce in Redis under KEY_PREFIX with a TTL of three windows (the clocks of two signers may differ by one), holding no token', async () => {
     const keyPrefix = prefix();
     const store = await redisStore(redis().url, { keyPrefix });
-    const app = createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', CLIENT_TOKEN_WINDOW_S: '30' }), { logger: silentLogger(), key: key(), store, clients: () => REGISTRY });
+    const app = createApp(testConfig({ AUTHENTICATE_URL: 'http://127.0.0.1:9/authenticate', CLIENT_TOKEN_WINDOW_S: '30' }), {
+      logger: silentLogger(),
+      key: key(),
+      store,
+      clients: () => REGISTRY,
+    });
     const claims = clientClaims('billing', nowS());
     expect((await verify(app, `JWT ${await clientToken(billing, claims)}`)).status).toBe(204);
     await withRaw(redis().url, async (raw) => {

@@ -80,7 +80,7 @@ describe('a client-signed token (Authorization: JWT)', () => {
     expect(res.status).toBe(204);
   });
 
-  it('accepts a token as seeds/004\'s library signs it with RS256: time.time() and random.random() as numbers', async () => {
+  it("accepts a token as seeds/004's library signs it with RS256: time.time() and random.random() as numbers", async () => {
     const app = signer();
     const header = `JWT ${await clientToken(billing, { username: 'billing', time: NOW_S - 0.375, nonce: 0.8444218515250481 })}`;
     expect((await verify(app, header)).status).toBe(204);
@@ -159,18 +159,38 @@ describe('a replayed client token', () => {
 const REFUSALS: [string, () => Promise<string>, string][] = [
   ['an unknown client', () => clientToken(stranger, clientClaims('stranger', NOW_S)), 'unknown_client'],
   ['a known client, signed with another key', () => clientToken(stranger, clientClaims('billing', NOW_S)), 'bad_signature'],
-  ['a known client, with an algorithm its key does not have (ES256 key, RS256 token)', () => clientToken(stranger, clientClaims('reports', NOW_S)), 'alg_mismatch'],
-  ['HS256 keyed with the client\'s public key PEM (alg confusion)', async () => hmacToken({ alg: 'HS256', typ: 'JWT' }, clientClaims('billing', NOW_S), billing.publicPem), 'alg_not_allowed'],
+  [
+    'a known client, with an algorithm its key does not have (ES256 key, RS256 token)',
+    () => clientToken(stranger, clientClaims('reports', NOW_S)),
+    'alg_mismatch',
+  ],
+  [
+    "HS256 keyed with the client's public key PEM (alg confusion)",
+    async () => hmacToken({ alg: 'HS256', typ: 'JWT' }, clientClaims('billing', NOW_S), billing.publicPem),
+    'alg_not_allowed',
+  ],
   ['HS256 keyed with the gateway secret', async () => hmacToken({ alg: 'HS256', typ: 'JWT' }, clientClaims('billing', NOW_S), TEST_SECRET), 'alg_not_allowed'],
-  ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(clientClaims('billing', NOW_S))).toString('base64url')}.`, 'malformed'],
-  ['a key of its own in the header (jwk)', () => clientToken(stranger, clientClaims('billing', NOW_S), { jwk: stranger.publicKey.export({ format: 'jwk' }) }), 'untrusted_header'],
+  [
+    'alg none',
+    async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(clientClaims('billing', NOW_S))).toString('base64url')}.`,
+    'malformed',
+  ],
+  [
+    'a key of its own in the header (jwk)',
+    () => clientToken(stranger, clientClaims('billing', NOW_S), { jwk: stranger.publicKey.export({ format: 'jwk' }) }),
+    'untrusted_header',
+  ],
   ['a key URL in the header (jku)', () => clientToken(billing, clientClaims('billing', NOW_S), { jku: 'https://evil.example/jwks' }), 'untrusted_header'],
   ['a malformed username', () => clientToken(billing, clientClaims('billing\r\nX-Auth-Roles: admin', NOW_S)), 'bad_username'],
   ['a malformed nonce', () => clientToken(billing, clientClaims('billing', NOW_S, 'a b')), 'bad_nonce'],
   ['time and iat that disagree', () => clientToken(billing, { ...clientClaims('billing', NOW_S), iat: NOW_S - 5 }), 'conflicting_claims'],
   ['no time at all', () => clientToken(billing, { username: 'billing', nonce: testNonce() }), 'bad_time'],
-  ['an exp that has passed (checked after the signature)', () => clientToken(billing, { ...clientClaims('billing', NOW_S), exp: NOW_S - 3600 }), 'claims_refused'],
-  ['the gateway\'s own access token type', () => clientToken(billing, clientClaims('billing', NOW_S), { typ: 'at+jwt' }), 'wrong_token_type'],
+  [
+    'an exp that has passed (checked after the signature)',
+    () => clientToken(billing, { ...clientClaims('billing', NOW_S), exp: NOW_S - 3600 }),
+    'claims_refused',
+  ],
+  ["the gateway's own access token type", () => clientToken(billing, clientClaims('billing', NOW_S), { typ: 'at+jwt' }), 'wrong_token_type'],
   ['a token over the length cap', () => clientToken(billing, { ...clientClaims('billing', NOW_S), pad: 'x'.repeat(2048) }), 'token_too_long'],
   ['not a JWS', async () => 'not-a-token', 'malformed'],
 ];
@@ -187,7 +207,14 @@ describe('a refused client token', () => {
 
   it('answers an unknown client exactly as a bad signature: status, headers and body', async () => {
     const app = signer();
-    const shape = (res: request.Response) => ({ status: res.status, text: res.text, challenge: res.headers['www-authenticate'], names: Object.keys(res.headers).filter((n) => n !== 'date').sort() });
+    const shape = (res: request.Response) => ({
+      status: res.status,
+      text: res.text,
+      challenge: res.headers['www-authenticate'],
+      names: Object.keys(res.headers)
+        .filter((n) => n !== 'date')
+        .sort(),
+    });
     const unknown = shape(await verify(app, `JWT ${await clientToken(stranger, clientClaims('stranger', NOW_S))}`));
     const badSignature = shape(await verify(app, `JWT ${await clientToken(stranger, clientClaims('billing', NOW_S))}`));
     const wrongAlg = shape(await verify(app, `JWT ${await clientToken(stranger, clientClaims('reports', NOW_S))}`));
@@ -206,7 +233,7 @@ describe('users and clients never pass for each other', () => {
   it.each([
     ['Bearer', (t: string) => `Bearer ${t}`],
     ['no scheme', (t: string) => t],
-  ])('refuses a client token sent with %s: it is never checked as a client\'s', async (_case, header) => {
+  ])("refuses a client token sent with %s: it is never checked as a client's", async (_case, header) => {
     const res = await verify(signer(), header(await clientToken(billing, clientClaims('billing', NOW_S))));
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="tokengate", error="invalid_token"');

@@ -62,7 +62,11 @@ function random(seed: number) {
     s = (s * 1103515245 + 12345) % 2 ** 31;
     return s / 2 ** 31;
   };
-  return { int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!, next };
+  return {
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
+    next,
+  };
 }
 
 /** An HS256 JWS over any header and payload with any key bytes. */
@@ -82,7 +86,14 @@ interface Stack {
 
 async function startSigner(alg: 'HS256' | 'ES256', dir: string): Promise<Stack> {
   const key = await testKey();
-  const keys: KeysSource = alg === 'HS256' ? secretSource(key) : await openKeys({ dir, alg, secretKey: key, generate: true }).then(({ keys }) => () => keys);
+  const keys: KeysSource =
+    alg === 'HS256'
+      ? secretSource(key)
+      : await openKeys({ dir, alg, secretKey: key, generate: true }).then(
+          ({ keys }) =>
+            () =>
+              keys,
+        );
   const stub = await startStubUpstream();
   // The app's JSON becomes the claims: the username names the user.
   stub.respond((_req, res, body) => {
@@ -154,7 +165,11 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   for (let i = 0; i < 40; i++) add('valid', await signOwn({ ...good, sub: `legacy-${i}` }, i % 2 ? { typ: 'JWT' } : { typ: undefined }));
   const logins: Array<{ token: string; refresh_token: string }> = [];
   for (let i = 0; i < 70; i++) {
-    const res = await fetch(`${stack.base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `login-${i}`, password: 'pw' }) });
+    const res = await fetch(`${stack.base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `login-${i}`, password: 'pw' }),
+    });
     expect(res.status).toBe(200);
     logins.push((await res.json()) as { token: string; refresh_token: string });
   }
@@ -171,7 +186,11 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   // Revoked, four ways; each is checked valid first, so a cached verdict must not outlive it.
   const toRevoke: Array<{ category: Category; token: string; revoke: () => Promise<unknown> }> = [];
   for (const { token } of logins.slice(20)) {
-    toRevoke.push({ category: 'revoked by logout', token, revoke: () => fetch(`${stack.base}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((r) => expect(r.status).toBe(204)) });
+    toRevoke.push({
+      category: 'revoked by logout',
+      token,
+      revoke: () => fetch(`${stack.base}/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((r) => expect(r.status).toBe(204)),
+    });
   }
   for (let i = 0; i < 50; i++) {
     const token = await issue(user(i), NOW_MS, i % 2 ? { own: { sid: `s-token-${i}` } } : {});
@@ -186,12 +205,20 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   for (let u = 0; u < 10; u++) {
     for (let t = 0; t < 5; t++) {
       const token = await issue({ sub: `gone-${u}`, roles: ['user'] }, NOW_MS - t * 60_000, t % 2 ? { own: { sid: `s-gone-${u}-${t}` } } : {});
-      toRevoke.push({ category: 'revoked with its user', token, revoke: () => stack.store.revokeSubject(`gone-${u}`, NOW_S, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S) });
+      toRevoke.push({
+        category: 'revoked with its user',
+        token,
+        revoke: () => stack.store.revokeSubject(`gone-${u}`, NOW_S, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S),
+      });
     }
   }
   for (let u = 0; u < 10; u++) {
     // Revoked a minute ago: what was issued before is refused, what was issued since passes.
-    toRevoke.push({ category: 'revoked with its user', token: await issue({ sub: `back-${u}` }, NOW_MS - 120_000), revoke: () => stack.store.revokeSubject(`back-${u}`, NOW_S - 60, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S) });
+    toRevoke.push({
+      category: 'revoked with its user',
+      token: await issue({ sub: `back-${u}` }, NOW_MS - 120_000),
+      revoke: () => stack.store.revokeSubject(`back-${u}`, NOW_S - 60, NOW_S + TTL_S + SKEW_S, NOW_S + TTL_S + SKEW_S),
+    });
     for (let t = 0; t < 3; t++) add('valid, issued after its user was revoked', await issue({ sub: `back-${u}` }, NOW_MS - t * 20_000));
   }
   for (const { token } of toRevoke) {
@@ -206,14 +233,20 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   const kid = signer.kid ?? 'no-such-kid';
   const foreign = await generateKeyPair('ES256');
   const jwks = stack.keys().publicJwks();
-  const confusion = jwks[0] ? Buffer.from(createPublicKey({ key: jwks[0] as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' })) : randomBytes(32);
-  for (let i = 0; i < 25; i++) add('forged: wrong key', hs256({ alg: 'HS256', typ: 'at+jwt' }, { ...good, sub: `f-${i}` }, `not-the-secret-${i}-0123456789abcdefghij`));
+  const confusion = jwks[0]
+    ? Buffer.from(createPublicKey({ key: jwks[0] as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }))
+    : randomBytes(32);
+  for (let i = 0; i < 25; i++)
+    add('forged: wrong key', hs256({ alg: 'HS256', typ: 'at+jwt' }, { ...good, sub: `f-${i}` }, `not-the-secret-${i}-0123456789abcdefghij`));
   for (let i = 0; i < 25; i++) add('forged: wrong key', hs256({ alg: 'HS256', typ: 'at+jwt', kid }, { ...good, sub: `f-${i}` }, confusion));
   for (let i = 0; i < 25; i++) {
     add('forged: wrong key', await new SignJWT({ ...good, sub: `f-${i}` }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(foreign.privateKey));
   }
   for (let i = 0; i < 25; i++) {
-    add('forged: wrong key', await new SignJWT({ ...good, sub: `f-${i}` }).setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: `other-kid-${i}` }).sign(signer.key));
+    add(
+      'forged: wrong key',
+      await new SignJWT({ ...good, sub: `f-${i}` }).setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: `other-kid-${i}` }).sign(signer.key),
+    );
   }
   const alterations: Array<(p: Record<string, unknown>) => void> = [
     (p) => (p.sub = 'mallory'),
@@ -270,7 +303,29 @@ async function buildMix(stack: Stack, alg: 'HS256' | 'ES256'): Promise<Array<{ c
   }
   for (let i = 0; i < 10; i++) add('malformed', `${await issue(user(i))}${'A'.repeat(4096)}`);
   for (let i = 0; i < 10; i++) add('malformed', `${b64(2000)}.${b64(2000)}.${b64(rnd.int(100, 1000))}`);
-  for (const odd of ['null', '{}', 'Bearer', 'JWT', 'eyJ', '...', '.', 'a b.c d.e', 'a.b.c', '%00', '<script>', '\\x00', 'true', '0', 'eyJhbGciOiJub25lIn0.e30.', 'a..b', '..', '=', 'a.b.c=', '"a.b.c"']) add('malformed', odd);
+  for (const odd of [
+    'null',
+    '{}',
+    'Bearer',
+    'JWT',
+    'eyJ',
+    '...',
+    '.',
+    'a b.c d.e',
+    'a.b.c',
+    '%00',
+    '<script>',
+    '\\x00',
+    'true',
+    '0',
+    'eyJhbGciOiJub25lIn0.e30.',
+    'a..b',
+    '..',
+    '=',
+    'a.b.c=',
+    '"a.b.c"',
+  ])
+    add('malformed', odd);
   return mix;
 }
 

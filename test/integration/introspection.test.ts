@@ -47,7 +47,10 @@ function signer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): 
 }
 
 /** A token as the signer issues it, at `atMs` (default: the frozen now). */
-async function issue(claims: Record<string, unknown> = { sub: 'alice', roles: ['admin', 'user'] }, options: IssueOptions & { atMs?: number } = {}): Promise<string> {
+async function issue(
+  claims: Record<string, unknown> = { sub: 'alice', roles: ['admin', 'user'] },
+  options: IssueOptions & { atMs?: number } = {},
+): Promise<string> {
   const at = options.atMs ?? NOW_MS;
   return (await createTokenIssuer({ keys: secretSource(key), issuer: 'tokengate', ttlSeconds: TTL_S, now: () => at })(claims, options)).token;
 }
@@ -69,7 +72,10 @@ describe('POST /introspect: who may ask', () => {
   it('answers a registered client, whatever its key type', async () => {
     const app = signer();
     const token = await issue();
-    for (const [name, pair] of [['billing', billing], ['audit', audit]] as const) {
+    for (const [name, pair] of [
+      ['billing', billing],
+      ['audit', audit],
+    ] as const) {
       const res = await introspect(app, tokenForm(token), await asClient(name, pair));
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ active: true, sub: 'alice' });
@@ -80,7 +86,11 @@ describe('POST /introspect: who may ask', () => {
     ['no Authorization at all', async () => null, 'JWT realm="tokengate"'],
     ["a user's own valid bearer token", async () => `Bearer ${await issue()}`, 'JWT realm="tokengate"'],
     ["a user's token without a scheme", async () => issue(), 'JWT realm="tokengate"'],
-    ['Basic credentials (a scheme it does not take)', async () => `Basic ${Buffer.from('billing:secret').toString('base64')}`, 'JWT realm="tokengate", error="invalid_request"'],
+    [
+      'Basic credentials (a scheme it does not take)',
+      async () => `Basic ${Buffer.from('billing:secret').toString('base64')}`,
+      'JWT realm="tokengate", error="invalid_request"',
+    ],
     ['an empty JWT scheme', async () => 'JWT', 'JWT realm="tokengate", error="invalid_request"'],
     ['a client token signed by a key nobody registered', async () => asClient('billing', stranger), 'JWT realm="tokengate", error="invalid_token"'],
     ['a token from a client that does not exist', async () => asClient('nobody', stranger), 'JWT realm="tokengate", error="invalid_token"'],
@@ -120,16 +130,61 @@ describe('POST /introspect: who may ask', () => {
 describe('POST /introspect: bad input', () => {
   it.each<[string, number, string, (app: RequestListener, auth: string) => request.Test]>([
     ['a JSON body', 415, 'unsupported_media_type', (app, auth) => request(app).post('/introspect').set('Authorization', auth).send({ token: 'x' })],
-    ['a text/plain body', 415, 'unsupported_media_type', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('text/plain').send('token=x')],
+    [
+      'a text/plain body',
+      415,
+      'unsupported_media_type',
+      (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('text/plain').send('token=x'),
+    ],
     ['no body and no Content-Type', 415, 'unsupported_media_type', (app, auth) => request(app).post('/introspect').set('Authorization', auth)],
-    ['a compressed form', 415, 'unsupported_media_type', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').set('Content-Encoding', 'gzip').send('token=x')],
-    ['a form over 16 KiB', 413, 'payload_too_large', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send(`token=${'a'.repeat(17 * 1024)}`)],
+    [
+      'a compressed form',
+      415,
+      'unsupported_media_type',
+      (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').set('Content-Encoding', 'gzip').send('token=x'),
+    ],
+    [
+      'a form over 16 KiB',
+      413,
+      'payload_too_large',
+      (app, auth) =>
+        request(app)
+          .post('/introspect')
+          .set('Authorization', auth)
+          .type('form')
+          .send(`token=${'a'.repeat(17 * 1024)}`),
+    ],
     ['an empty form', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('')],
     ['an empty token', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('token=')],
-    ['the token under another name', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('access_token=x')],
-    ['the token twice', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('token=a.b.c&token=d.e.f')],
-    ['the hint twice', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('token=a.b.c&token_type_hint=a&token_type_hint=b')],
-    ['more than 16 fields', 400, 'invalid_request', (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send(Array.from({ length: 20 }, (_, i) => `f${i}=1`).join('&'))],
+    [
+      'the token under another name',
+      400,
+      'invalid_request',
+      (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('access_token=x'),
+    ],
+    [
+      'the token twice',
+      400,
+      'invalid_request',
+      (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('token=a.b.c&token=d.e.f'),
+    ],
+    [
+      'the hint twice',
+      400,
+      'invalid_request',
+      (app, auth) => request(app).post('/introspect').set('Authorization', auth).type('form').send('token=a.b.c&token_type_hint=a&token_type_hint=b'),
+    ],
+    [
+      'more than 16 fields',
+      400,
+      'invalid_request',
+      (app, auth) =>
+        request(app)
+          .post('/introspect')
+          .set('Authorization', auth)
+          .type('form')
+          .send(Array.from({ length: 20 }, (_, i) => `f${i}=1`).join('&')),
+    ],
   ])('answers %s with %i %s', async (_case, status, code, send) => {
     const res = await send(signer(), await asClient());
     expect(res.status).toBe(status);
@@ -139,7 +194,9 @@ describe('POST /introspect: bad input', () => {
   });
 
   it.each(['get', 'put', 'delete'] as const)('answers %s with 405 and Allow: POST', async (method) => {
-    const res = await request(signer())[method]('/introspect').set('Authorization', await asClient());
+    const res = await request(signer())
+      [method]('/introspect')
+      .set('Authorization', await asClient());
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
   });
@@ -180,11 +237,18 @@ describe('POST /introspect: the answer', () => {
     ['an expired token', () => issue(undefined, { atMs: NOW_MS - (TTL_S + 31) * 1000 })],
     ['a token issued in the future', () => issue(undefined, { atMs: NOW_MS + 120_000 })],
     ['a refresh token', () => issue({ sub: 'alice' }, { kind: 'refresh', own: { sid: 'session-2' } })],
-    ['a token signed with another secret', () => Promise.resolve(signRaw({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'alice', iss: 'tokengate', exp: NOW_S + 60 }, 'another-secret-0123456789abcdefghij'))],
+    [
+      'a token signed with another secret',
+      () =>
+        Promise.resolve(signRaw({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'alice', iss: 'tokengate', exp: NOW_S + 60 }, 'another-secret-0123456789abcdefghij')),
+    ],
     ['a token with alg none', () => Promise.resolve(unsignedToken({ sub: 'alice', iss: 'tokengate', exp: NOW_S + 60 }))],
     ['a token whose payload was altered', async () => tamper(await issue())],
     ['a token from another issuer', () => Promise.resolve(signRaw({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'alice', iss: 'elsewhere', exp: NOW_S + 60 }))],
-    ['a token whose sub holds a newline', () => Promise.resolve(signRaw({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'alice\nX-Auth-Roles: admin', iss: 'tokengate', exp: NOW_S + 60 }))],
+    [
+      'a token whose sub holds a newline',
+      () => Promise.resolve(signRaw({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'alice\nX-Auth-Roles: admin', iss: 'tokengate', exp: NOW_S + 60 })),
+    ],
     ["a registered client's own token", async () => clientToken(billing, clientClaims('billing', NOW_S))],
     ['a string that is no token', () => Promise.resolve('not a token')],
     ['a token over 4096 characters', async () => `${await issue()}${'A'.repeat(4097)}`],
@@ -229,7 +293,13 @@ describe('POST /introspect: the answer', () => {
     await introspect(app, 'token=a&token=b');
     const text = (await request(app).get('/metrics')).text;
     const count = (outcome: string) => Number(new RegExp(`^tokengate_introspect_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
-    expect({ active: count('active'), inactive: count('inactive'), unauthorized: count('unauthorized'), bad_request: count('bad_request'), error: count('error') }).toEqual({
+    expect({
+      active: count('active'),
+      inactive: count('inactive'),
+      unauthorized: count('unauthorized'),
+      bad_request: count('bad_request'),
+      error: count('error'),
+    }).toEqual({
       active: 1,
       inactive: 1,
       unauthorized: 1,
@@ -238,7 +308,7 @@ describe('POST /introspect: the answer', () => {
     });
   });
 
-  it('never logs the token it was asked about, nor the caller\'s token, even at trace', async () => {
+  it("never logs the token it was asked about, nor the caller's token, even at trace", async () => {
     const { logger, lines } = capturingLogger();
     const app = signer({}, { logger });
     const token = await issue();
@@ -286,7 +356,7 @@ describe('GET /.well-known/openid-configuration', () => {
     expect(again.text).toBe('');
   });
 
-  it('lives at ISSUER + /.well-known/openid-configuration when ISSUER is the gateway\'s origin, as OpenID Connect Discovery expects', async () => {
+  it("lives at ISSUER + /.well-known/openid-configuration when ISSUER is the gateway's origin, as OpenID Connect Discovery expects", async () => {
     const app = signer({ ISSUER: ORIGIN });
     const doc = (await request(app).get('/.well-known/openid-configuration').expect(200)).body as { issuer: string };
     expect(doc.issuer).toBe(ORIGIN);
@@ -296,7 +366,10 @@ describe('GET /.well-known/openid-configuration', () => {
   it('lists the algorithms of the keys the JWKS publishes, and a verifier set up from both accepts a token the gateway signed', async () => {
     const { keys } = await openKeys({ dir: join(root, 'es256'), alg: 'ES256', secretKey: key, generate: true });
     const app = signer({ JWT_ALG: 'ES256', ISSUER: ORIGIN }, { keys: () => keys });
-    const doc = (await request(app).get('/.well-known/openid-configuration').expect(200)).body as { issuer: string; id_token_signing_alg_values_supported: string[] };
+    const doc = (await request(app).get('/.well-known/openid-configuration').expect(200)).body as {
+      issuer: string;
+      id_token_signing_alg_values_supported: string[];
+    };
     const jwks = (await request(app).get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet;
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
     expect(doc.id_token_signing_alg_values_supported).toEqual([...new Set(jwks.keys.map((k) => k.alg))].sort());

@@ -54,7 +54,10 @@ describe.each(KEY_ALGS)('a signer with a %s key ring', (alg) => {
   });
 
   it('publishes the public keys only, cacheable, with an ETag that answers 304', async () => {
-    const res = await request(app()).get('/.well-known/jwks.json').expect(200).expect('content-type', /application\/json/);
+    const res = await request(app())
+      .get('/.well-known/jwks.json')
+      .expect(200)
+      .expect('content-type', /application\/json/);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     const keys = (res.body as { keys: JWK[] }).keys;
     if (alg === 'HS256') {
@@ -66,13 +69,18 @@ describe.each(KEY_ALGS)('a signer with a %s key ring', (alg) => {
     await request(app()).get('/.well-known/jwks.json').set('if-none-match', res.headers.etag!).expect(304);
   });
 
-  it(alg === 'HS256' ? 'gives another service nothing to verify with: HS256 keys are never published' : 'lets another service verify a token with the JWKS alone', async () => {
-    const token = await loginAlice();
-    const jwks = (await request(app()).get('/.well-known/jwks.json').expect(200)).body as { keys: JWK[] };
-    const outside = jwtVerify(token, createLocalJWKSet(jwks), { issuer: 'tokengate', algorithms: [alg] });
-    if (alg === 'HS256') await expect(outside).rejects.toBeInstanceOf(errors.JOSEError);
-    else expect((await outside).payload.sub).toBe('alice');
-  });
+  it(
+    alg === 'HS256'
+      ? 'gives another service nothing to verify with: HS256 keys are never published'
+      : 'lets another service verify a token with the JWKS alone',
+    async () => {
+      const token = await loginAlice();
+      const jwks = (await request(app()).get('/.well-known/jwks.json').expect(200)).body as { keys: JWK[] };
+      const outside = jwtVerify(token, createLocalJWKSet(jwks), { issuer: 'tokengate', algorithms: [alg] });
+      if (alg === 'HS256') await expect(outside).rejects.toBeInstanceOf(errors.JOSEError);
+      else expect((await outside).payload.sub).toBe('alice');
+    },
+  );
 
   it('keeps verifying the old key after a rotation, and publishes both keys', async () => {
     const server = app();

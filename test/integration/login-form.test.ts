@@ -25,7 +25,8 @@ const CI = process.env.CI === 'true' || process.env.CI === '1';
 const app = (env: Record<string, string> = {}): RequestListener => signer({ PUBLIC_ORIGIN: ORIGIN, ...env });
 
 /** A refused attempt's page with what legitimately differs (fresh token, echoed username) masked. */
-const masked = (html: string) => html.replace(/name="csrf" value="[^"]*"/, 'name="csrf" value="…"').replace(/id="username" name="username" type="text" value="[^"]*"/, 'USERNAME');
+const masked = (html: string) =>
+  html.replace(/name="csrf" value="[^"]*"/, 'name="csrf" value="…"').replace(/id="username" name="username" type="text" value="[^"]*"/, 'USERNAME');
 
 describe('a browser form login', () => {
   describe('that succeeds', () => {
@@ -47,7 +48,9 @@ describe('a browser form login', () => {
     it('puts a working access token in the access cookie', async () => {
       const signerApp = app();
       const { cookies } = await formLogin(signerApp);
-      const res = await request(signerApp).get('/verify').set('Authorization', `Bearer ${cookies.get(ACCESS)?.value ?? ''}`);
+      const res = await request(signerApp)
+        .get('/verify')
+        .set('Authorization', `Bearer ${cookies.get(ACCESS)?.value ?? ''}`);
       expect(res.status).toBe(204);
       expect(res.headers['x-auth-sub']).toBe('alice');
     });
@@ -174,7 +177,10 @@ describe('an API login', () => {
   it.each([
     ['a JSON body', (t: request.Test) => t.send(ALICE)],
     ['a JSON body with Accept: text/html', (t: request.Test) => t.set('Accept', BROWSER_ACCEPT).send(ALICE)],
-    ['a form body without Accept: text/html', (t: request.Test) => t.set('Accept', 'application/json').type('form').send(new URLSearchParams(ALICE).toString())],
+    [
+      'a form body without Accept: text/html',
+      (t: request.Test) => t.set('Accept', 'application/json').type('form').send(new URLSearchParams(ALICE).toString()),
+    ],
   ])('with %s still answers JSON with both tokens and sets no cookie', async (_case, send) => {
     const res = await send(request(app()).post('/login').set(SAME_ORIGIN));
     expect(res.status).toBe(200);
@@ -191,13 +197,20 @@ describe('return_to after a form login', () => {
     return res.headers.location as string;
   }
 
-  it.each(['https://evil.example/', '//evil', '/\\evil', '\\\\evil', '/%09/evil', 'http:evil', 'javascript:alert(1)', '/x%0d%0aSet-Cookie:a=b', ' /leading-space'])(
-    'sends %j to exactly the public root',
-    async (payload) => {
-      const signerApp = app();
-      expect(await locationFor(signerApp, await getLoginForm(signerApp), payload)).toBe(`${ORIGIN}/`);
-    },
-  );
+  it.each([
+    'https://evil.example/',
+    '//evil',
+    '/\\evil',
+    '\\\\evil',
+    '/%09/evil',
+    'http:evil',
+    'javascript:alert(1)',
+    '/x%0d%0aSet-Cookie:a=b',
+    ' /leading-space',
+  ])('sends %j to exactly the public root', async (payload) => {
+    const signerApp = app();
+    expect(await locationFor(signerApp, await getLoginForm(signerApp), payload)).toBe(`${ORIGIN}/`);
+  });
 
   const payloads = openRedirectPayloads();
   const missing = `the shared openredirects.txt was not found: set ${TESTDATA_DIR_VARIABLE} to the directory holding it`;

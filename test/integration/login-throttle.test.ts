@@ -16,7 +16,8 @@ const WRONG = { username: 'alice', password: 'not-her-password' };
 const REFUSED = answer(401, { error: 'invalid_credentials' });
 
 /** A JSON login with a wrong password, from the given headers (supertest connects from loopback, a trusted proxy). */
-const wrong = (app: RequestListener, headers: Record<string, string> = {}, creds: { username: string; password: string } = WRONG) => login(app).set(headers).send(creds);
+const wrong = (app: RequestListener, headers: Record<string, string> = {}, creds: { username: string; password: string } = WRONG) =>
+  login(app).set(headers).send(creds);
 
 /** `n` wrong passwords in a row, each refused by the app. */
 async function failTimes(app: RequestListener, n: number, headers: Record<string, string> = {}, creds = WRONG) {

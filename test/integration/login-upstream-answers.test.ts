@@ -34,14 +34,18 @@ describe('POST /login when the upstream does not simply accept', () => {
   });
 
   describe('when the upstream answers 2xx with something that is not a usable JSON object', () => {
-    const html = (status: number, body: string): StubHandler => (_req, res) => {
-      res.writeHead(status, { 'content-type': 'text/html' });
-      res.end(body);
-    };
-    const raw = (status: number, body: string): StubHandler => (_req, res) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(body);
-    };
+    const html =
+      (status: number, body: string): StubHandler =>
+      (_req, res) => {
+        res.writeHead(status, { 'content-type': 'text/html' });
+        res.end(body);
+      };
+    const raw =
+      (status: number, body: string): StubHandler =>
+      (_req, res) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(body);
+      };
     it.each<[string, StubHandler]>([
       ['an HTML page', html(200, '<!doctype html><html><body>Welcome alice</body></html>')],
       ['an empty array', raw(200, '[]')],

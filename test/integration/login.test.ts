@@ -87,14 +87,18 @@ describe('POST /login', () => {
       const app = signer();
       const { body } = await login(app).send(ALICE);
       expect(await claimsOf(body.token as string)).not.toHaveProperty('roles');
-      const res = await request(app).get('/verify').set('Authorization', `Bearer ${body.token as string}`);
+      const res = await request(app)
+        .get('/verify')
+        .set('Authorization', `Bearer ${body.token as string}`);
       expect(res.headers['x-auth-roles']).toBe('');
     });
 
     it('issues a token that /verify then accepts with the same identity', async () => {
       const app = signer();
       const { body } = await login(app).send(ALICE);
-      const res = await request(app).get('/verify').set('Authorization', `Bearer ${body.token as string}`);
+      const res = await request(app)
+        .get('/verify')
+        .set('Authorization', `Bearer ${body.token as string}`);
       expect(res.status).toBe(204);
       expect(res.headers['x-auth-sub']).toBe('alice');
       expect(res.headers['x-auth-roles']).toBe('admin,user');
@@ -120,7 +124,7 @@ describe('POST /login', () => {
     });
 
     it('keeps a password with quotes, backslashes, tabs and non-ASCII byte for byte', async () => {
-      const password = 'pä"ss\\wö\trd 🙂 \'x\'';
+      const password = "pä\"ss\\wö\trd 🙂 'x'";
       await login(signer()).send({ username: 'alice', password });
       expect(JSON.parse(currentStub().received[0]?.body ?? '')).toEqual({ username: 'alice', password });
     });
@@ -228,12 +232,15 @@ describe('POST /login', () => {
       },
     );
 
-    it.each(['application/json; charset=latin1', 'application/x-www-form-urlencoded; charset=koi8-r'])('answers 415 to a body in a charset it does not read: %s', async (type) => {
-      const res = await login(signer()).set('Content-Type', type).send('{}');
-      expect(res.status).toBe(415);
-      expect(res.body.error).toBe('unsupported_media_type');
-      expect(currentStub().received).toHaveLength(0);
-    });
+    it.each(['application/json; charset=latin1', 'application/x-www-form-urlencoded; charset=koi8-r'])(
+      'answers 415 to a body in a charset it does not read: %s',
+      async (type) => {
+        const res = await login(signer()).set('Content-Type', type).send('{}');
+        expect(res.status).toBe(415);
+        expect(res.body.error).toBe('unsupported_media_type');
+        expect(currentStub().received).toHaveLength(0);
+      },
+    );
   });
 
   it.each(['put', 'delete', 'patch'] as const)('answers %s /login with 405 and Allow: GET, HEAD, POST', async (method) => {

@@ -32,7 +32,9 @@ async function loginPair(signerApp: RequestListener): Promise<{ token: string; r
 
 /** `GET /logout` as a browser holding these cookies: the response and the form's CSRF token. */
 async function logoutPage(signerApp: RequestListener, ...cookies: SetCookie[]) {
-  const res = await request(signerApp).get('/logout').set({ Accept: BROWSER_ACCEPT, Cookie: cookieHeader(...cookies) });
+  const res = await request(signerApp)
+    .get('/logout')
+    .set({ Accept: BROWSER_ACCEPT, Cookie: cookieHeader(...cookies) });
   expect(res.status).toBe(200);
   return { res, csrf: hiddenField(res.text, 'csrf') ?? '' };
 }
@@ -48,7 +50,10 @@ const postLogout = (signerApp: RequestListener, cookies: SetCookie[], csrf: stri
 /** The sign-out token of a fresh session on `signerApp`. */
 const anotherSessionToken = async (signerApp: RequestListener) => (await logoutPage(signerApp, ...Object.values(await signIn(signerApp)))).csrf;
 
-const verifyCookies = (signerApp: RequestListener, ...cookies: SetCookie[]) => request(signerApp).get('/verify').set('Cookie', cookieHeader(...cookies));
+const verifyCookies = (signerApp: RequestListener, ...cookies: SetCookie[]) =>
+  request(signerApp)
+    .get('/verify')
+    .set('Cookie', cookieHeader(...cookies));
 
 /** Both the access cookie and the refresh cookie still open the session. */
 async function expectSessionAlive(signerApp: RequestListener, session: { access: SetCookie; refresh: SetCookie }): Promise<void> {
@@ -69,7 +74,9 @@ describe('POST /logout with a bearer token (API)', () => {
   it('refuses with 400 to sign out a token that carries neither jti nor sid (it cannot be revoked)', async () => {
     const legacy = await mint({ sub: 'alice' }, { secret: TEST_SECRET, withoutJti: true });
     // mint() signs on the real clock, so this signer runs on it too.
-    const res = await request(signer({ PUBLIC_ORIGIN: ORIGIN }, { now: Date.now })).post('/logout').set('Authorization', `Bearer ${legacy}`);
+    const res = await request(signer({ PUBLIC_ORIGIN: ORIGIN }, { now: Date.now }))
+      .post('/logout')
+      .set('Authorization', `Bearer ${legacy}`);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });
@@ -248,14 +255,22 @@ describe('POST /logout without any session', () => {
     ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
     ['Origin: https://evil.example', { Origin: 'https://evil.example' }],
   ])('refuses a cross-site post with %s before clearing anything', async (_case, headers) => {
-    const res = await request(app()).post('/logout').set({ Accept: BROWSER_ACCEPT, ...headers }).type('form').send('');
+    const res = await request(app())
+      .post('/logout')
+      .set({ Accept: BROWSER_ACCEPT, ...headers })
+      .type('form')
+      .send('');
     expect(res.status).toBe(403);
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.headers['clear-site-data']).toBeUndefined();
   });
 
   it('answers a browser whose cookies are garbage the same way', async () => {
-    const res = await request(app()).post('/logout').set({ Accept: BROWSER_ACCEPT, Cookie: `${ACCESS}=garbage; ${REFRESH}=a.b.c` }).type('form').send('');
+    const res = await request(app())
+      .post('/logout')
+      .set({ Accept: BROWSER_ACCEPT, Cookie: `${ACCESS}=garbage; ${REFRESH}=a.b.c` })
+      .type('form')
+      .send('');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
   });

@@ -58,7 +58,13 @@ describe('secrets and passwords', () => {
     seen.push(await seenByClient(login().send({ username: 'alice\n', password: PASSWORD })));
     seen.push(await seenByClient(login().set('Content-Type', 'text/plain').send(PASSWORD)));
     seen.push(await seenByClient(request(app).get('/verify').set('Authorization', `Bearer ${PASSWORD}`)));
-    seen.push(await seenByClient(request(app).get('/verify').set('Authorization', `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`)));
+    seen.push(
+      await seenByClient(
+        request(app)
+          .get('/verify')
+          .set('Authorization', `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`),
+      ),
+    );
 
     // The capture works, and the failures above were logged, so the check below means something.
     expect(logged.some((line) => line.includes('"bad_upstream_response"'))).toBe(true);

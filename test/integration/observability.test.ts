@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { REQUEST_ID } from '../../src/log/request-id.js';
-import { INTROSPECT_OUTCOMES, LOGIN_OUTCOMES, REFRESH_ERRORS, REFRESH_OUTCOMES, REFRESH_REFUSALS, STORE_OPERATIONS, VERIFY_OUTCOMES } from '../../src/metrics/metrics.js';
+import {
+  INTROSPECT_OUTCOMES,
+  LOGIN_OUTCOMES,
+  REFRESH_ERRORS,
+  REFRESH_OUTCOMES,
+  REFRESH_REFUSALS,
+  STORE_OPERATIONS,
+  VERIFY_OUTCOMES,
+} from '../../src/metrics/metrics.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError, type StoreHealth } from '../../src/store/store.js';
 import { BROWSER_ACCEPT, ORIGIN, REFRESH, formLogin, getLoginForm, setCookies, signIn } from '../fixtures/browser-session.js';
@@ -194,7 +202,15 @@ describe('GET /metrics', () => {
   it('keeps every label value inside its fixed set, whatever the requests carry', async () => {
     const app = signer();
     const { token } = (await jsonLogin(app).expect(200)).body as { token: string };
-    const odd = ['Bearer', 'Bearer a.b', 'Bearer a.b.c', `Bearer ${token}x`, 'Negotiate abc', `Bearer ${'a'.repeat(5000)}.b.c`, 'Bearer eyJhbGciOiJub25lIn0.e30.'];
+    const odd = [
+      'Bearer',
+      'Bearer a.b',
+      'Bearer a.b.c',
+      `Bearer ${token}x`,
+      'Negotiate abc',
+      `Bearer ${'a'.repeat(5000)}.b.c`,
+      'Bearer eyJhbGciOiJub25lIn0.e30.',
+    ];
     for (const value of odd) await verify(app).set('Authorization', value);
     await verify(app).set('X-Original-URI', `/x?jwt=${token}&jwt=${token}`);
     await verify(app).set('Cookie', '__Host-tg_refresh=garbage; __Host-tg_access=junk');
@@ -354,7 +370,10 @@ describe('request log lines', () => {
   it('writes one info line per /login, /refresh and /logout: method, path without query, status, duration, id', async () => {
     const logs = logsAt('info');
     const app = signer({}, { logger: logs.logger });
-    const tokens = (await request(app).post('/login?return_to=%2Fsecret-place').send(ALICE).set('X-Request-Id', 'id-1').expect(200)).body as { token: string; refresh_token: string };
+    const tokens = (await request(app).post('/login?return_to=%2Fsecret-place').send(ALICE).set('X-Request-Id', 'id-1').expect(200)).body as {
+      token: string;
+      refresh_token: string;
+    };
     await request(app).post('/refresh').send({ refresh_token: tokens.refresh_token }).set('X-Request-Id', 'id-2').expect(200);
     await request(app).post('/logout').set('Authorization', `Bearer ${tokens.token}`).set('X-Request-Id', 'id-3').expect(204);
     await request(app).get('/healthz').expect(200);
@@ -393,11 +412,25 @@ describe('request log lines', () => {
     const logs = logsAt('debug');
     const app = signer({}, { logger: logs.logger });
     const { token } = (await jsonLogin(app).expect(200)).body as { token: string };
-    await request(app).get('/verify').set('X-Original-URI', `/api/whoami?jwt=${token}&tab=2`).set('X-Original-Method', 'GET').set('X-Request-Id', 'v-1').expect(204);
+    await request(app)
+      .get('/verify')
+      .set('X-Original-URI', `/api/whoami?jwt=${token}&tab=2`)
+      .set('X-Original-Method', 'GET')
+      .set('X-Request-Id', 'v-1')
+      .expect(204);
     await request(app).get('/verify').set('X-Original-URI', '/api/whoami').set('X-Request-Id', 'v-2').expect(401);
     const lines = logs.parsed().filter((l) => l.path === '/verify');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 20, msg: 'verify allowed', method: 'GET', status: 204, requestId: 'v-1', originalMethod: 'GET', originalPath: '/api/whoami', outcome: 'ok' });
+    expect(lines[0]).toMatchObject({
+      level: 20,
+      msg: 'verify allowed',
+      method: 'GET',
+      status: 204,
+      requestId: 'v-1',
+      originalMethod: 'GET',
+      originalPath: '/api/whoami',
+      outcome: 'ok',
+    });
     expect(lines[1]).toMatchObject({ level: 20, msg: 'verify refused', status: 401, requestId: 'v-2', outcome: 'no_token', reason: 'no_token' });
     expect(logs.lines.join('')).not.toContain(token.split('.')[2]);
     expect(logs.lines.join('')).not.toContain('tab=2');
@@ -419,7 +452,16 @@ describe('request log lines', () => {
 
     const cookieValues = [...signedIn.cookies.values(), ...setCookies(rotated).values()].map((c) => c.value).filter((v) => v !== '');
     const tokens = [api.token, api.refresh_token, ...cookieValues.filter((v) => v.split('.').length === 3)];
-    const secrets = ['pw-8c1f-secret', 'pw-form-77aa', 'pw-wrong-19d3', form.csrf, form.cookie.value, ...cookieValues, ...tokens, ...tokens.map((t) => t.split('.')[2]!)];
+    const secrets = [
+      'pw-8c1f-secret',
+      'pw-form-77aa',
+      'pw-wrong-19d3',
+      form.csrf,
+      form.cookie.value,
+      ...cookieValues,
+      ...tokens,
+      ...tokens.map((t) => t.split('.')[2]!),
+    ];
     expect(tokens.length).toBeGreaterThanOrEqual(6);
     const all = logs.lines.join('');
     for (const secret of secrets) expect(all.includes(secret), `a credential reached the log: ${secret.slice(0, 12)}...`).toBe(false);

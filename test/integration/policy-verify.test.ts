@@ -117,7 +117,9 @@ describe('/verify under a policy', () => {
   it('counts forbidden and public decisions', async () => {
     const { logger } = capturingLogger();
     const counted = createApp(testConfig(), { logger, key, policy: policyOf(POLICY) });
-    await request(counted).get('/verify').set({ 'X-Original-URI': '/admin', ...bearer(bob) });
+    await request(counted)
+      .get('/verify')
+      .set({ 'X-Original-URI': '/admin', ...bearer(bob) });
     await request(counted).get('/verify').set({ 'X-Original-URI': '/public/x' });
     const metrics = (await request(counted).get('/metrics')).text;
     expect(metrics).toContain('tokengate_verify_total{outcome="forbidden"} 1');
@@ -126,7 +128,14 @@ describe('/verify under a policy', () => {
 
   it('answers every path as before without a policy: a valid identity passes anywhere', async () => {
     const open = createApp(testConfig(), { logger: silentLogger(), key });
-    for (const uri of ['/admin', '/elsewhere', '/admin/%ZZ']) expect((await request(open).get('/verify').set({ 'X-Original-URI': uri, ...bearer(bob) })).status).toBe(204);
+    for (const uri of ['/admin', '/elsewhere', '/admin/%ZZ'])
+      expect(
+        (
+          await request(open)
+            .get('/verify')
+            .set({ 'X-Original-URI': uri, ...bearer(bob) })
+        ).status,
+      ).toBe(204);
     expect((await request(open).get('/verify').set('X-Original-URI', '/public/x')).status).toBe(401);
   });
 });
@@ -140,14 +149,18 @@ describe('a browser session the policy refuses', () => {
     const app = signer({ PUBLIC_ORIGIN: ORIGIN }, { now: clock.now, policy: policyOf(POLICY) });
     const session = await signIn(app);
     clock.advance(900 + 30 + 1);
-    const res = await request(app).get('/verify').set({ 'X-Original-URI': '/admin', Accept: BROWSER_ACCEPT, Cookie: cookieHeader(session.access, session.refresh) });
+    const res = await request(app)
+      .get('/verify')
+      .set({ 'X-Original-URI': '/admin', Accept: BROWSER_ACCEPT, Cookie: cookieHeader(session.access, session.refresh) });
     expect(res.status).toBe(403);
     expect(res.headers['x-tokengate-page']).toBe('forbidden');
     const rotated = setCookies(res);
     expect(rotated.get(REFRESH)?.value).not.toBe(session.refresh.value);
     expect(res.headers['x-tokengate-refresh-cookie']).toContain(`${REFRESH}=${rotated.get(REFRESH)?.value}`);
     // The rotated pair works where the policy allows.
-    const next = await request(app).get('/verify').set({ 'X-Original-URI': '/api/x', Cookie: cookieHeader(rotated.get(ACCESS)!, rotated.get(REFRESH)!) });
+    const next = await request(app)
+      .get('/verify')
+      .set({ 'X-Original-URI': '/api/x', Cookie: cookieHeader(rotated.get(ACCESS)!, rotated.get(REFRESH)!) });
     expect(next.status).toBe(204);
   });
 });

@@ -29,7 +29,8 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
     const [sid, jti] = [id('sid'), id('jti')];
     await store.createSession(sid, jti, { claims: { sub: 'alice', roles: ['user'] }, expiresAt: nowS() + 3600 });
     const hash = `${keyPrefix}session:${sid}`;
-    const refusals = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string; sid?: string }).filter((l) => l.msg.includes('integrity check'));
+    const refusals = () =>
+      lines.map((line) => JSON.parse(line) as { level: number; msg: string; sid?: string }).filter((l) => l.msg.includes('integrity check'));
     return { store, sid, jti, hash, keyPrefix, lines, refusals };
   }
 
@@ -46,10 +47,13 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
     ['its end was moved later', async (c, hash) => c.hSet(hash, 'exp', String(Number(await c.hGet(hash, 'exp')) + 86_400))],
     ['its MAC was changed', (c, hash) => c.hSet(hash, 'mac', 'A'.repeat(43))],
     ['its MAC was deleted', (c, hash) => c.hDel(hash, 'mac')],
-    ['its claims and MAC were copied from another (admin) session', async (c, hash) => {
-      const exp = await c.hGet(hash, 'exp');
-      return c.hSet(hash, { claims: ADMIN, mac: new SessionIntegrity(INTEGRITY_KEY).seal('an-admin-session', exp!, ADMIN) });
-    }],
+    [
+      'its claims and MAC were copied from another (admin) session',
+      async (c, hash) => {
+        const exp = await c.hGet(hash, 'exp');
+        return c.hSet(hash, { claims: ADMIN, mac: new SessionIntegrity(INTEGRITY_KEY).seal('an-admin-session', exp!, ADMIN) });
+      },
+    ],
   ])('refuses the refresh when %s: the session counts as gone, logged with its id only', async (_case, tamper) => {
     const { store, sid, jti, hash, lines, refusals } = await setUp();
     await withRaw(redis().url, (c) => tamper(c, hash));
@@ -75,7 +79,7 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
     expect(await other.rotateRefresh(sid, jti, id('jti'), { nowS: nowS(), graceS: 10 })).toEqual({ kind: 'unknown' });
   });
 
-  it('names the user\'s session index by a keyed hash: hashing a guessed sub does not find it', async () => {
+  it("names the user's session index by a keyed hash: hashing a guessed sub does not find it", async () => {
     const { keyPrefix } = await setUp();
     const names = await withRaw(redis().url, (c) => c.keys(`${keyPrefix}user:*`));
     expect(names).toEqual([`${keyPrefix}user:${new SessionIntegrity(INTEGRITY_KEY).userIndex('alice')}`]);
@@ -83,7 +87,9 @@ describe.runIf(REDIS)('sessions in Redis that someone else wrote', () => {
   });
 
   it('refuses the key when it is too short', () => {
-    expect(() => RedisStore.start({ url: redis().url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(16), logger: silentLogger() })).toThrow(TypeError);
+    expect(() =>
+      RedisStore.start({ url: redis().url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: new Uint8Array(16), logger: silentLogger() }),
+    ).toThrow(TypeError);
   });
 
   describe('through the signer', () => {

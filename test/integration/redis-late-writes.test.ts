@@ -41,7 +41,7 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
   const session = (sub = 'alice') => ({ claims: { sub }, expiresAt: nowS() + 3600 });
 
   it(
-    'is not a rotation: the session\'s current token is still the one presented, and the retry rotates (not reuse)',
+    "is not a rotation: the session's current token is still the one presented, and the retry rotates (not reuse)",
     async () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis().url, { keyPrefix });
@@ -81,7 +81,7 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
   );
 
   it(
-    'is not a session: nothing under the session key, and no place taken under the user\'s cap',
+    "is not a session: nothing under the session key, and no place taken under the user's cap",
     async () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis().url, { keyPrefix });
@@ -96,7 +96,7 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
   );
 
   it(
-    'is not run for other parts\' scripts either (ScriptRunner): a login failure counted late is not counted',
+    "is not run for other parts' scripts either (ScriptRunner): a login failure counted late is not counted",
     async () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis().url, { keyPrefix });
@@ -113,7 +113,7 @@ describe.runIf(REDIS)('a write that Redis reaches only after the caller gave up'
     FAULT_TEST_MS,
   );
 
-  it('hands other parts\' scripts their KEYS and ARGV exactly as passed, the guard\'s deadline taken out', async () => {
+  it("hands other parts' scripts their KEYS and ARGV exactly as passed, the guard's deadline taken out", async () => {
     const store = await redisStore(redis().url);
     expect(await store.runScript('return {#KEYS, #ARGV, ARGV[1], ARGV[3]}', ['a', 'b'], ['first', 2, 'third'])).toEqual([2, 3, 'first', 'third']);
     expect(await store.runScript('return #ARGV', [], [])).toBe(0);

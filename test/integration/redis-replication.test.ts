@@ -34,9 +34,18 @@ describe.runIf(REDIS)('store writes and the replicas (REDIS_WAIT_*)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tokengate-replica-'));
     const port = await testPort();
-    replica = await startRedisServer({ bin: findRedisServer()!, name: 'redis-replica', host: '127.0.0.1', port, dir, replicaOf: { host: '127.0.0.1', port: master().port } });
+    replica = await startRedisServer({
+      bin: findRedisServer()!,
+      name: 'redis-replica',
+      host: '127.0.0.1',
+      port,
+      dir,
+      replicaOf: { host: '127.0.0.1', port: master().port },
+    });
     replicaUrl = `redis://127.0.0.1:${port}`;
-    await eventually('the replica is in sync', () => withRaw(replicaUrl, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)));
+    await eventually('the replica is in sync', () =>
+      withRaw(replicaUrl, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
+    );
   }, TEST_MS);
   afterEach(() => resumeReplica());
   afterAll(async () => {
@@ -75,7 +84,12 @@ describe.runIf(REDIS)('store writes and the replicas (REDIS_WAIT_*)', () => {
     const store = await redisStore(master().url, { keyPrefix: prefix() });
     pauseReplica();
     const start = performance.now();
-    const writes = Array.from({ length: 50 }, () => store.createSession(id('sid'), id('jti'), session()).then(() => 'done', (err: unknown) => err));
+    const writes = Array.from({ length: 50 }, () =>
+      store.createSession(id('sid'), id('jti'), session()).then(
+        () => 'done',
+        (err: unknown) => err,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 20));
     const readFrom = performance.now();
     await store.listSessions('alice', nowS());

@@ -49,7 +49,16 @@ describe.runIf(SENTINELS)('the Redis store through Redis Sentinel', () => {
 
   // Every store operation, through the link that follows the master and with each write's WAIT.
   describeStoreContract('redis through sentinels', (clock) =>
-    openStore({ sentinel: target(), keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, replication: { replicas: 1, timeoutMs: 500, unmet: 'fail' }, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }),
+    openStore({
+      sentinel: target(),
+      keyPrefix: prefix(),
+      timeoutMs: 1_000,
+      failOpen: false,
+      replication: { replicas: 1, timeoutMs: 500, unmet: 'fail' },
+      integrityKey: INTEGRITY_KEY,
+      logger: silentLogger(),
+      nowS: clock.nowS,
+    }),
   );
 
   it('finds the master through the sentinels and reports the store healthy', async () => {
@@ -84,10 +93,30 @@ describe.runIf(SENTINELS)('the Redis store through Redis Sentinel', () => {
       sentinel.destroy();
       await eventually('the sentinels name another master', async () => ((await set().masterPort()) !== oldMaster ? true : undefined), 20_000);
       // Writes work again on the new master (with its replica acknowledging), from both instances.
-      await eventually('a writes to the new master', () => a.revokeToken(id('jti'), nowS() + 60).then(() => true, () => undefined), 10_000);
+      await eventually(
+        'a writes to the new master',
+        () =>
+          a.revokeToken(id('jti'), nowS() + 60).then(
+            () => true,
+            () => undefined,
+          ),
+        10_000,
+      );
       const after = id('jti');
-      await eventually('b writes to the new master', () => b.revokeToken(after, nowS() + 60).then(() => true, () => undefined), 10_000);
-      await eventually('a hears of b\'s revocation through the new master', async () => ((await a.isRevoked(after, undefined, nowS())) ? true : undefined), 2_000);
+      await eventually(
+        'b writes to the new master',
+        () =>
+          b.revokeToken(after, nowS() + 60).then(
+            () => true,
+            () => undefined,
+          ),
+        10_000,
+      );
+      await eventually(
+        "a hears of b's revocation through the new master",
+        async () => ((await a.isRevoked(after, undefined, nowS())) ? true : undefined),
+        2_000,
+      );
       expect(await a.isRevoked(before, undefined, nowS())).toBe(true);
       await eventually('both healthy', async () => ((await a.health()).ok && (await b.health()).ok ? true : undefined), 5_000);
     },
@@ -100,7 +129,15 @@ describe.runIf(SENTINELS)('the Redis store through Redis Sentinel', () => {
     async () => {
       const store = await synced(start({ keyPrefix: prefix() }));
       // After the failover above, a replica may still be resyncing with the new master.
-      await eventually('a replica acknowledges writes', () => store.revokeToken(id('jti'), nowS() + 60).then(() => true, () => undefined), 20_000);
+      await eventually(
+        'a replica acknowledges writes',
+        () =>
+          store.revokeToken(id('jti'), nowS() + 60).then(
+            () => true,
+            () => undefined,
+          ),
+        20_000,
+      );
       for (const s of set().sentinels) s.signal('SIGSTOP');
       try {
         // Longer than a heartbeat asking the (hung) sentinels: the master stays in use.

@@ -28,7 +28,16 @@ describe.runIf(REDIS)('STORE_FAIL_OPEN before the revocation list was ever loade
     async () => {
       await redis().stop();
       const { logger, lines } = capturingLogger();
-      const store = closeAfterTest((await openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: true, integrityKey: INTEGRITY_KEY, logger })) as RedisStore);
+      const store = closeAfterTest(
+        (await openStore({
+          redisUrl: redis().url,
+          keyPrefix: prefix(),
+          timeoutMs: TIMEOUT_MS,
+          failOpen: true,
+          integrityKey: INTEGRITY_KEY,
+          logger,
+        })) as RedisStore,
+      );
       expect(found(lines, 'STORE_FAIL_OPEN applies only once the revocation list has loaded')).toHaveLength(1);
       for (let i = 0; i < 3; i++) await expect(store.isRevoked(id('jti'), id('sid'), nowS())).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(found(lines, 'STORE_FAIL_OPEN: revocation checks answered')).toEqual([]);
@@ -49,7 +58,7 @@ describe.runIf(REDIS)('STORE_FAIL_OPEN before the revocation list was ever loade
   );
 });
 
-describe.runIf(REDIS)('Redis\'s eviction policy', () => {
+describe.runIf(REDIS)("Redis's eviction policy", () => {
   const redis = useTestRedis(FAULT_TEST_MS);
   afterEach(async () => {
     await withRaw(redis().url, (c) => c.configSet('maxmemory-policy', 'noeviction'));

@@ -27,12 +27,27 @@ const REDIS = redisAvailable();
 const { redisStore, closeAfterTest } = useRedisStores({ keyPrefix: 'tokengate:', timeoutMs: TIMEOUT_MS });
 
 const outOfSync = (store: RedisStore) =>
-  eventually('isRevoked fails closed', () => store.isRevoked('x', undefined, nowS()).then(() => undefined, (err: unknown) => err));
+  eventually('isRevoked fails closed', () =>
+    store.isRevoked('x', undefined, nowS()).then(
+      () => undefined,
+      (err: unknown) => err,
+    ),
+  );
 
 describe.runIf(REDIS)('the Redis store', () => {
   const redis = useTestRedis(FAULT_TEST_MS);
 
-  describeStoreContract('redis', (clock) => openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: 1_000, failOpen: false, integrityKey: INTEGRITY_KEY, logger: silentLogger(), nowS: clock.nowS }));
+  describeStoreContract('redis', (clock) =>
+    openStore({
+      redisUrl: redis().url,
+      keyPrefix: prefix(),
+      timeoutMs: 1_000,
+      failOpen: false,
+      integrityKey: INTEGRITY_KEY,
+      logger: silentLogger(),
+      nowS: clock.nowS,
+    }),
+  );
 
   describe('what it keeps in Redis', () => {
     const key = useTestKey();
@@ -43,7 +58,12 @@ describe.runIf(REDIS)('the Redis store', () => {
       const url = `${redis().url}/3`;
       const keyPrefix = prefix();
       const store = await redisStore(url, { keyPrefix });
-      const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url, REFRESH_GRACE_S: '0' }), { logger: silentLogger(), key: key(), store, limiter: new RedisFailureLimiter(store) });
+      const app = createApp(testConfig({ AUTHENTICATE_URL: stub().url, REFRESH_GRACE_S: '0' }), {
+        logger: silentLogger(),
+        key: key(),
+        store,
+        limiter: new RedisFailureLimiter(store),
+      });
       const tokens: string[] = [];
       const login = async () => {
         const res = await request(app).post('/login').send(ALICE);
@@ -69,14 +89,20 @@ describe.runIf(REDIS)('the Redis store', () => {
           for (const name of batch) {
             const type = String(await client.sendCommand(['TYPE', name]));
             const value = JSON.stringify(
-              type === 'hash' ? await client.hGetAll(name) : type === 'zset' ? await client.sendCommand(['ZRANGE', name, '0', '-1', 'WITHSCORES']) : await client.get(name),
+              type === 'hash'
+                ? await client.hGetAll(name)
+                : type === 'zset'
+                  ? await client.sendCommand(['ZRANGE', name, '0', '-1', 'WITHSCORES'])
+                  : await client.get(name),
             );
             found.push({ name, type, ttl: Number(await client.sendCommand(['PTTL', name])), value });
           }
         }
         return found;
       });
-      expect(keys.map((k) => k.name).sort()).toEqual(expect.arrayContaining([`${keyPrefix}revoked`, expect.stringMatching(/:session:/), expect.stringMatching(/:user:/)]));
+      expect(keys.map((k) => k.name).sort()).toEqual(
+        expect.arrayContaining([`${keyPrefix}revoked`, expect.stringMatching(/:session:/), expect.stringMatching(/:user:/)]),
+      );
       for (const k of keys) {
         expect(k.name.startsWith(keyPrefix), k.name).toBe(true);
         expect(k.ttl, k.name).toBeGreaterThan(0);
@@ -107,10 +133,10 @@ describe.runIf(REDIS)('the Redis store', () => {
     });
   });
 
-  describe('bounding one user\'s sessions', () => {
+  describe("bounding one user's sessions", () => {
     const rotate = (store: RedisStore, sid: string, jti: string) => store.rotateRefresh(sid, jti, id('next'), { nowS: nowS(), graceS: 10 }).then((r) => r.kind);
 
-    it('holds at most maxSessionsPerSub per user, forgetting the one that ends first, and only that user\'s', async () => {
+    it("holds at most maxSessionsPerSub per user, forgetting the one that ends first, and only that user's", async () => {
       const store = await redisStore(redis().url, { keyPrefix: prefix(), maxSessionsPerSub: 2 });
       const t = nowS();
       await store.createSession('bob-1', 'b1', { claims: { sub: 'bob' }, expiresAt: t + 3600 });
@@ -148,7 +174,9 @@ describe.runIf(REDIS)('the Redis store', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const ms = (t: number) => `${t.toFixed(1)} ms`;
-      console.log(`revocation propagation: revokeToken took ${ms(revoked - start)}; the other instance refused the token ${ms(performance.now() - revoked)} later`);
+      console.log(
+        `revocation propagation: revokeToken took ${ms(revoked - start)}; the other instance refused the token ${ms(performance.now() - revoked)} later`,
+      );
       const sid = id('sid');
       await b.revokeSession(sid, nowS() + 60);
       await eventually('a sees the session revoked', async () => ((await a.isRevoked(undefined, sid, nowS())) ? true : undefined), 1_000);
@@ -210,7 +238,7 @@ describe.runIf(REDIS)('the Redis store', () => {
       expect(await fresh.isRevoked(undefined, undefined, nowS(), { sub: id('alice'), iat: nowS() - 5 })).toBe(false);
     });
 
-    it('runs other parts\' scripts with their keys prefixed (ScriptRunner)', async () => {
+    it("runs other parts' scripts with their keys prefixed (ScriptRunner)", async () => {
       const keyPrefix = prefix();
       const store = await redisStore(redis().url, { keyPrefix });
       expect(await store.runScript("redis.call('SET', KEYS[1], ARGV[1], 'EX', 60) return redis.call('GET', KEYS[1])", ['probe'], [42])).toBe('42');
@@ -341,7 +369,9 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       await redis().stop();
       const { logger, lines } = capturingLogger();
       const start = performance.now();
-      const store = closeAfterTest(await openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
+      const store = closeAfterTest(
+        await openStore({ redisUrl: redis().url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }),
+      );
       expect(performance.now() - start).toBeLessThan(2 * TIMEOUT_MS + 500);
       expect(lines.filter((line) => line.includes('starting degraded'))).toHaveLength(1);
       expect((await store.health()).ok).toBe(false);
@@ -359,7 +389,9 @@ describe.runIf(REDIS)('the Redis store when Redis fails', () => {
       const { logger, lines } = capturingLogger();
       const url = `redis://tokengate:hunter2-secret@127.0.0.1:${redis().port}`;
       await redis().stop();
-      const store = closeAfterTest(await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }));
+      const store = closeAfterTest(
+        await openStore({ redisUrl: url, keyPrefix: prefix(), timeoutMs: TIMEOUT_MS, failOpen: false, integrityKey: INTEGRITY_KEY, logger }),
+      );
       await sleep(2_000);
       await redis().start();
       // This Redis has no such user: AUTH fails on every attempt, a different outage.

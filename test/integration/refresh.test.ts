@@ -36,7 +36,13 @@ describe('POST /refresh', () => {
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['set-cookie']).toBeUndefined();
-    expect(res.body).toEqual({ token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.any(String), refresh_expires_in: 604800 });
+    expect(res.body).toEqual({
+      token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 900,
+      refresh_token: expect.any(String),
+      refresh_expires_in: 604800,
+    });
     expect(res.body.refresh_token).not.toBe(first.refresh_token);
     expect(stub().received).toHaveLength(1);
   });
@@ -97,7 +103,7 @@ describe('POST /refresh', () => {
     const ok = answers.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     expect(answers.filter((r) => r.status === 401 && r.body.error === 'invalid_refresh_token')).toHaveLength(49);
-    expect((await refresh(app, (ok[0]?.body as Pair).refresh_token)).status).toBe(200);
+    expect((await refresh(app, (ok[0]!.body as Pair).refresh_token)).status).toBe(200);
   });
 
   it('refuses a refresh token once it has expired', async () => {

@@ -21,7 +21,9 @@ interface Page {
 }
 
 const poll = async (app: RequestListener, at?: { instance: string; seq: number }) => {
-  const res = await request(app).get('/revocations').query(at === undefined ? {} : { at: `other-instance.7,${at.instance}.${at.seq}` });
+  const res = await request(app)
+    .get('/revocations')
+    .query(at === undefined ? {} : { at: `other-instance.7,${at.instance}.${at.seq}` });
   expect(res.status, res.text).toBe(200);
   return res.body as Page;
 };
@@ -29,11 +31,13 @@ const poll = async (app: RequestListener, at?: { instance: string; seq: number }
 /** The claims the signer's token carries, read without checking (the test's own token). */
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; sid: string; exp: number };
 
-describe('the OpenResty front\'s view of the signer: the cache mark and the revocation feed', () => {
+describe("the OpenResty front's view of the signer: the cache mark and the revocation feed", () => {
   it('marks a pass by an access token with its ttl, jti and sid, one second short of the setting', async () => {
     const app = signer({ IDENTITY_CACHE_TTL_S: '60' });
     const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
-    const res = await request(app).get('/verify').set({ Authorization: `Bearer ${token}`, 'X-Original-URI': '/api/x', 'X-Original-Method': 'GET' });
+    const res = await request(app)
+      .get('/verify')
+      .set({ Authorization: `Bearer ${token}`, 'X-Original-URI': '/api/x', 'X-Original-Method': 'GET' });
     expect(res.status).toBe(204);
     const { jti, sid } = claimsOf(token);
     expect(res.headers['x-tokengate-cacheable']).toBe(`59 ${jti} ${sid}`);
@@ -44,7 +48,9 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
     ['a bad token', { Authorization: 'Bearer nope' }],
     ["a client's own X-Auth-Sub", { 'X-Auth-Sub': 'alice' }],
   ])('never marks a refusal: %s', async (_name, headers) => {
-    const res = await request(signer()).get('/verify').set({ 'X-Original-URI': '/api/x', 'X-Original-Method': 'GET', ...headers });
+    const res = await request(signer())
+      .get('/verify')
+      .set({ 'X-Original-URI': '/api/x', 'X-Original-Method': 'GET', ...headers });
     expect(res.status).toBe(401);
     expect(res.headers['x-tokengate-cacheable']).toBeUndefined();
   });
@@ -52,7 +58,9 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
   it('never marks a pass by a token from the URL: a key of the headers alone would not hold it', async () => {
     const app = signer();
     const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
-    const res = await request(app).get('/verify').set({ 'X-Original-URI': `/api/x?jwt=${token}`, 'X-Original-Method': 'GET', Cookie: 'consent=yes' });
+    const res = await request(app)
+      .get('/verify')
+      .set({ 'X-Original-URI': `/api/x?jwt=${token}`, 'X-Original-Method': 'GET', Cookie: 'consent=yes' });
     expect(res.status).toBe(204);
     expect(res.headers['x-tokengate-cacheable']).toBeUndefined();
   });
@@ -60,7 +68,9 @@ describe('the OpenResty front\'s view of the signer: the cache mark and the revo
   it('marks nothing with IDENTITY_CACHE_TTL_S=0', async () => {
     const app = signer({ IDENTITY_CACHE_TTL_S: '0' });
     const { token } = (await request(app).post('/login').send(ALICE).expect(200)).body as { token: string };
-    const res = await request(app).get('/verify').set({ Authorization: `Bearer ${token}`, 'X-Original-URI': '/api/x' });
+    const res = await request(app)
+      .get('/verify')
+      .set({ Authorization: `Bearer ${token}`, 'X-Original-URI': '/api/x' });
     expect(res.status).toBe(204);
     expect(res.headers['x-tokengate-cacheable']).toBeUndefined();
   });

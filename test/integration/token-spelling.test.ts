@@ -35,7 +35,10 @@ function respelt(token: string): string {
 /** The same token with a fourth part: malformed by any reading. */
 const malformed = (token: string) => `${token}.x`;
 
-const verify = (app: RequestListener, headers: Record<string, string>) => request(app).get('/verify').set({ 'X-Original-URI': '/api/x', ...headers });
+const verify = (app: RequestListener, headers: Record<string, string>) =>
+  request(app)
+    .get('/verify')
+    .set({ 'X-Original-URI': '/api/x', ...headers });
 
 /** What a refusal looks like from outside: everything but the date. */
 const refusal = (res: request.Response) => ({
@@ -104,7 +107,9 @@ describe('a token respelt in the unused bits of its last character', () => {
   it('cannot sign out with POST /logout, which leaves the original valid', async () => {
     const app = signer();
     const { token } = await loginPair(app);
-    const res = await request(app).post('/logout').set('Authorization', `Bearer ${respelt(token)}`);
+    const res = await request(app)
+      .post('/logout')
+      .set('Authorization', `Bearer ${respelt(token)}`);
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'unauthorized', message: expect.any(String) });
     expect((await verify(app, { Authorization: `Bearer ${token}` })).status).toBe(204);

@@ -105,9 +105,7 @@ describe('upstream example: identity routes', () => {
   });
 
   it('/ escapes the subject and roles it puts into the page', async () => {
-    const res = await request(app)
-      .get('/')
-      .set({ 'X-Auth-Sub': `<script>alert("x")</script>&'`, 'X-Auth-Roles': '<b>admin</b>' });
+    const res = await request(app).get('/').set({ 'X-Auth-Sub': `<script>alert("x")</script>&'`, 'X-Auth-Roles': '<b>admin</b>' });
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('<script>');
     expect(res.text).not.toContain('<b>');
@@ -154,7 +152,9 @@ describe('upstream example: the add-user CLI', () => {
     // The CLI is run as it ships, from the build output.
     if (!existsSync(CLI)) {
       await new Promise<void>((ok, fail) =>
-        execFile(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT }, (err) => (err ? fail(err) : ok())),
+        execFile(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT }, (err) =>
+          err ? fail(err) : ok(),
+        ),
       );
     }
   }, 120_000);
@@ -178,7 +178,9 @@ describe('upstream example: the add-user CLI', () => {
 
   it('writes a file the upstream example then authenticates against', async () => {
     expect((await addUser(file, 'carol', 'Secr3t-Carol-pw', '--roles', 'user')).code).toBe(0);
-    const res = await request(createUpstreamApp(await readUsers(file))).post('/authenticate').send({ username: 'carol', password: 'Secr3t-Carol-pw' });
+    const res = await request(createUpstreamApp(await readUsers(file)))
+      .post('/authenticate')
+      .send({ username: 'carol', password: 'Secr3t-Carol-pw' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ sub: 'carol', name: 'carol', roles: ['user'] });
   });

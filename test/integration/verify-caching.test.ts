@@ -22,7 +22,10 @@ async function token(ttlS = 900, claims: Record<string, unknown> = { sub: 'alice
   return (await createTokenIssuer({ keys: secretSource(key()), issuer: 'tokengate', ttlSeconds: ttlS, now: () => NOW_MS })(claims)).token;
 }
 
-const bearer = (app: RequestListener, t: string, uri = '/api/x') => request(app).get('/verify').set({ Authorization: `Bearer ${t}`, 'X-Original-URI': uri, 'X-Original-Method': 'GET' });
+const bearer = (app: RequestListener, t: string, uri = '/api/x') =>
+  request(app)
+    .get('/verify')
+    .set({ Authorization: `Bearer ${t}`, 'X-Original-URI': uri, 'X-Original-Method': 'GET' });
 
 /** The metric's value for one label, from the signer's /metrics. */
 async function cacheCount(app: RequestListener, result: 'hit' | 'miss'): Promise<number> {
@@ -91,7 +94,9 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
   });
 
   it('for a token in the URL (?jwt=) as for one in the header', async () => {
-    const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S })).get('/verify').set('X-Original-URI', `/api/x?jwt=${await token()}`);
+    const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S }))
+      .get('/verify')
+      .set('X-Original-URI', `/api/x?jwt=${await token()}`);
     expect(res.status).toBe(204);
     expect(res.headers['x-accel-expires']).toBe('59');
   });
@@ -100,7 +105,9 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
     ['the URI', { 'X-Original-URI': '/api/x|y' }],
     ['a cookie', { 'X-Original-URI': '/api/x', Cookie: 'theme=a|b' }],
   ])("never when %s holds a `|`, the separator of nginx's cache key, though the check passes", async (_part, headers) => {
-    const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S })).get('/verify').set({ ...headers, Authorization: `Bearer ${await token()}` });
+    const res = await request(signer({ AUTH_CACHE_TTL_S: TTL_S }))
+      .get('/verify')
+      .set({ ...headers, Authorization: `Bearer ${await token()}` });
     expect(res.status).toBe(204);
     expect(res.headers['x-accel-expires']).toBeUndefined();
     expect(res.headers['cache-control']).toBe('no-store');
@@ -144,7 +151,9 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
   });
 
   it('never for a refusal, a 403 of the policy, or a public path', async () => {
-    const parsed = parsePolicyText('default: deny\nrules:\n  - { path: /admin/**, anyRole: [admin] }\n  - { path: /api/**, allow: authenticated }\n  - { path: /public/**, allow: public }\n');
+    const parsed = parsePolicyText(
+      'default: deny\nrules:\n  - { path: /admin/**, anyRole: [admin] }\n  - { path: /api/**, allow: authenticated }\n  - { path: /public/**, allow: public }\n',
+    );
     if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
     const app = signer({ AUTH_CACHE_TTL_S: TTL_S }, { policy: () => parsed.policy });
     const t = await token();
@@ -164,7 +173,9 @@ describe('/verify caching headers for nginx (AUTH_CACHE_TTL_S)', () => {
   it("never for a server's own token, which is good for one request only", async () => {
     const app = signer({ AUTH_CACHE_TTL_S: TTL_S }, { clients: () => registryOf({ billing }) });
     const jwt = await clientToken(billing, clientClaims('billing', NOW_S));
-    const res = await request(app).get('/verify').set({ Authorization: `JWT ${jwt}`, 'X-Original-URI': '/api/x' });
+    const res = await request(app)
+      .get('/verify')
+      .set({ Authorization: `JWT ${jwt}`, 'X-Original-URI': '/api/x' });
     expect(res.status).toBe(204);
     expect(res.headers['x-auth-kind']).toBe('client');
     expect(res.headers['x-accel-expires']).toBeUndefined();

@@ -29,16 +29,26 @@ function setup(env: Record<string, string> = {}) {
   const { logger, lines } = capturingLogger();
   const app = signer({ PUBLIC_ORIGIN: ORIGIN, ...env }, { now: clock.now, logger });
   /** Why /verify refused, from the log: a stable reason code. */
-  const reasons = () => lines.map((l) => JSON.parse(l) as { msg: string; reason?: string }).filter((l) => l.msg === 'verify refused').map((l) => l.reason);
+  const reasons = () =>
+    lines
+      .map((l) => JSON.parse(l) as { msg: string; reason?: string })
+      .filter((l) => l.msg === 'verify refused')
+      .map((l) => l.reason);
   return { app, clock, reasons };
 }
 
-const verify = (app: ReturnType<typeof setup>['app'], ...cookies: SetCookie[]) => request(app).get('/verify').set('Cookie', cookieHeader(...cookies));
+const verify = (app: ReturnType<typeof setup>['app'], ...cookies: SetCookie[]) =>
+  request(app)
+    .get('/verify')
+    .set('Cookie', cookieHeader(...cookies));
 
 /** The response cleared both session cookies (Max-Age=0) with the attributes they were set with, in both places nginx reads. */
 function expectCleared(res: request.Response, session: { access: SetCookie; refresh: SetCookie }): void {
   const cookies = setCookies(res);
-  for (const [name, set] of [[ACCESS, session.access], [REFRESH, session.refresh]] as const) {
+  for (const [name, set] of [
+    [ACCESS, session.access],
+    [REFRESH, session.refresh],
+  ] as const) {
     expect(cookies.get(name)?.value, name).toBe('');
     expect(cookies.get(name)?.attributes['max-age'], name).toBe('0');
     expect(scopeOf(cookies.get(name)!), name).toEqual(scopeOf(set));
@@ -157,7 +167,9 @@ describe('/verify with browser session cookies', () => {
       ['a browser with a bad Authorization header', { Accept: BROWSER_ACCEPT, Authorization: 'Bearer not.a.token' }, undefined],
     ])('is given to %s', async (_case, headers, location) => {
       const { app } = setup();
-      const res = await request(app).get('/verify').set({ 'X-Original-URI': '/app/report?q=1', ...headers });
+      const res = await request(app)
+        .get('/verify')
+        .set({ 'X-Original-URI': '/app/report?q=1', ...headers });
       expect(res.status).toBe(401);
       expect(res.headers['x-tokengate-location']).toBe(location);
     });

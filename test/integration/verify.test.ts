@@ -220,7 +220,12 @@ describe('/verify', () => {
       ['exp as a string', async () => ({ Authorization: `Bearer ${signed({ sub: 'alice', iss: 'tokengate', exp: 'never' })}` })],
       ['exp as NaN-like text', async () => ({ Authorization: `Bearer ${signRaw(HS256, '{"sub":"alice","iss":"tokengate","exp":NaN}')}` })],
       ['crit header parameters', async () => ({ Authorization: `Bearer ${signRaw({ ...HS256, crit: ['b64'], b64: false }, { sub: 'alice', ...valid })}` })],
-      ['a token with a kid and jku', async () => ({ Authorization: `Bearer ${signRaw({ ...HS256, alg: 'RS256', jku: 'http://127.0.0.1:9/jwks', kid: '../../etc/passwd' }, { sub: 'alice', ...valid })}` })],
+      [
+        'a token with a kid and jku',
+        async () => ({
+          Authorization: `Bearer ${signRaw({ ...HS256, alg: 'RS256', jku: 'http://127.0.0.1:9/jwks', kid: '../../etc/passwd' }, { sub: 'alice', ...valid })}`,
+        }),
+      ],
     ];
 
     it.each(cases)('%s', async (_case, headers) => {

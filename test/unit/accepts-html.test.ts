@@ -3,7 +3,10 @@ import { acceptsHtml } from '../../src/http/accepts-html.js';
 
 describe('telling a browser navigation from an API client', () => {
   it.each([
-    ['Chrome and Edge navigating', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7'],
+    [
+      'Chrome and Edge navigating',
+      'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7',
+    ],
     ['Firefox navigating', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
     ['older Firefox navigating', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
     ['Safari navigating', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],

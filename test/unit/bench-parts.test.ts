@@ -61,7 +61,18 @@ describe('the time budget', () => {
   it('keeps the default run of both tables of five setups under 14 minutes, and names each part', () => {
     const b = estimateBudget(opts, withSetups(opts, 5));
     expect(b.totalS).toBeLessThan(14 * 60);
-    expect(Object.keys(b.parts)).toEqual(['fast start-up', 'fast throughput', 'fast first sight', 'fast mix', 'demo start-up', 'demo throughput', 'demo first sight', 'demo mix', 'memory', 'logins']);
+    expect(Object.keys(b.parts)).toEqual([
+      'fast start-up',
+      'fast throughput',
+      'fast first sight',
+      'fast mix',
+      'demo start-up',
+      'demo throughput',
+      'demo first sight',
+      'demo mix',
+      'memory',
+      'logins',
+    ]);
     expect(describeBudget(b)).toMatch(/^about \d+\.\d min \(fast start-up 20 s, fast throughput \d+ s/);
     expect(deadlineS(b)).toBeGreaterThan(b.totalS);
   });
@@ -92,7 +103,24 @@ describe('the tables', () => {
 
 describe('sizing the first-sight tokens', () => {
   const defs = SETUP_DEFS.filter((d) => ['a', 'b', 'c', 'e'].includes(d.key));
-  const steady = (rates: Record<string, number>) => Object.entries(rates).map(([key, rps]) => summarize(key, key, [{ requestsPerSec: rps, p50Ms: 1, p99Ms: 2, answers: 1, unexpected: 0, statuses: {}, connectionErrors: 0, kinds: {}, durationS: 1, repeats: 0, generatorCpuPct: 1 }]));
+  const steady = (rates: Record<string, number>) =>
+    Object.entries(rates).map(([key, rps]) =>
+      summarize(key, key, [
+        {
+          requestsPerSec: rps,
+          p50Ms: 1,
+          p99Ms: 2,
+          answers: 1,
+          unexpected: 0,
+          statuses: {},
+          connectionErrors: 0,
+          kinds: {},
+          durationS: 1,
+          repeats: 0,
+          generatorCpuPct: 1,
+        },
+      ]),
+    );
 
   it('sizes a round for the fastest setup that remembers tokens, at its one-token rate, with a margin', () => {
     // (a) and (e) keep nothing per token: their rates do not count.
@@ -113,7 +141,18 @@ describe('the options', () => {
   });
 
   it('reads the defaults docs/benchmarks.md states', () => {
-    expect(parseOptions([])).toMatchObject({ app: 'both', generator: 'auto', duration: 5, firstDuration: 3, mixDuration: 5, rounds: 3, connections: undefined, mixUsers: 10000, memoryTokens: 100000, memoryDuration: 120 });
+    expect(parseOptions([])).toMatchObject({
+      app: 'both',
+      generator: 'auto',
+      duration: 5,
+      firstDuration: 3,
+      mixDuration: 5,
+      rounds: 3,
+      connections: undefined,
+      mixUsers: 10000,
+      memoryTokens: 100000,
+      memoryDuration: 120,
+    });
     expect(parseOptions(['--app', 'fast']).app).toBe('fast');
   });
 });
@@ -130,9 +169,16 @@ describe('the bench-only nginx servers', () => {
   });
 
   it('gives (e) the Lua check with the signer’s settings as Lua literals, and the identity it finds', () => {
-    const conf = luaServerConf({ prefixDir: '/tmp/p', port: 8082, upstreamAddr: '127.0.0.1:5000', verify: { secretFile: '/tmp/w/"s"/jwt-secret', issuer: 'tokengate', audience: undefined, clockSkewS: 30 } });
+    const conf = luaServerConf({
+      prefixDir: '/tmp/p',
+      port: 8082,
+      upstreamAddr: '127.0.0.1:5000',
+      verify: { secretFile: '/tmp/w/"s"/jwt-secret', issuer: 'tokengate', audience: undefined, clockSkewS: 30 },
+    });
     expect(conf).toContain('lua_package_path "/tmp/p/lua/?.lua;;";');
-    expect(conf).toContain('init_by_lua_block { require("hs256_verify").init({ secret_file = "/tmp/w/\\"s\\"/jwt-secret", issuer = "tokengate", audience = nil, clock_skew_s = 30 }) }');
+    expect(conf).toContain(
+      'init_by_lua_block { require("hs256_verify").init({ secret_file = "/tmp/w/\\"s\\"/jwt-secret", issuer = "tokengate", audience = nil, clock_skew_s = 30 }) }',
+    );
     expect(conf).toContain('access_by_lua_block { require("hs256_verify").access() }');
     expect(conf).toContain('proxy_set_header X-Auth-Sub $tg_sub;');
     expect(conf).toContain('error_page 401 = @unauthorized;');
@@ -149,7 +195,9 @@ describe('the fast app and the access log', () => {
   });
 
   it('turns the main config’s access log off, and says so when it has none', () => {
-    expect(accessLogOff('http {\n    include tokengate.conf;\n    access_log /dev/stdout tokengate;\n}\n')).toBe('http {\n    include tokengate.conf;\n    access_log off;\n}\n');
+    expect(accessLogOff('http {\n    include tokengate.conf;\n    access_log /dev/stdout tokengate;\n}\n')).toBe(
+      'http {\n    include tokengate.conf;\n    access_log off;\n}\n',
+    );
     expect(() => accessLogOff('http {}\n')).toThrow(/no access_log/);
   });
 });

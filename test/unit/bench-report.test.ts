@@ -36,7 +36,14 @@ describe('medians and sums over rounds', () => {
 
   it('takes medians of rates and latencies and sums errors and kinds', () => {
     const r = summarize('b', '(b)', [run(100, { p99Ms: 30, unexpected: 1 }), run(300, { p99Ms: 10, connectionErrors: 2 }), run(200, { p99Ms: 20 })]);
-    expect(r).toMatchObject({ requestsPerSec: 200, p99Ms: 20, unexpected: 1, connectionErrors: 2, answers: 4800, kinds: { fixed: { answers: 4800, unexpected: 0 } } });
+    expect(r).toMatchObject({
+      requestsPerSec: 200,
+      p99Ms: 20,
+      unexpected: 1,
+      connectionErrors: 2,
+      answers: 4800,
+      kinds: { fixed: { answers: 4800, unexpected: 0 } },
+    });
   });
 
   it('gives no ratio without a positive reference', () => {
@@ -52,7 +59,15 @@ describe('medians and sums over rounds', () => {
 
 describe('the tables', () => {
   it('aligns columns under a rule', () => {
-    expect(formatTable(['setup', 'n'], [['a', '1'], ['bbb', '22']])).toBe('setup   n\n-----  --\na       1\nbbb    22');
+    expect(
+      formatTable(
+        ['setup', 'n'],
+        [
+          ['a', '1'],
+          ['bbb', '22'],
+        ],
+      ),
+    ).toBe('setup   n\n-----  --\na       1\nbbb    22');
   });
 
   it('gives each setup its ratio to (a) and to (e), and n/a without (e)', () => {
@@ -96,8 +111,14 @@ describe('the issues’ targets', () => {
 
   it('checks (f) in the fast table’s mix against 90% of (a) and 1.5x its p99, once (f) runs', () => {
     const mix = (rps: number, p99Ms: number) => ({ fast: { mix: [row('a', 1000), row('f', rps, { p99Ms })] } });
-    expect([status(checkTargets({ tables: mix(900, 30) }), '[fast, 10k mix] (f) OpenResty front >='), status(checkTargets({ tables: mix(900, 30) }), '[fast, 10k mix] (f) OpenResty front p99')]).toEqual(['met', 'met']);
-    expect([status(checkTargets({ tables: mix(899, 31) }), '[fast, 10k mix] (f) OpenResty front >='), status(checkTargets({ tables: mix(899, 31) }), '[fast, 10k mix] (f) OpenResty front p99')]).toEqual(['missed', 'missed']);
+    expect([
+      status(checkTargets({ tables: mix(900, 30) }), '[fast, 10k mix] (f) OpenResty front >='),
+      status(checkTargets({ tables: mix(900, 30) }), '[fast, 10k mix] (f) OpenResty front p99'),
+    ]).toEqual(['met', 'met']);
+    expect([
+      status(checkTargets({ tables: mix(899, 31) }), '[fast, 10k mix] (f) OpenResty front >='),
+      status(checkTargets({ tables: mix(899, 31) }), '[fast, 10k mix] (f) OpenResty front p99'),
+    ]).toEqual(['missed', 'missed']);
   });
 
   it('keeps issue 7’s targets on the demo table', () => {
@@ -128,7 +149,9 @@ describe('the issues’ targets', () => {
     const clean = [row('a', 1000), row('b', 600)];
     expect(status(checkTargets({ tables: { fast: { throughput: clean, mix: clean }, demo: { firstSight: clean } } }), 'no errors')).toBe('met');
     expect(status(checkTargets({ tables: { fast: { throughput: clean }, demo: { mix: [row('b', 600, { unexpected: 1 })] } } }), 'no errors')).toBe('missed');
-    expect(checkTargets({ tables: { fast: { firstSight: [row('a', 1000, { connectionErrors: 1 })] } } }).at(-1)?.detail).toBe('fast first sight a: 0 unexpected answers, 1 connection errors');
+    expect(checkTargets({ tables: { fast: { firstSight: [row('a', 1000, { connectionErrors: 1 })] } } }).at(-1)?.detail).toBe(
+      'fast first sight a: 0 unexpected answers, 1 connection errors',
+    );
     expect(status(checkTargets({ tables: {} }), 'no errors')).toBe('not run');
   });
 });

@@ -90,10 +90,12 @@ describe('minting with the product’s own issuer', () => {
 
   it('gives every valid token a user of its own', async () => {
     const tokens = await minter.valid(50, 'mem-user');
-    const subs = await Promise.all(tokens.map(async (t) => {
-      const v = await verify(t.token);
-      return v.ok ? v.claims.sub : undefined;
-    }));
+    const subs = await Promise.all(
+      tokens.map(async (t) => {
+        const v = await verify(t.token);
+        return v.ok ? v.claims.sub : undefined;
+      }),
+    );
     expect(new Set(subs).size).toBe(50);
     expect(subs[0]).toBe('mem-user-000000');
   });

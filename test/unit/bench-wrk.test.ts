@@ -7,7 +7,16 @@ const RUN = 'tg-bench run answers=1200 duration_us=3000000 p50_us=1500 p99_us=90
 
 describe('reading the report wrk-counts.lua prints', () => {
   it('reads the run line, statuses and kinds among wrk’s own output', () => {
-    const out = ['Running 3s test @ http://127.0.0.1:1/', '  2 threads and 50 connections', RUN, 'tg-bench status 200 1100', 'tg-bench status 401 100', 'tg-bench kind valid answers=1100 unexpected=0', 'tg-bench kind expired answers=100 unexpected=3', 'Requests/sec: 400.00'].join('\n');
+    const out = [
+      'Running 3s test @ http://127.0.0.1:1/',
+      '  2 threads and 50 connections',
+      RUN,
+      'tg-bench status 200 1100',
+      'tg-bench status 401 100',
+      'tg-bench kind valid answers=1100 unexpected=0',
+      'tg-bench kind expired answers=100 unexpected=3',
+      'Requests/sec: 400.00',
+    ].join('\n');
     expect(parseWrkReport(out)).toEqual({
       answers: 1200,
       durationUs: 3_000_000,
@@ -60,7 +69,10 @@ describe('wrk threads and token files', () => {
 
   it('deals the tokens round-robin, one line each with its expectation and kind', () => {
     const tokens = ['t1', 't2', 't3', 't4', 't5'].map((token, i) => ({ token, kind: i === 4 ? 'expired' : 'valid', expect: i === 4 ? 401 : 0 }));
-    expect(splitTokens(tokens, 2)).toEqual([['0 valid t1', '0 valid t3', '401 expired t5'], ['0 valid t2', '0 valid t4']]);
+    expect(splitTokens(tokens, 2)).toEqual([
+      ['0 valid t1', '0 valid t3', '401 expired t5'],
+      ['0 valid t2', '0 valid t4'],
+    ]);
   });
 });
 

@@ -68,9 +68,10 @@ describe('claim values as headers', () => {
   });
 
   it('gives nginx two lines per header, variables named after the header', () => {
-    expect(nginxClaimLines([{ claim: 'email', header: 'X-Auth-Email' }]).split('\n').slice(1, 3)).toEqual([
-      'auth_request_set $tokengate_claim_email $upstream_http_x_auth_email;',
-      'proxy_set_header X-Auth-Email $tokengate_claim_email;',
-    ]);
+    expect(
+      nginxClaimLines([{ claim: 'email', header: 'X-Auth-Email' }])
+        .split('\n')
+        .slice(1, 3),
+    ).toEqual(['auth_request_set $tokengate_claim_email $upstream_http_x_auth_email;', 'proxy_set_header X-Auth-Email $tokengate_claim_email;']);
   });
 });

@@ -27,9 +27,12 @@ describe('canonicalIp', () => {
     expect(canonicalIp(text)).toBe(canonical);
   });
 
-  it.each(['', 'localhost', '203.0.113.7:8080', ' 203.0.113.7', '203.0.113.07', '256.0.0.1', 'fe80::1%eth0', '[::1]', '1.2.3.4, 5.6.7.8', '::ffff:'])('refuses %j', (text) => {
-    expect(canonicalIp(text)).toBeUndefined();
-  });
+  it.each(['', 'localhost', '203.0.113.7:8080', ' 203.0.113.7', '203.0.113.07', '256.0.0.1', 'fe80::1%eth0', '[::1]', '1.2.3.4, 5.6.7.8', '::ffff:'])(
+    'refuses %j',
+    (text) => {
+      expect(canonicalIp(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('clientAddress', () => {
@@ -54,9 +57,12 @@ describe('clientAddress', () => {
     expect(clientAddress(req('198.51.100.4', { 'x-forwarded-for': '203.0.113.7', 'x-real-ip': '203.0.113.7' }), DEFAULT)).toBe('198.51.100.4');
   });
 
-  it.each(['', 'not-an-ip', '203.0.113.7, 198.51.100.4', '203.0.113.7:443', 'fe80::1%eth0', '999.1.1.1'])('falls back to the peer for an invalid X-Real-IP %j', (value) => {
-    expect(clientAddress(req('127.0.0.1', { 'x-real-ip': value }), DEFAULT)).toBe('127.0.0.1');
-  });
+  it.each(['', 'not-an-ip', '203.0.113.7, 198.51.100.4', '203.0.113.7:443', 'fe80::1%eth0', '999.1.1.1'])(
+    'falls back to the peer for an invalid X-Real-IP %j',
+    (value) => {
+      expect(clientAddress(req('127.0.0.1', { 'x-real-ip': value }), DEFAULT)).toBe('127.0.0.1');
+    },
+  );
 
   it('drops the zone of a link-local peer, and reports a vanished peer as unknown', () => {
     expect(clientAddress(req('fe80::1%eth0'), DEFAULT)).toBe('fe80::1');
@@ -85,7 +91,12 @@ describe('TRUSTED_PROXIES', () => {
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]?.variable).toBe('TRUSTED_PROXIES');
     const message = result.problems[0]?.message ?? '';
-    for (const text of ['"10.0.0.0/33" has a prefix length out of range (0 to 32)', '"nginx.internal" is not an IP address or CIDR range', '"::1/129" has a prefix length out of range (0 to 128)', '"10.0.0.0/x" has a prefix length that is not a number']) {
+    for (const text of [
+      '"10.0.0.0/33" has a prefix length out of range (0 to 32)',
+      '"nginx.internal" is not an IP address or CIDR range',
+      '"::1/129" has a prefix length out of range (0 to 128)',
+      '"10.0.0.0/x" has a prefix length that is not a number',
+    ]) {
       expect(message).toContain(text);
     }
   });

@@ -4,16 +4,32 @@ import { extractToken } from '../../src/tokens/extract.js';
 
 const T = 1_893_456_000;
 
-describe('reading a client token\'s claims', () => {
+describe("reading a client token's claims", () => {
   it.each<[string, Record<string, unknown>, { username: string; time: number; nonce: string }]>([
-    ['seeds/004\'s names', { username: 'billing', time: T, nonce: '1' }, { username: 'billing', time: T, nonce: '1' }],
+    ["seeds/004's names", { username: 'billing', time: T, nonce: '1' }, { username: 'billing', time: T, nonce: '1' }],
     ['the standard names', { username: 'billing', iat: T, jti: 'n-1' }, { username: 'billing', time: T, nonce: 'n-1' }],
     ['time with jti', { username: 'billing', time: T, jti: 'n-1' }, { username: 'billing', time: T, nonce: 'n-1' }],
     ['both names of each, agreeing', { username: 'billing', time: T, iat: T, nonce: 'n-1', jti: 'n-1' }, { username: 'billing', time: T, nonce: 'n-1' }],
-    ['a nonce as Python\'s str(random.random()) writes it', { username: 'billing', time: T, nonce: '0.8444218515250481' }, { username: 'billing', time: T, nonce: '0.8444218515250481' }],
-    ['seeds/004\'s library: time.time() and random.random() as numbers', { username: 'billing', time: T + 0.25, nonce: 0.8444218515250481 }, { username: 'billing', time: T + 0.25, nonce: '0.8444218515250481' }],
-    ['a uuid nonce and a dotted name', { username: 'svc.billing-2', time: T, nonce: '9b2f6c1e-1c1b-4c55-8f0e-6f5e4e8c2f10' }, { username: 'svc.billing-2', time: T, nonce: '9b2f6c1e-1c1b-4c55-8f0e-6f5e4e8c2f10' }],
-    ['other claims beside them (ignored)', { username: 'billing', time: T, nonce: 'n', sub: 'someone', roles: ['admin'] }, { username: 'billing', time: T, nonce: 'n' }],
+    [
+      "a nonce as Python's str(random.random()) writes it",
+      { username: 'billing', time: T, nonce: '0.8444218515250481' },
+      { username: 'billing', time: T, nonce: '0.8444218515250481' },
+    ],
+    [
+      "seeds/004's library: time.time() and random.random() as numbers",
+      { username: 'billing', time: T + 0.25, nonce: 0.8444218515250481 },
+      { username: 'billing', time: T + 0.25, nonce: '0.8444218515250481' },
+    ],
+    [
+      'a uuid nonce and a dotted name',
+      { username: 'svc.billing-2', time: T, nonce: '9b2f6c1e-1c1b-4c55-8f0e-6f5e4e8c2f10' },
+      { username: 'svc.billing-2', time: T, nonce: '9b2f6c1e-1c1b-4c55-8f0e-6f5e4e8c2f10' },
+    ],
+    [
+      'other claims beside them (ignored)',
+      { username: 'billing', time: T, nonce: 'n', sub: 'someone', roles: ['admin'] },
+      { username: 'billing', time: T, nonce: 'n' },
+    ],
   ])('reads %s', (_case, payload, claims) => {
     expect(readClientClaims(payload)).toEqual({ ok: true, claims });
   });
@@ -58,7 +74,7 @@ describe('the Authorization scheme of a client token', () => {
   it.each([
     ['Bearer', `Bearer ${TOKEN}`],
     ['no scheme', TOKEN],
-  ])('takes a token sent with %s as a user token, never a client\'s', (_case, header) => {
+  ])("takes a token sent with %s as a user token, never a client's", (_case, header) => {
     expect(extractToken({ authorization: [header] })).toMatchObject({ kind: 'token', token: TOKEN });
   });
 

@@ -17,7 +17,12 @@ describe('registering a client public key', () => {
     ['an Ed25519 SPKI PEM', ed.publicPem, 'EdDSA', 'pem'],
     ['an RSA 4096 SPKI PEM', spki(generateKeyPairSync('rsa', { modulusLength: 4096 }).publicKey), 'RS256', 'pem'],
     ['an RSA public JWK', jwkOf(rsa.publicPem), 'RS256', 'jwk'],
-    ['a P-256 public JWK with a matching alg, a kid and use "sig"', JSON.stringify({ ...JSON.parse(jwkOf(ec.publicPem)), alg: 'ES256', kid: 'k1', use: 'sig' }), 'ES256', 'jwk'],
+    [
+      'a P-256 public JWK with a matching alg, a kid and use "sig"',
+      JSON.stringify({ ...JSON.parse(jwkOf(ec.publicPem)), alg: 'ES256', kid: 'k1', use: 'sig' }),
+      'ES256',
+      'jwk',
+    ],
     ['an Ed25519 public JWK', jwkOf(ed.publicPem), 'EdDSA', 'jwk'],
     ['a PEM with comment lines around it', `# billing, made 2030-01-01\n${ec.publicPem}\n`, 'ES256', 'pem'],
   ])('accepts %s, and the key type fixes the algorithm', (_case, text, alg, format) => {
@@ -44,7 +49,7 @@ describe('registering a client public key', () => {
     ['an Ed448 key', spki(generateKeyPairSync('ed448').publicKey), /ed448/],
     ['an X25519 key', spki(generateKeyPairSync('x25519').publicKey), /x25519/],
     ['an RSA-PSS key', spki(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey), /RSA-PSS/],
-    ['a JWK whose alg is not the key\'s', JSON.stringify({ ...JSON.parse(jwkOf(rsa.publicPem)), alg: 'HS256' }), /"alg" says "HS256"/],
+    ["a JWK whose alg is not the key's", JSON.stringify({ ...JSON.parse(jwkOf(rsa.publicPem)), alg: 'HS256' }), /"alg" says "HS256"/],
     ['a JWK for encryption', JSON.stringify({ ...JSON.parse(jwkOf(ec.publicPem)), use: 'enc' }), /"use"/],
     ['a JWK of an unknown type', JSON.stringify({ kty: 'XYZ', x: 'abc' }), /"kty"/],
     ['a JWK with a member missing', JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'abc' }), /"y" is missing/],

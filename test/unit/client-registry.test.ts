@@ -30,7 +30,10 @@ function clientsDir(files: Record<string, string> = {}, mode = 0o600): string {
 }
 
 async function problemsOf(dir: string): Promise<string[]> {
-  const err = await loadClients(dir).then(() => undefined, (e: unknown) => e);
+  const err = await loadClients(dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ClientsError);
   return (err as ClientsError).problems.map((p) => `${p.file}: ${p.reason}`);
 }
@@ -78,7 +81,11 @@ describe('loading CLIENTS_DIR', () => {
     ['a name with a character outside the set', { 'bill ing.pem': ec.publicPem }, /bill ing\.pem: the file name/],
     ['a name too long', { [`${'a'.repeat(65)}.pem`]: ec.publicPem }, /the file name/],
     ['a JWK in a .pem file', { 'billing.pem': edJwk }, /not what the file name says/],
-    ['a PEM block that holds no public key', { 'billing.pem': clientKeyPair('ES256').privatePem.replace('PRIVATE', 'PUBLIC') }, /billing\.pem: is not a valid PEM public key/],
+    [
+      'a PEM block that holds no public key',
+      { 'billing.pem': clientKeyPair('ES256').privatePem.replace('PRIVATE', 'PUBLIC') },
+      /billing\.pem: is not a valid PEM public key/,
+    ],
   ])('refuses the whole directory over %s, naming the file', async (_case, files, problem) => {
     const problems = await problemsOf(clientsDir({ 'good.pem': ec.publicPem, ...files }));
     expect(problems.join('\n')).toMatch(problem);
@@ -133,7 +140,10 @@ describe('keeping the clients in step with CLIENTS_DIR', () => {
     await writeFile(join(dir, 'mallory.pem'), rsa.privatePem);
     expect(await reloader.reload('SIGHUP')).toBe(false);
     expect(reloader.clients()).toBe(before);
-    expect(logged().find((l) => l.level === 50)).toMatchObject({ msg: expect.stringContaining('previous ones stay in use'), problems: [{ file: 'mallory.pem' }] });
+    expect(logged().find((l) => l.level === 50)).toMatchObject({
+      msg: expect.stringContaining('previous ones stay in use'),
+      problems: [{ file: 'mallory.pem' }],
+    });
     await writeFile(join(dir, 'mallory.pem'), rsa.publicPem);
     expect(await reloader.reload('SIGHUP')).toBe(true);
     expect(names()).toEqual(['billing', 'mallory']);

@@ -48,18 +48,33 @@ function unescapeDollars(node: unknown): unknown {
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const service = z.looseObject({
   image: z.string().optional(),
-  build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile' })), z.object({ context: z.string(), dockerfile: z.string().default('Dockerfile') })]).optional(),
+  build: z
+    .union([
+      z.string().transform((context) => ({ context, dockerfile: 'Dockerfile' })),
+      z.object({ context: z.string(), dockerfile: z.string().default('Dockerfile') }),
+    ])
+    .optional(),
   ports: z.array(z.unknown()).optional(),
   network_mode: z.string().optional(),
   volumes: z.array(z.string()).default([]),
-  environment: z.union([z.record(z.string(), scalar), z.array(z.string()).transform((l) => Object.fromEntries(l.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)])))]).default({}),
+  environment: z
+    .union([
+      z.record(z.string(), scalar),
+      z.array(z.string()).transform((l) => Object.fromEntries(l.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]))),
+    ])
+    .default({}),
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).default({}),
-  secrets: z.array(z.union([z.string().transform((source) => ({ source, target: source })), z.object({ source: z.string(), target: z.string().optional() })])).default([]),
+  secrets: z
+    .array(z.union([z.string().transform((source) => ({ source, target: source })), z.object({ source: z.string(), target: z.string().optional() })]))
+    .default([]),
   healthcheck: z.looseObject({ disable: z.boolean().optional() }).optional(),
   command: z.unknown().optional(),
   entrypoint: z.unknown().optional(),
 });
-const composeFile = z.object({ services: z.record(z.string(), service), secrets: z.record(z.string(), z.looseObject({ file: z.string().optional() })).default({}) });
+const composeFile = z.object({
+  services: z.record(z.string(), service),
+  secrets: z.record(z.string(), z.looseObject({ file: z.string().optional() })).default({}),
+});
 const compose = composeFile.parse(unescapeDollars(parse(read('docker-compose.yml'))));
 const svc = (name: string) => compose.services[name] ?? expect.unreachable(`no service ${name}`);
 const nginx = svc('nginx');
@@ -68,16 +83,32 @@ const nginx = svc('nginx');
 const mounts = (volumes: string[]) =>
   volumes.map((v) => {
     const [host = '', target = '', options = ''] = v.split(':');
-    return { host: existsSync(resolve(ROOT, host)) ? realpathSync(resolve(ROOT, host)) : resolve(ROOT, host), target, readOnly: options.split(',').includes('ro') };
+    return {
+      host: existsSync(resolve(ROOT, host)) ? realpathSync(resolve(ROOT, host)) : resolve(ROOT, host),
+      target,
+      readOnly: options.split(',').includes('ro'),
+    };
   });
 
 // --- Dockerfiles -----------------------------------------------------------------------------
 
-interface Instruction { op: string; args: string }
-interface Stage { from: string; name?: string; body: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  body: Instruction[];
+}
 
 function stages(text: string): Stage[] {
-  const lines = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\[ \t]*\r?\n/g, ' ').split('\n');
+  const lines = text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n')
+    .replace(/\\[ \t]*\r?\n/g, ' ')
+    .split('\n');
   const result: Stage[] = [];
   for (const line of lines.map((l) => l.trim()).filter(Boolean)) {
     const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
@@ -93,7 +124,9 @@ const words = (args: string) => args.split(/\s+/).filter(Boolean);
 const flags = (args: string) => words(args).filter((w) => w.startsWith('--'));
 const execForm = (args: string) => z.array(z.string()).parse(JSON.parse(args.replace(/^(--\S+\s+)*(CMD\s+)?/, '')));
 const envOf = (stage: Stage) =>
-  Object.fromEntries(stage.body.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')])));
+  Object.fromEntries(
+    stage.body.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')])),
+  );
 
 /** COPY sources from the build context, each with where it lands (WORKDIR applied). */
 function contextCopies(stage: Stage): { sources: string[]; dest: string }[] {
@@ -187,7 +220,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("leaves `daemon` and the command to the image, so its entrypoint renders the template", () => {
+  it('leaves `daemon` and the command to the image, so its entrypoint renders the template', () => {
     expect(read('nginx/nginx.conf')).not.toMatch(/^\s*daemon\s/m);
     expect(nginx.command).toBeUndefined();
     expect(nginx.entrypoint).toBeUndefined();
@@ -220,7 +253,7 @@ describe('docker-compose.yml', () => {
     expect(signer.config.AUTHENTICATE_URL).toBe(`http://upstream:${upstream.EXAMPLE_PORT}/authenticate`);
   });
 
-  it("gives the signer the origin browsers reach nginx at, so redirects and form checks match it", () => {
+  it('gives the signer the origin browsers reach nginx at, so redirects and form checks match it', () => {
     const signer = parseConfig(image('signer').env);
     if (!signer.ok) expect.unreachable(JSON.stringify(signer.problems));
     const [host, port] = (nginx.ports as string[])[0]!.split(':');
@@ -261,7 +294,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps the secret, host installs and builds, git and test output out of every image', () => {
-    for (const path of ['secrets/jwt-secret', 'node_modules/zod/package.json', 'dist/src/index.js', '.git/HEAD', 'coverage/index.html', '.run/nginx.pid', 'test/fixtures/tokens.ts']) {
+    for (const path of [
+      'secrets/jwt-secret',
+      'node_modules/zod/package.json',
+      'dist/src/index.js',
+      '.git/HEAD',
+      'coverage/index.html',
+      '.run/nginx.pid',
+      'test/fixtures/tokens.ts',
+    ]) {
       expect(dockerignored(path), path).toBe(true);
     }
   });
@@ -317,7 +358,11 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
   });
 
   it('compiles code that imports nothing outside what the build stage copies', () => {
-    const copied = all.slice(0, -1).flatMap(contextCopies).flatMap((c) => c.sources).filter((s) => statSync(join(ROOT, s)).isDirectory());
+    const copied = all
+      .slice(0, -1)
+      .flatMap(contextCopies)
+      .flatMap((c) => c.sources)
+      .filter((s) => statSync(join(ROOT, s)).isDirectory());
     const inside = (file: string) => copied.some((dir) => !posix.relative(dir, file).startsWith('..'));
     for (const file of copied.flatMap(tsFilesUnder)) {
       for (const [, spec] of readFileSync(join(ROOT, file), 'utf8').matchAll(/from\s+'(\.[^']+)'/g)) {
@@ -331,7 +376,15 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
 
 describe('docker-compose.redis.yml, on top of docker-compose.yml', () => {
   const overlayFile = z.object({
-    services: z.record(z.string(), service.extend({ deploy: z.looseObject({ replicas: z.number().optional() }).optional(), user: z.string().optional(), container_name: z.string().optional(), networks: z.array(z.string()).optional() })),
+    services: z.record(
+      z.string(),
+      service.extend({
+        deploy: z.looseObject({ replicas: z.number().optional() }).optional(),
+        user: z.string().optional(),
+        container_name: z.string().optional(),
+        networks: z.array(z.string()).optional(),
+      }),
+    ),
     networks: z.record(z.string(), z.looseObject({ internal: z.boolean().optional() })).default({}),
   });
   const before = interpolated.length;
@@ -418,14 +471,17 @@ describe('docker-compose.sentinel.yml, on top of docker-compose.yml', () => {
     for (const name of [...dataNames, ...sentinelNames]) expect(compose.services[name], name).toBeUndefined();
   });
 
-  it.each([...dataNames, 'sentinel-1', 'sentinel-2', 'sentinel-3'])('runs %s from a pinned Redis image, unprivileged, read-only, with a health check and no published port', (name) => {
-    const s = of(name);
-    expect(s.image).toMatch(/^redis:\d+(?:\.\d+)*-alpine$/);
-    expect(s.build).toBeUndefined();
-    expect(s.ports ?? []).toEqual([]);
-    expect(s.healthcheck).toBeDefined();
-    expect([s.user, s.read_only, s.cap_drop]).toEqual(['redis', true, ['ALL']]);
-  });
+  it.each([...dataNames, 'sentinel-1', 'sentinel-2', 'sentinel-3'])(
+    'runs %s from a pinned Redis image, unprivileged, read-only, with a health check and no published port',
+    (name) => {
+      const s = of(name);
+      expect(s.image).toMatch(/^redis:\d+(?:\.\d+)*-alpine$/);
+      expect(s.build).toBeUndefined();
+      expect(s.ports ?? []).toEqual([]);
+      expect(s.healthcheck).toBeDefined();
+      expect([s.user, s.read_only, s.cap_drop]).toEqual(['redis', true, ['ALL']]);
+    },
+  );
 
   it('runs two replicas of the master, so a failover leaves the new master one to wait for', () => {
     expect(of('redis-replica').command?.join(' ')).toMatch(/--replicaof redis-master 6379\b/);
@@ -481,7 +537,10 @@ describe('the compose files against the Compose Specification JSON schema', () =
   // The schema as dclint (a compose linter, devDependency) ships it. Its `$schema` names draft-07
   // by another spelling than ajv's own id, and draft-07 is ajv's default, so it is left out. The
   // spec's formats (duration, ports) are Compose's own, which ajv does not know: not checked here.
-  const { $schema: _meta, ...schema } = JSON.parse(readFileSync(join(ROOT, 'node_modules/dclint/schemas/compose.schema.json'), 'utf8')) as Record<string, unknown>;
+  const { $schema: _meta, ...schema } = JSON.parse(readFileSync(join(ROOT, 'node_modules/dclint/schemas/compose.schema.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
 
   it.each(['docker-compose.yml', 'docker-compose.redis.yml', 'docker-compose.sentinel.yml'])('%s is a valid Compose file', (file) => {

@@ -11,7 +11,13 @@ const problemsOf = (env: Record<string, string>) => {
 
 describe('REDIS_SENTINELS and REDIS_SENTINEL_MASTER', () => {
   it('reads the sentinels, the master name, their credentials and TLS into the store target', () => {
-    const result = parseConfig({ ...SENTINELS, REDIS_SENTINEL_PASSWORD: 's3ntinel', REDIS_USERNAME: 'tokengate', REDIS_PASSWORD: 'n0de-pass', REDIS_SENTINEL_TLS: 'true' });
+    const result = parseConfig({
+      ...SENTINELS,
+      REDIS_SENTINEL_PASSWORD: 's3ntinel',
+      REDIS_USERNAME: 'tokengate',
+      REDIS_PASSWORD: 'n0de-pass',
+      REDIS_SENTINEL_TLS: 'true',
+    });
     if (!result.ok) expect.unreachable(formatProblems(result.problems));
     expect(sentinelTarget(result.config)).toEqual({
       sentinels: [
@@ -105,7 +111,11 @@ describe('REDIS_WAIT_* and STORE_MAX_STALE_S', () => {
   });
 
   it('takes a number of replicas, a timeout and accept', () => {
-    expect(replicationOf(config({ ...SENTINELS, REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_MS: '50', REDIS_WAIT_UNMET: 'accept' }))).toEqual({ replicas: 2, timeoutMs: 50, unmet: 'accept' });
+    expect(replicationOf(config({ ...SENTINELS, REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_MS: '50', REDIS_WAIT_UNMET: 'accept' }))).toEqual({
+      replicas: 2,
+      timeoutMs: 50,
+      unmet: 'accept',
+    });
     expect(replicationOf(config({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_WAIT_REPLICAS: '1' })).replicas).toBe(1);
   });
 

@@ -151,27 +151,21 @@ describe('configuration', () => {
       expect(formatProblems(result.problems)).toMatch(/^ {2}- COOKIE_SECURE: /m);
     });
 
-    it.each([
-      'http://10.0.0.5:8080',
-      'http://0.0.0.0:8080',
-      'http://localhost.example.com',
-      'http://127.0.0.1.nip.io',
-    ])('rejects Secure cookies for %s, which is not loopback', (value) => {
-      const result = parseConfig({ COOKIE_SECURE: 'true', PUBLIC_ORIGIN: value });
-      expect(!result.ok && result.problems.map((p) => p.variable)).toEqual(['COOKIE_SECURE']);
-    });
+    it.each(['http://10.0.0.5:8080', 'http://0.0.0.0:8080', 'http://localhost.example.com', 'http://127.0.0.1.nip.io'])(
+      'rejects Secure cookies for %s, which is not loopback',
+      (value) => {
+        const result = parseConfig({ COOKIE_SECURE: 'true', PUBLIC_ORIGIN: value });
+        expect(!result.ok && result.problems.map((p) => p.variable)).toEqual(['COOKIE_SECURE']);
+      },
+    );
 
-    it.each([
-      'https://gw.example.com',
-      'http://localhost:8080',
-      'http://LOCALHOST',
-      'http://127.0.0.1',
-      'http://127.1.2.3:9000',
-      'http://[::1]:8080',
-    ])('accepts Secure cookies for %s', (value) => {
-      const result = parseConfig({ COOKIE_SECURE: 'true', PUBLIC_ORIGIN: value });
-      expect(result.ok && result.config.COOKIE_SECURE).toBe(true);
-    });
+    it.each(['https://gw.example.com', 'http://localhost:8080', 'http://LOCALHOST', 'http://127.0.0.1', 'http://127.1.2.3:9000', 'http://[::1]:8080'])(
+      'accepts Secure cookies for %s',
+      (value) => {
+        const result = parseConfig({ COOKIE_SECURE: 'true', PUBLIC_ORIGIN: value });
+        expect(result.ok && result.config.COOKIE_SECURE).toBe(true);
+      },
+    );
 
     it.each(['http://gw.example.com', 'http://10.0.0.5:8080', 'https://gw.example.com', 'http://localhost:8080'])(
       'accepts COOKIE_SECURE=false with %s',

@@ -53,9 +53,7 @@ describe('cookie names', () => {
   });
 
   it('lists both spellings of every name, for stripping', () => {
-    expect([...ALL_COOKIE_NAMES].sort()).toEqual(
-      ['__Host-tg_access', '__Host-tg_csrf', '__Host-tg_refresh', 'tg_access', 'tg_csrf', 'tg_refresh'],
-    );
+    expect([...ALL_COOKIE_NAMES].sort()).toEqual(['__Host-tg_access', '__Host-tg_csrf', '__Host-tg_refresh', 'tg_access', 'tg_csrf', 'tg_refresh']);
   });
 });
 

@@ -140,8 +140,22 @@ describe('verifying', () => {
   });
 
   it.each<[string, unknown]>([
-    ['a throwing getter object', { get length() { throw new Error('boom'); } }],
-    ['a revoked proxy', (() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; })()],
+    [
+      'a throwing getter object',
+      {
+        get length() {
+          throw new Error('boom');
+        },
+      },
+    ],
+    [
+      'a revoked proxy',
+      (() => {
+        const p = Proxy.revocable({}, {});
+        p.revoke();
+        return p.proxy;
+      })(),
+    ],
     ['a symbol', Symbol('token')],
     ['a bigint', 10n],
   ])('never throws, even for %s', (_, hostile) => {
@@ -152,7 +166,12 @@ describe('verifying', () => {
   it('never throws when the clock does', () => {
     const working = createCsrf({ key: KEY, now: () => NOW_MS });
     const token = working.issue();
-    const failing = createCsrf({ key: KEY, now: () => { throw new Error('clock'); } });
+    const failing = createCsrf({
+      key: KEY,
+      now: () => {
+        throw new Error('clock');
+      },
+    });
     expect(failing.verify(token, token)).toBe(false);
   });
 });

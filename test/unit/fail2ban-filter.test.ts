@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { logLoginEvent } from '../../src/throttle/login-log.js';
 import { testConfig } from '../fixtures/config.js';
-import { dateRegexSource, FAIL2BAN_TAGS, fail2banAvailable, fail2banMatcher, findFail2banRegex, pythonDefinitions, readDefinition } from '../fixtures/fail2ban.js';
+import {
+  dateRegexSource,
+  FAIL2BAN_TAGS,
+  fail2banAvailable,
+  fail2banMatcher,
+  findFail2banRegex,
+  pythonDefinitions,
+  readDefinition,
+} from '../fixtures/fail2ban.js';
 import { capturingLogger, testKey } from '../fixtures/signer.js';
 import { answer, startStubUpstream, type StubUpstream } from '../fixtures/upstream-stub.js';
 
@@ -31,7 +39,11 @@ const ATTEMPTS: { realIp: string; client: string; username: string }[] = [
   { realIp: '203.0.113.10', client: '203.0.113.10', username: 'x\\","client":"6.6.6.6","user":"\\' },
   { realIp: '203.0.113.11', client: '203.0.113.11', username: '6.6.6.6' },
   { realIp: '203.0.113.12', client: '203.0.113.12', username: '{"level":40,"time":1893456000000,"event":"login_failed","client":"6.6.6.6","user":"z"}' },
-  { realIp: '203.0.113.13', client: '203.0.113.13', username: 'é\u2028{"level":40,"time":1893456000000,"event":"login_failed","client":"6.6.6.6","user":"\u0085' },
+  {
+    realIp: '203.0.113.13',
+    client: '203.0.113.13',
+    username: 'é\u2028{"level":40,"time":1893456000000,"event":"login_failed","client":"6.6.6.6","user":"\u0085',
+  },
   { realIp: '203.0.113.14', client: '203.0.113.14', username: `${'a'.repeat(60)}","client":"6.6.6.6` },
 ];
 const TRIES_EACH = 3;
@@ -55,7 +67,8 @@ beforeAll(async () => {
   const { logger } = capturingLogger(lines);
   const app = createApp(testConfig({ AUTHENTICATE_URL: stub.url, LOGIN_MAX_FAILURES_PER_USER: '2' }), { logger, key: await testKey() });
   for (const a of ATTEMPTS) {
-    for (let i = 0; i < TRIES_EACH; i++) await request(app).post('/login').set('X-Real-IP', a.realIp).send({ username: a.username, password: 'hunter2-secret' });
+    for (let i = 0; i < TRIES_EACH; i++)
+      await request(app).post('/login').set('X-Real-IP', a.realIp).send({ username: a.username, password: 'hunter2-secret' });
   }
   // A newline cannot even reach the log through the routes...
   for (const u of UNSENDABLE) expect((await request(app).post('/login').send({ username: u.username, password: 'x' })).status).toBe(400);
@@ -81,7 +94,8 @@ describe('the log lines the signer writes', () => {
   });
 
   it('put the event, then the client, then the username, right after the logger fields', () => {
-    for (const { line } of events) expect(line).toMatch(/^\{"level":40,"time":\d{13},"service":"tokengate","event":"login_(?:failed|throttled)","client":"[^"]+","user":"/);
+    for (const { line } of events)
+      expect(line).toMatch(/^\{"level":40,"time":\d{13},"service":"tokengate","event":"login_(?:failed|throttled)","client":"[^"]+","user":"/);
   });
 });
 
@@ -110,8 +124,14 @@ describe('the fail2ban filter, translated to a JS RegExp', () => {
   });
 
   it.each([
-    ['a forged line start inside a value', '{"level":40,"time":1893456000000,"service":"tokengate","event":"login_succeeded","client":"203.0.113.1","user":"{\\"level\\":40,\\"event\\":\\"login_failed\\",\\"client\\":\\"6.6.6.6\\",\\"user\\":\\"x\\"}","msg":"x"}'],
-    ['a line that does not start with the JSON', 'x {"level":40,"time":1893456000000,"service":"tokengate","event":"login_failed","client":"6.6.6.6","user":"x"}'],
+    [
+      'a forged line start inside a value',
+      '{"level":40,"time":1893456000000,"service":"tokengate","event":"login_succeeded","client":"203.0.113.1","user":"{\\"level\\":40,\\"event\\":\\"login_failed\\",\\"client\\":\\"6.6.6.6\\",\\"user\\":\\"x\\"}","msg":"x"}',
+    ],
+    [
+      'a line that does not start with the JSON',
+      'x {"level":40,"time":1893456000000,"service":"tokengate","event":"login_failed","client":"6.6.6.6","user":"x"}',
+    ],
   ])('does not match %s', (_name, line) => {
     expect(matcher(line)).toBeUndefined();
   });

@@ -110,7 +110,7 @@ describe('signing with the active key and verifying through the ring', () => {
     expect(protectedHeader).toMatchObject({ alg, kid: ring.active.kid });
   });
 
-  it.each(KEY_ALGS)('refuses a %s token whose signature is not the key\'s', async (alg) => {
+  it.each(KEY_ALGS)("refuses a %s token whose signature is not the key's", async (alg) => {
     const { ring, kid } = built(alg);
     const strangerRing = (await loadKeyRing(await writeRing({ stranger: await generateKeyJwk(alg, 'stranger') }, 'stranger'))).ring;
     const forged = await sign(strangerRing.active.signingKey, { alg, kid });
@@ -119,7 +119,7 @@ describe('signing with the active key and verifying through the ring', () => {
 });
 
 describe('choosing the verification key', () => {
-  it('refuses an HS256 token keyed with the RSA public key (PEM or JWK) under the RSA key\'s kid', async () => {
+  it("refuses an HS256 token keyed with the RSA public key (PEM or JWK) under the RSA key's kid", async () => {
     const { dir, kid, ring } = built('RS256');
     const jwk = JSON.parse(await readFile(join(dir, `${kid}.jwk.json`), 'utf8')) as JWK;
     const pem = createPublicKey({ key: { kty: 'RSA', n: jwk.n!, e: jwk.e! }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
@@ -130,7 +130,7 @@ describe('choosing the verification key', () => {
     }
   });
 
-  it('refuses a token whose alg is not its key\'s, even among asymmetric algorithms', async () => {
+  it("refuses a token whose alg is not its key's, even among asymmetric algorithms", async () => {
     const es = built('ES256');
     // An EdDSA signature claiming the ES256 key's kid.
     const token = await sign(built('EdDSA').ring.active.signingKey, { alg: 'EdDSA', kid: es.kid });
@@ -293,7 +293,12 @@ describe('bad key rings', () => {
     ['an unsupported alg', () => ({ ...es, alg: 'PS256' }), 'k.jwk.json', /"alg" must be one of HS256, RS256, ES256, EdDSA/],
     ['an alg that does not fit the key type', () => ({ ...es, alg: 'RS256' }), 'k.jwk.json', /kty must be "RSA" for RS256/],
     ['an RSA key of 1024 bits', rsa1024, 'k.jwk.json', /1024 bits; RS256 needs at least 2048/],
-    ['an HS256 secret of 16 bytes', () => ({ kty: 'oct', kid: 'k', alg: 'HS256', k: randomBytes(16).toString('base64url') }), 'k.jwk.json', /16 bytes; it needs at least 32/],
+    [
+      'an HS256 secret of 16 bytes',
+      () => ({ kty: 'oct', kid: 'k', alg: 'HS256', k: randomBytes(16).toString('base64url') }),
+      'k.jwk.json',
+      /16 bytes; it needs at least 32/,
+    ],
     ['invalid JSON', () => secretText, 'k.jwk.json', /is not valid JSON/],
     ['a JSON array', () => '[1,2]', 'k.jwk.json', /not a JSON object/],
     ['no private part', () => without(es, 'd'), 'k.jwk.json', /private member "d" is missing/],
@@ -312,7 +317,7 @@ describe('bad key rings', () => {
     expect(code).toBe('invalid_key_ring');
     expect(problems).toContainEqual({ file, reason: expect.stringMatching(reason) });
     expect(message).toContain(file);
-    const material = typeof value === 'string' ? value.match(/[A-Za-z0-9_-]{16,}/g) ?? [] : secretsOf(value);
+    const material = typeof value === 'string' ? (value.match(/[A-Za-z0-9_-]{16,}/g) ?? []) : secretsOf(value);
     for (const secret of [...material, ...secretsOf(es), ...secretsOf(otherEs)]) expect(message).not.toContain(secret);
   });
 
@@ -320,22 +325,34 @@ describe('bad key rings', () => {
     ['an active naming a missing kid', (dir) => writeFile(join(dir, 'active'), 'ghost\n'), 'active', /names kid "ghost", but there is no valid ghost.jwk.json/],
     ['no active file', (dir) => rm(join(dir, 'active')), 'active', /is missing/],
     ['an active that holds no kid', (dir) => writeFile(join(dir, 'active'), '../k\n'), 'active', /does not hold a kid/],
-    ['a key file name that is not a kid', (dir) => writeFile(join(dir, 'bad name.jwk.json'), JSON.stringify(es)), 'bad name.jwk.json', /file name is not <kid>.jwk.json/],
+    [
+      'a key file name that is not a kid',
+      (dir) => writeFile(join(dir, 'bad name.jwk.json'), JSON.stringify(es)),
+      'bad name.jwk.json',
+      /file name is not <kid>.jwk.json/,
+    ],
   ])('names the file and the reason for %s', async (_name, spoil, file, reason) => {
     const dir = await writeRing({ k: es }, 'k');
     await spoil(dir);
-    await expect(loadKeyRing(dir)).rejects.toMatchObject({ code: 'invalid_key_ring', problems: expect.arrayContaining([{ file, reason: expect.stringMatching(reason) }]) });
+    await expect(loadKeyRing(dir)).rejects.toMatchObject({
+      code: 'invalid_key_ring',
+      problems: expect.arrayContaining([{ file, reason: expect.stringMatching(reason) }]),
+    });
   });
 
   it('reports every bad file at once', async () => {
     const dir = await writeRing({ k: es, a: { ...es, kid: 'a', alg: 'none' }, b: '{' }, 'k');
-    await expect(loadKeyRing(dir)).rejects.toMatchObject({ problems: [expect.objectContaining({ file: 'a.jwk.json' }), expect.objectContaining({ file: 'b.jwk.json' })] });
+    await expect(loadKeyRing(dir)).rejects.toMatchObject({
+      problems: [expect.objectContaining({ file: 'a.jwk.json' }), expect.objectContaining({ file: 'b.jwk.json' })],
+    });
   });
 
   it('reports a missing directory and an empty one', async () => {
     await expect(loadKeyRing(freshDir())).rejects.toMatchObject({ problems: [expect.objectContaining({ reason: 'the key ring directory does not exist' })] });
     const empty = await writeRing({});
-    await expect(loadKeyRing(empty)).rejects.toMatchObject({ problems: expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/no <kid>.jwk.json/) })]) });
+    await expect(loadKeyRing(empty)).rejects.toMatchObject({
+      problems: expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/no <kid>.jwk.json/) })]),
+    });
   });
 
   it('loads, with warnings, a key file and directory that others can read', async () => {

@@ -8,7 +8,9 @@ const SRC = resolve(import.meta.dirname, '../../src');
 const TOP = new Set(['cli', 'front', 'server', 'routes']);
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every relative import of a file (static, dynamic, `export from`), as the `src/` directory it lands in. */

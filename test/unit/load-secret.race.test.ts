@@ -64,7 +64,9 @@ describe('loading the signing secret concurrently', () => {
     const b = loadSecret({ file });
     // Let the creator write once the other loader has settled, or after a moment if it waits.
     const fallback = setTimeout(gate.state.release, 500);
-    void Promise.race([a, b]).finally(gate.state.release).catch(() => undefined);
+    void Promise.race([a, b])
+      .finally(gate.state.release)
+      .catch(() => undefined);
     const results = await Promise.allSettled([a, b]);
     clearTimeout(fallback);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);

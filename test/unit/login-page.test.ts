@@ -11,13 +11,13 @@ import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from '../../sr
 type Attrs = Record<string, string>;
 
 /** The inverse of escapeHtml, for reading attribute values and text back. */
-const unescape = (s: string) =>
+const unescapeHtml = (s: string) =>
   s.replace(/&(amp|lt|gt|quot|#39|#96);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#96': '`' })[e] ?? '');
 
 /** Every opening `<name ...>` tag, with its attributes (bare attributes read as ""). */
 function tags(html: string, name: string): Attrs[] {
   return [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>`, 'gi'))].map(([, raw = '']) =>
-    Object.fromEntries([...raw.matchAll(/([a-z-]+)(?:="([^"]*)")?/gi)].map(([, k = '', v = '']) => [k.toLowerCase(), unescape(v)])),
+    Object.fromEntries([...raw.matchAll(/([a-z-]+)(?:="([^"]*)")?/gi)].map(([, k = '', v = '']) => [k.toLowerCase(), unescapeHtml(v)])),
   );
 }
 
@@ -49,7 +49,10 @@ const login = (over: Partial<Parameters<typeof renderLoginPage>[0]> = {}) => ren
 const PAGES: [string, string][] = [
   ['login', login()],
   ...ERRORS.map(([error]): [string, string] => [`login with ${error}`, login({ error, username: HOSTILE[0] })]),
-  ...HOSTILE.map((h, i): [string, string] => [`login with hostile input #${i}`, login({ returnTo: h, csrfToken: h, username: h, error: 'invalid_credentials' })]),
+  ...HOSTILE.map((h, i): [string, string] => [
+    `login with hostile input #${i}`,
+    login({ returnTo: h, csrfToken: h, username: h, error: 'invalid_credentials' }),
+  ]),
   ['logout confirmation', renderLogoutPage({ csrfToken: TOKEN, signedIn: true })],
   ['logout confirmation with a hostile token', renderLogoutPage({ csrfToken: HOSTILE[0]!, signedIn: true })],
   ['logout when not signed in', renderLogoutPage({ csrfToken: TOKEN, signedIn: false })],
@@ -143,8 +146,21 @@ describe('login page', () => {
 
   it('lets password managers fill the username and current password', () => {
     const html = login();
-    expect(input(html, byName('username'))).toMatchObject({ id: 'username', type: 'text', autocomplete: 'username', required: '', autofocus: '', maxlength: '256' });
-    expect(input(html, byName('password'))).toMatchObject({ id: 'password', type: 'password', autocomplete: 'current-password', required: '', maxlength: '1024' });
+    expect(input(html, byName('username'))).toMatchObject({
+      id: 'username',
+      type: 'text',
+      autocomplete: 'username',
+      required: '',
+      autofocus: '',
+      maxlength: '256',
+    });
+    expect(input(html, byName('password'))).toMatchObject({
+      id: 'password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: '',
+      maxlength: '1024',
+    });
     expect(input(html, byName('password'))).not.toHaveProperty('value');
   });
 
@@ -234,7 +250,7 @@ describe('logout pages', () => {
     [500, 'Something went wrong & we <know> it.'],
   ])('shows a %i error with its message as text', (status, message) => {
     const html = renderErrorPage(status, message);
-    expect(unescape(html.match(/<h1>([^<]*)<\/h1>/)?.[1] ?? '')).toBe(message);
+    expect(unescapeHtml(html.match(/<h1>([^<]*)<\/h1>/)?.[1] ?? '')).toBe(message);
     expect(html).toContain(`Error ${status}`);
     if (message.includes('<')) expect(html).not.toContain(message);
   });

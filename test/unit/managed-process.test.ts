@@ -24,10 +24,14 @@ describe('startProcess', () => {
     const aborter = new AbortController();
     let pid = 0;
     const start = startProcess(
-      node('console.log(process.pid); setInterval(() => {}, 1000)', async () => {
-        if (pid) aborter.abort();
-        return false;
-      }, { signal: aborter.signal, onLine: (line) => (pid = Number(line)) }),
+      node(
+        'console.log(process.pid); setInterval(() => {}, 1000)',
+        async () => {
+          if (pid) aborter.abort();
+          return false;
+        },
+        { signal: aborter.signal, onLine: (line) => (pid = Number(line)) },
+      ),
     );
     await expect(start).rejects.toMatchObject({ name: 'AbortError' });
     expect(pid).toBeGreaterThan(0);

@@ -76,7 +76,7 @@ describe('sweeping the memory store', () => {
     expect(store.size().revokedSessions).toBe(0);
   });
 
-  it('holds at most maxPerSub sessions per user, forgetting that user\'s oldest only', async () => {
+  it("holds at most maxPerSub sessions per user, forgetting that user's oldest only", async () => {
     const store = new MemoryStore(() => START_S, 100, 2);
     stores.push(store);
     const of = (sub: string) => ({ claims: { sub }, expiresAt: START_S + 3600 });

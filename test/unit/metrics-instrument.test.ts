@@ -8,7 +8,7 @@ import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import type { FailureLimiter } from '../../src/throttle/limiter.js';
 
 /** The value of one series of a counter, 0 when it has none. */
-async function valueOf(counter: Metrics['login'] | Metrics['refresh'] | Metrics['storeErrors'], labels: Record<string, string>): Promise<number> {
+async function seriesValue(counter: Metrics['login'] | Metrics['refresh'] | Metrics['storeErrors'], labels: Record<string, string>): Promise<number> {
   const { values } = await counter.get();
   const match = values.find((v) => {
     const seen = v.labels as Record<string, string | number | undefined>;
@@ -50,7 +50,7 @@ describe('instrumentStore', () => {
     expect(await store.isRevoked('jti-9', 'sid', 1_000)).toBe(true);
     expect(await store.health()).toEqual({ kind: 'memory', ok: true });
     expect([await store.claimNonce('billing', 'n-1', 41), await store.claimNonce('billing', 'n-1', 41)]).toEqual([true, false]);
-    for (const operation of STORE_OPERATIONS) expect(await valueOf(metrics.storeErrors, { operation })).toBe(0);
+    for (const operation of STORE_OPERATIONS) expect(await seriesValue(metrics.storeErrors, { operation })).toBe(0);
   });
 
   it('counts StoreUnavailableError rejections by operation, and still rejects with them', async () => {
@@ -63,15 +63,16 @@ describe('instrumentStore', () => {
     await expect(store.revokeToken('jti', 2)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.revokeSession('sid', 2)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.claimNonce('billing', 'n-1', 41)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(await valueOf(metrics.storeErrors, { operation: 'isRevoked' })).toBe(2);
-    for (const operation of ['createSession', 'rotateRefresh', 'revokeToken', 'revokeSession', 'claimNonce']) expect(await valueOf(metrics.storeErrors, { operation })).toBe(1);
+    expect(await seriesValue(metrics.storeErrors, { operation: 'isRevoked' })).toBe(2);
+    for (const operation of ['createSession', 'rotateRefresh', 'revokeToken', 'revokeSession', 'claimNonce'])
+      expect(await seriesValue(metrics.storeErrors, { operation })).toBe(1);
   });
 
   it('does not count other failures', async () => {
     const metrics = createMetrics();
     const store = instrumentStore(failingStore(bug), metrics);
     await expect(store.isRevoked('jti', 'sid', 1)).rejects.toBeInstanceOf(TypeError);
-    expect(await valueOf(metrics.storeErrors, { operation: 'isRevoked' })).toBe(0);
+    expect(await seriesValue(metrics.storeErrors, { operation: 'isRevoked' })).toBe(0);
   });
 });
 
@@ -83,11 +84,14 @@ describe('instrumentLimiter', () => {
     await expect(limiter.acquire(rules, 0)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(limiter.release(rules, 0)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(limiter.reset('k')).rejects.toBeInstanceOf(StoreUnavailableError);
-    for (const operation of ['limiterAcquire', 'limiterRelease', 'limiterReset']) expect(await valueOf(metrics.storeErrors, { operation })).toBe(1);
+    for (const operation of ['limiterAcquire', 'limiterRelease', 'limiterReset']) expect(await seriesValue(metrics.storeErrors, { operation })).toBe(1);
   });
 
   it('passes answers through', async () => {
-    const limiter = instrumentLimiter({ acquire: () => Promise.resolve(1234), release: () => Promise.resolve(), reset: () => Promise.resolve() }, createMetrics());
+    const limiter = instrumentLimiter(
+      { acquire: () => Promise.resolve(1234), release: () => Promise.resolve(), reset: () => Promise.resolve() },
+      createMetrics(),
+    );
     expect(await limiter.acquire([], 0)).toBe(1234);
   });
 });
@@ -106,21 +110,24 @@ describe('countRefreshes', () => {
       { kind: 'refused', reason: 'session_ended' },
     ] as const;
     let i = 0;
-    const sessions = countRefreshes(sessionsAnswering(() => Promise.resolve(answers[i++]!)), metrics);
+    const sessions = countRefreshes(
+      sessionsAnswering(() => Promise.resolve(answers[i++]!)),
+      metrics,
+    );
     for (const expected of answers) expect(await sessions.refresh('token')).toBe(expected);
-    expect(await valueOf(metrics.refresh, { outcome: 'grace' })).toBe(1);
-    expect(await valueOf(metrics.refresh, { outcome: 'reused' })).toBe(1);
-    expect(await valueOf(metrics.refresh, { outcome: 'refused', reason: 'expired' })).toBe(2);
-    expect(await valueOf(metrics.refresh, { outcome: 'refused', reason: 'session_ended' })).toBe(1);
-    expect(await valueOf(metrics.refresh, { outcome: 'rotated' })).toBe(0);
+    expect(await seriesValue(metrics.refresh, { outcome: 'grace' })).toBe(1);
+    expect(await seriesValue(metrics.refresh, { outcome: 'reused' })).toBe(1);
+    expect(await seriesValue(metrics.refresh, { outcome: 'refused', reason: 'expired' })).toBe(2);
+    expect(await seriesValue(metrics.refresh, { outcome: 'refused', reason: 'session_ended' })).toBe(1);
+    expect(await seriesValue(metrics.refresh, { outcome: 'rotated' })).toBe(0);
   });
 
   it('counts a refresh that threw as an error, by cause, and rethrows it', async () => {
     const metrics = createMetrics();
     await expect(countRefreshes(sessionsAnswering(down), metrics).refresh('t')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(countRefreshes(sessionsAnswering(bug), metrics).refresh('t')).rejects.toBeInstanceOf(TypeError);
-    expect(await valueOf(metrics.refresh, { outcome: 'error', reason: 'store_unavailable' })).toBe(1);
-    expect(await valueOf(metrics.refresh, { outcome: 'error', reason: 'internal' })).toBe(1);
+    expect(await seriesValue(metrics.refresh, { outcome: 'error', reason: 'store_unavailable' })).toBe(1);
+    expect(await seriesValue(metrics.refresh, { outcome: 'error', reason: 'internal' })).toBe(1);
   });
 });
 
@@ -129,8 +136,8 @@ describe('createMetrics', () => {
     const a = createMetrics();
     const b = createMetrics();
     a.login.inc({ outcome: 'success' });
-    expect(await valueOf(a.login, { outcome: 'success' })).toBe(1);
-    expect(await valueOf(b.login, { outcome: 'success' })).toBe(0);
+    expect(await seriesValue(a.login, { outcome: 'success' })).toBe(1);
+    expect(await seriesValue(b.login, { outcome: 'success' })).toBe(0);
   });
 
   it('shows every label value at 0 before its first event', async () => {

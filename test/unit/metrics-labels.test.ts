@@ -46,9 +46,12 @@ describe('tokenReason folds the verifier reasons into a fixed set', () => {
     expect(tokenReason(reason)).toBe(label);
   });
 
-  it.each(['something new', 'ERR_JOSE_GENERIC', '__proto__', 'constructor', 'toString', ''])('an unforeseen reason (%j) is "invalid", never itself', (reason) => {
-    expect(tokenReason(reason)).toBe('invalid');
-  });
+  it.each(['something new', 'ERR_JOSE_GENERIC', '__proto__', 'constructor', 'toString', ''])(
+    'an unforeseen reason (%j) is "invalid", never itself',
+    (reason) => {
+      expect(tokenReason(reason)).toBe('invalid');
+    },
+  );
 });
 
 describe('verifyOutcome labels each /verify decision', () => {
@@ -86,10 +89,22 @@ describe('refreshLabels', () => {
   it.each([
     [{ kind: 'grace', claims: {} }, { outcome: 'grace' }],
     [{ kind: 'refused', reason: 'refresh_token_reused' }, { outcome: 'reused' }],
-    [{ kind: 'refused', reason: 'session_ended' }, { outcome: 'refused', reason: 'session_ended' }],
-    [{ kind: 'refused', reason: 'ERR_JWT_EXPIRED' }, { outcome: 'refused', reason: 'expired' }],
-    [{ kind: 'refused', reason: 'wrong_token_type' }, { outcome: 'refused', reason: 'invalid_claims' }],
-    [{ kind: 'refused', reason: 'whatever' }, { outcome: 'refused', reason: 'invalid' }],
+    [
+      { kind: 'refused', reason: 'session_ended' },
+      { outcome: 'refused', reason: 'session_ended' },
+    ],
+    [
+      { kind: 'refused', reason: 'ERR_JWT_EXPIRED' },
+      { outcome: 'refused', reason: 'expired' },
+    ],
+    [
+      { kind: 'refused', reason: 'wrong_token_type' },
+      { outcome: 'refused', reason: 'invalid_claims' },
+    ],
+    [
+      { kind: 'refused', reason: 'whatever' },
+      { outcome: 'refused', reason: 'invalid' },
+    ],
   ] as const)('%j is %j', (outcome, labels) => {
     expect(refreshLabels(outcome)).toEqual(labels);
   });

@@ -25,7 +25,10 @@ describe('the OpenResty front, next to the stock one', () => {
       const lines = directives(read(join(NGINX_DIR, file)));
       expect(lines.at(-1), file).toBe('include snippets/tokengate-proxy.conf;');
       // No header, cookie or error page of its own: those live in the proxy snippet only.
-      expect(lines.filter((l) => /^(?:proxy_set_header|add_header|error_page|set \$args)\b/.test(l.trim())), file).toEqual([]);
+      expect(
+        lines.filter((l) => /^(?:proxy_set_header|add_header|error_page|set \$args)\b/.test(l.trim())),
+        file,
+      ).toEqual([]);
     }
   });
 

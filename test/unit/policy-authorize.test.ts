@@ -80,7 +80,18 @@ describe('createAuthorizer', () => {
     const { logger, lines } = capturingLogger();
     createAuthorizer({ policy: demoPolicy, logger })('GET', '/%61dmin/users?jwt=secret.token.here').permits(BOB, 'user');
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged).toEqual([expect.objectContaining({ level: 30, msg: 'policy refused', sub: 'bob', method: 'GET', path: '/admin/users', rule: '/admin/**', ruleIndex: 0, requirement: 'conditions' })]);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'policy refused',
+        sub: 'bob',
+        method: 'GET',
+        path: '/admin/users',
+        rule: '/admin/**',
+        ruleIndex: 0,
+        requirement: 'conditions',
+      }),
+    ]);
     expect(lines.join('')).not.toContain('secret');
   });
 
@@ -98,7 +109,9 @@ describe('createAuthorizer', () => {
   it('logs a pass at debug only', () => {
     const { logger, lines } = capturingLogger();
     createAuthorizer({ policy: demoPolicy, logger })('GET', '/admin').permits(ALICE, 'user');
-    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ level: 20, msg: 'policy allowed', sub: 'alice', rule: '/admin/**' })]);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 20, msg: 'policy allowed', sub: 'alice', rule: '/admin/**' }),
+    ]);
     logger.level = 'info';
     createAuthorizer({ policy: demoPolicy, logger })('GET', '/admin').permits(ALICE, 'user');
     expect(lines).toHaveLength(1);

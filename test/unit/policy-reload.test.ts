@@ -50,7 +50,11 @@ describe('reloading the policy while the signer runs', () => {
     await writeFile(file, BROKEN);
     expect(await reloader.reload('SIGHUP')).toBe(false);
     expect(reloader.policy()).toBe(before);
-    expect(logged().at(-1)).toMatchObject({ level: 50, msg: 'the policy did not load; the previous policy stays in use', problems: ['rules[0].path: must start with / (got "admin/**")'] });
+    expect(logged().at(-1)).toMatchObject({
+      level: 50,
+      msg: 'the policy did not load; the previous policy stays in use',
+      problems: ['rules[0].path: must start with / (got "admin/**")'],
+    });
     await rm(file);
     expect(await reloader.reload('SIGHUP')).toBe(false);
     expect(fallback()).toBe('deny');

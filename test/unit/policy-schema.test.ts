@@ -17,26 +17,60 @@ describe('policy files that cannot be used', () => {
     ['caseSensitive as a word', 'caseSensitive: "no"\nrules: []', ['caseSensitive: must be true or false']],
     ['a rule without path', 'rules: [{ allow: public }]', ['rules[0].path: must be a string such as /admin/**']],
     ['a bad pattern', 'rules: [{ path: /a/**/b, allow: public }]', ['rules[0].path: ** may only be the last segment (got "/a/**/b")']],
-    ['a rule without requirement', 'rules: [{ path: /x }]', ['rules[0]: needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims']],
-    ['allow and conditions together', 'rules: [{ path: /x, allow: public, anyRole: [a] }]', ['rules[0]: has both allow and conditions (anyRole, allRoles, claims, identity): give one or the other']],
-    ['a misspelt condition', 'rules: [{ path: /x, anyrole: [admin] }]', ['rules[0]: unknown key "anyrole" (a rule has path, methods, and allow or anyRole, allRoles, claims)', 'rules[0]: needs allow']],
+    [
+      'a rule without requirement',
+      'rules: [{ path: /x }]',
+      ['rules[0]: needs allow (public, authenticated or deny), or conditions: anyRole, allRoles, claims'],
+    ],
+    [
+      'allow and conditions together',
+      'rules: [{ path: /x, allow: public, anyRole: [a] }]',
+      ['rules[0]: has both allow and conditions (anyRole, allRoles, claims, identity): give one or the other'],
+    ],
+    [
+      'a misspelt condition',
+      'rules: [{ path: /x, anyrole: [admin] }]',
+      ['rules[0]: unknown key "anyrole" (a rule has path, methods, and allow or anyRole, allRoles, claims)', 'rules[0]: needs allow'],
+    ],
     ['a bad allow', 'rules: [{ path: /x, allow: admin }]', ['rules[0].allow: must be public, authenticated or deny']],
     ['roles as a string', 'rules: [{ path: /x, anyRole: admin }]', ['rules[0].anyRole: must be a list of roles']],
     ['an empty role list', 'rules: [{ path: /x, allRoles: [] }]', ['rules[0].allRoles: must list at least one role']],
-    ['a role with a comma', 'rules: [{ path: /x, anyRole: ["a,b"] }]', ['rules[0].anyRole[0]: a role is 1 to 64 printable ASCII characters without spaces or commas']],
-    ['an empty method list', 'rules: [{ path: /x, methods: [], allow: public }]', ['rules[0].methods: must list at least one method; leave it out for every method']],
+    [
+      'a role with a comma',
+      'rules: [{ path: /x, anyRole: ["a,b"] }]',
+      ['rules[0].anyRole[0]: a role is 1 to 64 printable ASCII characters without spaces or commas'],
+    ],
+    [
+      'an empty method list',
+      'rules: [{ path: /x, methods: [], allow: public }]',
+      ['rules[0].methods: must list at least one method; leave it out for every method'],
+    ],
     ['a bad method', 'rules: [{ path: /x, methods: ["GET /"], allow: public }]', ['rules[0].methods[0]: must be an HTTP method name such as GET']],
     ['claims as a list', 'rules: [{ path: /x, claims: [tenant] }]', ['rules[0].claims: must map claim names to values']],
     ['no claims at all', 'rules: [{ path: /x, claims: {} }]', ['rules[0].claims: must name at least one claim']],
     ['roles as a claim', 'rules: [{ path: /x, claims: { roles: admin } }]', ['rules[0].claims.roles: roles is a list: use anyRole or allRoles']],
-    ['a claim value that is a list', 'rules: [{ path: /x, claims: { team: [a] } }]', ['rules[0].claims.team: a claim value must be a string, a number or true/false']],
-    ['a rule that can never apply', 'rules:\n  - { path: /x, allow: public }\n  - { path: /x, allow: deny }', ['rules[1]: the same path and methods as rules[0], so it could never apply']],
-    ['the same methods twice', 'rules:\n  - { path: /x, methods: [GET, POST], allow: public }\n  - { path: /x, methods: [POST, GET], allow: deny }', ['rules[1]: the same path and methods as rules[0]']],
+    [
+      'a claim value that is a list',
+      'rules: [{ path: /x, claims: { team: [a] } }]',
+      ['rules[0].claims.team: a claim value must be a string, a number or true/false'],
+    ],
+    [
+      'a rule that can never apply',
+      'rules:\n  - { path: /x, allow: public }\n  - { path: /x, allow: deny }',
+      ['rules[1]: the same path and methods as rules[0], so it could never apply'],
+    ],
+    [
+      'the same methods twice',
+      'rules:\n  - { path: /x, methods: [GET, POST], allow: public }\n  - { path: /x, methods: [POST, GET], allow: deny }',
+      ['rules[1]: the same path and methods as rules[0]'],
+    ],
     ['a duplicate key', 'rules: []\nrules: []', ['Map keys must be unique at line 2, column 1']],
   ])('%s', (_case, text, expected) => {
     const found = problems(text);
     expect(found).toHaveLength(expected.length);
-    expected.forEach((want, i) => expect(found[i]).toContain(want));
+    expected.forEach((want, i) => {
+      expect(found[i]).toContain(want);
+    });
   });
 
   it.each([
@@ -67,7 +101,15 @@ rules:
   });
 
   it('refuses a file of aliases that would blow up, instead of expanding it', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`), 'rules: []'].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      ),
+      'rules: []',
+    ].join('\n');
     expect(problems(bomb)).toEqual([expect.stringContaining('Excessive alias count')]);
   });
 });

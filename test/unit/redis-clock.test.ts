@@ -13,12 +13,15 @@ const time = (ms: number) => [String(Math.floor(ms / 1000)), String(Math.round((
 function world(redisAt: (localMs: number) => number) {
   let local = 5_000;
   let rtt = 2;
-  const clock = new RedisClock(async () => {
-    local += rtt / 2;
-    const answer = time(redisAt(local));
-    local += rtt / 2;
-    return answer;
-  }, () => local);
+  const clock = new RedisClock(
+    async () => {
+      local += rtt / 2;
+      const answer = time(redisAt(local));
+      local += rtt / 2;
+      return answer;
+    },
+    () => local,
+  );
   return {
     clock,
     at: (ms: number) => (local = ms),
@@ -31,8 +34,8 @@ function world(redisAt: (localMs: number) => number) {
 
 const REDIS_EPOCH_MS = 1_900_000_000_000;
 
-describe('where Redis\'s clock stands', () => {
-  it('puts a deadline on Redis\'s clock, whatever the local clock reads: budget, less the round trip and a safety margin', async () => {
+describe("where Redis's clock stands", () => {
+  it("puts a deadline on Redis's clock, whatever the local clock reads: budget, less the round trip and a safety margin", async () => {
     // The local monotonic clock starts near 0; Redis's is a unix time: no wall clock is involved.
     const w = world((local) => REDIS_EPOCH_MS + local);
     await w.clock.sample();
@@ -52,7 +55,7 @@ describe('where Redis\'s clock stands', () => {
     expect(await w.clock.deadline(w.local, 1_000)).toBe(REDIS_EPOCH_MS + w.local + 1_000 - 10 - 50);
   });
 
-  it('starts over when Redis\'s clock is stepped, rather than trust a faster sample from before', async () => {
+  it("starts over when Redis's clock is stepped, rather than trust a faster sample from before", async () => {
     let step = 0;
     const w = world((local) => REDIS_EPOCH_MS + local + step);
     await w.clock.sample(); // 2 ms round trip, the best there will be
@@ -72,10 +75,13 @@ describe('where Redis\'s clock stands', () => {
   it('forgets its samples on reset (another server after a failover), and drops one in flight across it', async () => {
     let answer: (reply: unknown) => void = () => {};
     let calls = 0;
-    const clock = new RedisClock(() => {
-      calls++;
-      return new Promise((resolve) => (answer = resolve));
-    }, () => 0);
+    const clock = new RedisClock(
+      () => {
+        calls++;
+        return new Promise((resolve) => (answer = resolve));
+      },
+      () => 0,
+    );
     const first = clock.sample();
     expect(clock.sample()).toBe(first); // one at a time
     clock.reset();
@@ -89,7 +95,10 @@ describe('where Redis\'s clock stands', () => {
   });
 
   it('ignores an answer that is not a TIME reply', async () => {
-    const clock = new RedisClock(() => Promise.resolve('OK'), () => 0);
+    const clock = new RedisClock(
+      () => Promise.resolve('OK'),
+      () => 0,
+    );
     await expect(clock.deadline(0, 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

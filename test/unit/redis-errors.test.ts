@@ -85,7 +85,7 @@ describe('a store outage as the client sees it', () => {
     });
   });
 
-  it('comes with Retry-After: 1, and is logged once per request only at debug (the store logs the outage once), without the server\'s details', async () => {
+  it("comes with Retry-After: 1, and is logged once per request only at debug (the store logs the outage once), without the server's details", async () => {
     const { logger, lines } = capturingLogger();
     const app = express();
     app.get('/verify', async () => {

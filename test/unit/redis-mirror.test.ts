@@ -13,7 +13,7 @@ describe('revocation messages and members', () => {
     expect(parseMessage(`${T} ${member('s', 'x:y z')}`)).toEqual({ kind: 's', id: 'x:y z', untilS: T });
   });
 
-  it('reads a user\'s revocation: its not-before second and a sub that may hold colons and spaces', () => {
+  it("reads a user's revocation: its not-before second and a sub that may hold colons and spaces", () => {
     expect(parseMessage(`${T} ${subjectMember('bob', T - 5)}`)).toEqual({ kind: 'u', id: 'bob', untilS: T, notBeforeS: T - 5 });
     expect(parseRevocation(subjectMember('urn:x y:1', 42), T)).toEqual({ kind: 'u', id: 'urn:x y:1', untilS: T, notBeforeS: 42 });
   });
@@ -37,7 +37,7 @@ describe('revocation messages and members', () => {
     expect(parseRevocation('t:abc', Number.NaN)).toBeUndefined();
   });
 
-  it('names a user\'s session index by a keyed hash, never by the identity itself', () => {
+  it("names a user's session index by a keyed hash, never by the identity itself", () => {
     const integrity = new SessionIntegrity(new Uint8Array(32).fill(1));
     const key = KEYS.user(integrity.userIndex('alice@example.org'));
     expect(key).toMatch(/^user:[\w-]{32}$/);

@@ -15,7 +15,17 @@ describe('the revocation feed', () => {
     feed.record({ kind: 's', id: 'sid-1', untilS: 5 });
     feed.record({ kind: 't', id: 'jti-1', untilS: 5 });
     const next = feed.since(first.seq);
-    expect(next).toEqual({ instance: feed.instance, seq: 3, reset: false, revoked: [['s', 'sid-1'], ['t', 'jti-1']], more: false, windowS: 120 });
+    expect(next).toEqual({
+      instance: feed.instance,
+      seq: 3,
+      reset: false,
+      revoked: [
+        ['s', 'sid-1'],
+        ['t', 'jti-1'],
+      ],
+      more: false,
+      windowS: 120,
+    });
     expect(feed.since(next.seq)).toMatchObject({ reset: false, revoked: [], seq: 3 });
   });
 
@@ -51,8 +61,22 @@ describe('the revocation feed', () => {
   it('drops the oldest past its cap, and a poller that needed them gets the window', () => {
     const feed = new RevocationFeed(clock().now, 120, 3);
     for (let i = 0; i < 5; i++) feed.record({ kind: 't', id: `j${i}`, untilS: 5 });
-    expect(feed.since(0)).toMatchObject({ reset: true, revoked: [['t', 'j2'], ['t', 'j3'], ['t', 'j4']] });
-    expect(feed.since(2)).toMatchObject({ reset: false, revoked: [['t', 'j2'], ['t', 'j3'], ['t', 'j4']] });
+    expect(feed.since(0)).toMatchObject({
+      reset: true,
+      revoked: [
+        ['t', 'j2'],
+        ['t', 'j3'],
+        ['t', 'j4'],
+      ],
+    });
+    expect(feed.since(2)).toMatchObject({
+      reset: false,
+      revoked: [
+        ['t', 'j2'],
+        ['t', 'j3'],
+        ['t', 'j4'],
+      ],
+    });
   });
 
   it('pages a long backlog', () => {

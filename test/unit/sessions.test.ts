@@ -426,7 +426,7 @@ describe('ending every session of a user', () => {
   });
 });
 
-describe('a user\'s sessions, for the admin', () => {
+describe("a user's sessions, for the admin", () => {
   it('lists each with where it was started from, and follows refreshes', async () => {
     const { sessions, advance } = setup();
     const tokens = await sessions.start(CLAIMS, { address: '192.0.2.1', userAgent: 'Firefox' });

@@ -26,11 +26,15 @@ describe('graceful shutdown', () => {
 
   /** A server whose /slow answers after `ms`, and its shutdown with a recorded exit. */
   async function serve(timeoutMs: number, slowMs: number) {
-    const server = await listen((req, res) => {
-      const answer = () => res.end(`done ${req.url}`);
-      if (req.url === '/slow') setTimeout(answer, slowMs);
-      else answer();
-    }, '127.0.0.1', 0);
+    const server = await listen(
+      (req, res) => {
+        const answer = () => res.end(`done ${req.url}`);
+        if (req.url === '/slow') setTimeout(answer, slowMs);
+        else answer();
+      },
+      '127.0.0.1',
+      0,
+    );
     const port = (server.address() as AddressInfo).port;
     const exits: number[] = [];
     const events: string[] = [];

@@ -98,8 +98,27 @@ describe('the login throttle', () => {
     await fail(throttle, ALICE, 1);
     await throttle.check(ALICE);
     expect(events()).toEqual([
-      { level: 40, time: expect.any(Number), service: 'tokengate', event: 'login_failed', client: '203.0.113.7', user: 'alice', requestId: 'req-1', msg: 'login failed' },
-      { level: 40, time: expect.any(Number), service: 'tokengate', event: 'login_throttled', client: '203.0.113.7', user: 'alice', requestId: 'req-1', retryAfterS: 900, msg: 'login throttled' },
+      {
+        level: 40,
+        time: expect.any(Number),
+        service: 'tokengate',
+        event: 'login_failed',
+        client: '203.0.113.7',
+        user: 'alice',
+        requestId: 'req-1',
+        msg: 'login failed',
+      },
+      {
+        level: 40,
+        time: expect.any(Number),
+        service: 'tokengate',
+        event: 'login_throttled',
+        client: '203.0.113.7',
+        user: 'alice',
+        requestId: 'req-1',
+        retryAfterS: 900,
+        msg: 'login throttled',
+      },
     ]);
   });
 
@@ -109,7 +128,14 @@ describe('the login throttle', () => {
       release: () => Promise.reject(new StoreUnavailableError('down')),
       reset: () => Promise.reject(new StoreUnavailableError('down')),
     };
-    const throttle = createLoginThrottle({ limiter: down, logger: capturingLogger().logger, hashKey: HASH_KEY, windowS: 900, maxPerUser: 5, maxPerAddress: 50 });
+    const throttle = createLoginThrottle({
+      limiter: down,
+      logger: capturingLogger().logger,
+      hashKey: HASH_KEY,
+      windowS: 900,
+      maxPerUser: 5,
+      maxPerAddress: 50,
+    });
     await expect(throttle.check(ALICE)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

@@ -26,7 +26,9 @@ describe('checkTokenShape', () => {
     expect(checkTokenShape(token, MAX_TOKEN_LENGTH)).toBeUndefined();
   });
 
-  const respelt = rotations.flatMap((token) => PARTS.flatMap((part) => respellings(token, part).map((t) => [part, token.split('.')[PART_INDEX[part]]!.length % 4, t] as const)));
+  const respelt = rotations.flatMap((token) =>
+    PARTS.flatMap((part) => respellings(token, part).map((t) => [part, token.split('.')[PART_INDEX[part]]!.length % 4, t] as const)),
+  );
   it.each(respelt)('refuses the %s (length ≡ %i mod 4) with its last character respelt within its group: %s', (_part, _rest, token) => {
     expect(checkTokenShape(token, MAX_TOKEN_LENGTH)).toBe('non_canonical');
   });
@@ -38,17 +40,32 @@ describe('checkTokenShape', () => {
   });
 
   it.each(PARTS)('refuses a %s whose length is 1 more than a multiple of 4 (no encoder writes one)', (part) => {
-    expect(checkTokenShape(withPart(CANONICAL, part, () => `${encoded(6)}A`), MAX_TOKEN_LENGTH)).toBe('non_canonical');
-    expect(checkTokenShape(withPart(CANONICAL, part, () => 'A'), MAX_TOKEN_LENGTH)).toBe('non_canonical');
+    expect(
+      checkTokenShape(
+        withPart(CANONICAL, part, () => `${encoded(6)}A`),
+        MAX_TOKEN_LENGTH,
+      ),
+    ).toBe('non_canonical');
+    expect(
+      checkTokenShape(
+        withPart(CANONICAL, part, () => 'A'),
+        MAX_TOKEN_LENGTH,
+      ),
+    ).toBe('non_canonical');
   });
 
-  it.each(PARTS.flatMap((part) => [
-    [part, 'padding =', () => `${encoded(7)}==`],
-    [part, 'padding = after a full group', (t: string) => `${t}=`],
-    [part, "the standard alphabet's +", (t: string) => `+${t.slice(1)}`],
-    [part, "the standard alphabet's /", (t: string) => `${t.slice(0, -1)}/`],
-    [part, 'an empty part', () => ''],
-  ] as const))('refuses a %s with %s as malformed', (part, _case, change) => {
+  it.each(
+    PARTS.flatMap(
+      (part) =>
+        [
+          [part, 'padding =', () => `${encoded(7)}==`],
+          [part, 'padding = after a full group', (t: string) => `${t}=`],
+          [part, "the standard alphabet's +", (t: string) => `+${t.slice(1)}`],
+          [part, "the standard alphabet's /", (t: string) => `${t.slice(0, -1)}/`],
+          [part, 'an empty part', () => ''],
+        ] as const,
+    ),
+  )('refuses a %s with %s as malformed', (part, _case, change) => {
     expect(checkTokenShape(withPart(CANONICAL, part, change), MAX_TOKEN_LENGTH)).toBe('malformed');
   });
 
@@ -71,7 +88,13 @@ describe('checkTokenShape', () => {
         for (const last of BASE64URL) {
           const text = `${'Q'.repeat(length - 1)}${last}`;
           const roundTrip = Buffer.from(text, 'base64url').toString('base64url') === text;
-          expect(checkTokenShape(withPart(CANONICAL, part, () => text), MAX_TOKEN_LENGTH) === undefined, `${part} ${text}`).toBe(roundTrip);
+          expect(
+            checkTokenShape(
+              withPart(CANONICAL, part, () => text),
+              MAX_TOKEN_LENGTH,
+            ) === undefined,
+            `${part} ${text}`,
+          ).toBe(roundTrip);
         }
       }
     }
@@ -80,7 +103,11 @@ describe('checkTokenShape', () => {
 
 describe('nonCanonicalPart', () => {
   it.each([
-    ['a respelt signature', withPart(CANONICAL, 'signature', (t) => `${t.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(t.at(-1)!) | 1]}`), { part: 'signature', problem: 'unused_bits' }],
+    [
+      'a respelt signature',
+      withPart(CANONICAL, 'signature', (t) => `${t.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(t.at(-1)!) | 1]}`),
+      { part: 'signature', problem: 'unused_bits' },
+    ],
     ['a payload of 9 characters', withPart(CANONICAL, 'payload', () => `${encoded(6)}A`), { part: 'payload', problem: 'length', length: 9 }],
     ['a header ending in B instead of A', withPart(CANONICAL, 'header', () => 'QB'), { part: 'header', problem: 'unused_bits', last: 'B', canonicalLast: 'A' }],
   ])('names the part and the problem of %s', (_case, token, expected) => {

@@ -221,7 +221,10 @@ describe('verifying refuses', () => {
 
 describe('verifying accepts', () => {
   it('a token minted elsewhere with the same secret and HS256', async () => {
-    expect(await verifier()(await mint({ sub: 'alice', roles: ['admin', 'user'] }))).toMatchObject({ ok: true, claims: { sub: 'alice', roles: ['admin', 'user'] } });
+    expect(await verifier()(await mint({ sub: 'alice', roles: ['admin', 'user'] }))).toMatchObject({
+      ok: true,
+      claims: { sub: 'alice', roles: ['admin', 'user'] },
+    });
   });
 
   it('a token that expired within the clock skew', async () => {
@@ -263,7 +266,11 @@ describe('verifying accepts', () => {
   it('the longest token within the length limit', async () => {
     // Grow the payload until the next character would pass the limit, then check both sides of it.
     const make = (n: number) =>
-      new SignJWT({ sub: 'alice', pad: 'x'.repeat(n) }).setProtectedHeader(HS256).setIssuer('tokengate').setExpirationTime(NOW_S + 300).sign(key);
+      new SignJWT({ sub: 'alice', pad: 'x'.repeat(n) })
+        .setProtectedHeader(HS256)
+        .setIssuer('tokengate')
+        .setExpirationTime(NOW_S + 300)
+        .sign(key);
     let n = Math.floor((MAX_TOKEN_LENGTH * 3) / 4) - 200;
     expect((await make(n)).length).toBeLessThanOrEqual(MAX_TOKEN_LENGTH);
     while ((await make(n + 1)).length <= MAX_TOKEN_LENGTH) n++;

@@ -59,12 +59,44 @@ describe('variables that look like tokengate settings', () => {
     ['SESSION_MANAGER', 'DISPLAY', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'SSH_AUTH_SOCK', 'LS_COLORS', 'EDITOR', 'PAGER', 'LESSOPEN'],
     // Node and npm, vitest and CI runners.
     ['NODE_ENV', 'NODE_OPTIONS', 'NODE_VERSION', 'YARN_VERSION', 'npm_config_cache', 'npm_package_name', 'npm_lifecycle_event', 'INIT_CWD', 'COLOR'],
-    ['CI', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID', 'GITHUB_ACTIONS', 'GITHUB_TOKEN', 'RUNNER_OS', 'RUNNER_TEMP', 'CI_JOB_ID', 'BUILD_NUMBER', 'JOB_NAME'],
+    [
+      'CI',
+      'VITEST',
+      'VITEST_POOL_ID',
+      'VITEST_WORKER_ID',
+      'GITHUB_ACTIONS',
+      'GITHUB_TOKEN',
+      'RUNNER_OS',
+      'RUNNER_TEMP',
+      'CI_JOB_ID',
+      'BUILD_NUMBER',
+      'JOB_NAME',
+    ],
     // The nginx image, other software's logs and clients, proxies.
-    ['NGINX_VERSION', 'NGINX_ENVSUBST_TEMPLATE_DIR', 'NGINX_ENVSUBST_FILTER', 'NJS_VERSION', 'LOG_FORMAT', 'LOG_DIR', 'DEBUG', 'PUBLIC_URL', 'CLIENT_ID', 'CLIENT_SECRET'],
+    [
+      'NGINX_VERSION',
+      'NGINX_ENVSUBST_TEMPLATE_DIR',
+      'NGINX_ENVSUBST_FILTER',
+      'NJS_VERSION',
+      'LOG_FORMAT',
+      'LOG_DIR',
+      'DEBUG',
+      'PUBLIC_URL',
+      'CLIENT_ID',
+      'CLIENT_SECRET',
+    ],
     ['HTTP_PROXY', 'https_proxy', 'NO_PROXY', 'DEBIAN_FRONTEND', 'GATEWAY_INTERFACE', 'TOKEN', 'KEY_ID', 'SECRET_KEY', 'DATABASE_URL'],
     // Kubernetes service links, for services named like tokengate's parts.
-    ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_PORT_443_TCP_ADDR', 'REDIS_SERVICE_HOST', 'REDIS_SERVICE_PORT', 'REDIS_PORT', 'REDIS_PORT_6379_TCP', 'REDIS_PORT_6379_TCP_PROTO', 'SIGNER_SERVICE_PORT_HTTP'],
+    [
+      'KUBERNETES_SERVICE_HOST',
+      'KUBERNETES_PORT_443_TCP_ADDR',
+      'REDIS_SERVICE_HOST',
+      'REDIS_SERVICE_PORT',
+      'REDIS_PORT',
+      'REDIS_PORT_6379_TCP',
+      'REDIS_PORT_6379_TCP_PROTO',
+      'SIGNER_SERVICE_PORT_HTTP',
+    ],
     // What tokengate, its runner and tests read outside the schema.
     [...READ_ELSEWHERE],
     // Every setting of the schema, spelt right.
@@ -88,6 +120,10 @@ describe('variables that look like tokengate settings', () => {
 
   it('takes every prefix but TOKENGATE_ from a setting of its own', () => {
     const names = Object.keys(variables);
-    for (const prefix of PREFIXES.filter((p) => p !== 'TOKENGATE_')) expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    for (const prefix of PREFIXES.filter((p) => p !== 'TOKENGATE_'))
+      expect(
+        names.some((n) => n.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
   });
 });

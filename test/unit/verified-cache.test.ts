@@ -23,7 +23,9 @@ function counting(exp = EXP_S) {
   const calls: string[] = [];
   const verify = async (token: string): Promise<Verification> => {
     calls.push(nameOf(token));
-    return token.startsWith('ok') ? { ok: true, claims: { sub: token, roles: ['user'], exp, nested: { a: [1] } } } : { ok: false, reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' };
+    return token.startsWith('ok')
+      ? { ok: true, claims: { sub: token, roles: ['user'], exp, nested: { a: [1] } } }
+      : { ok: false, reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' };
   };
   return { calls, verify };
 }
