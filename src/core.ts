@@ -10,18 +10,18 @@ import type { Store } from './store/store.js';
 import { createTokenVerifier, type Verification } from './tokens/verify.js';
 import { createTokenIssuer } from './tokens/sign.js';
 import { cachedVerifier } from './tokens/verified-cache.js';
-import { createAuthenticateClient } from './upstream/authenticate.js';
+import { createCredentialCheck } from './app-check/authenticate.js';
 import type { Logger } from './log/logger.js';
 import type { SigningKey } from './tokens/keys.js';
-import { secretKeys, type KeysSource } from './keys/token-keys.js';
+import { secretKeys, type KeysSource } from './signing-keys/token-keys.js';
 import type { FailureLimiter } from './throttle/limiter.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle/login-throttle.js';
 import { MemoryFailureLimiter } from './throttle/memory-limiter.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { instrumentLimiter, instrumentStore } from './metrics/instrument-store.js';
 import { countRefreshes } from './metrics/count-refreshes.js';
-import { EMPTY_REGISTRY, type ClientsSource } from './clients/registry.js';
-import { createClientVerifier, type ClientVerification } from './clients/verify-client.js';
+import { EMPTY_REGISTRY, type ClientsSource } from './service-clients/registry.js';
+import { createClientVerifier, type ClientVerification } from './service-clients/verify-client.js';
 import { createAuthorizer } from './policy/authorize.js';
 import { withPolicy } from './policy/enforce-policy.js';
 import type { Policy } from './policy/policy.js';
@@ -63,7 +63,7 @@ export interface AppDeps {
 export interface Core {
   logger: Logger;
   config: Config;
-  authenticate: ReturnType<typeof createAuthenticateClient>;
+  authenticate: ReturnType<typeof createCredentialCheck>;
   sessions: Sessions;
   cookies: CookieJar;
   csrf: ReturnType<typeof createCsrf>;
@@ -138,7 +138,7 @@ export function createCore(config: Config, deps: AppDeps): Core {
   return {
     logger: deps.logger,
     config,
-    authenticate: createAuthenticateClient({ url: config.AUTHENTICATE_URL, timeoutMs: config.AUTHENTICATE_TIMEOUT_MS }),
+    authenticate: createCredentialCheck({ url: config.AUTHENTICATE_URL, timeoutMs: config.AUTHENTICATE_TIMEOUT_MS }),
     sessions,
     cookies,
     csrf: createCsrf({ key: deps.csrfKey ?? randomBytes(32), ...clock }),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../src/config/load.js';
-import { secretKeys } from '../../src/keys/token-keys.js';
+import { secretKeys } from '../../src/signing-keys/token-keys.js';
 import { loadSecret } from '../../src/secret/load-secret.js';
 import { importHmacKey } from '../../src/tokens/keys.js';
 import { createTokenIssuer, type TokenIssuer } from '../../src/tokens/sign.js';

@@ -5,7 +5,7 @@ import type { CookieJar, SessionCookies } from '../session/cookies.js';
 import { identityClaims } from '../tokens/claims.js';
 import { acceptsHtml } from '../http/accepts-html.js';
 import { identityHeaders, type IdentityHeaders, type IdentityKind } from './identity-headers.js';
-import type { ClientVerification } from '../clients/verify-client.js';
+import type { ClientVerification } from '../service-clients/verify-client.js';
 import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
 import type { SessionClient } from '../store/store.js';
 

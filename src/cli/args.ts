@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isKeyAlg, KEY_ALGS, KID_PATTERN, type KeyAlg } from '../keys/algorithms.js';
+import { isKeyAlg, KEY_ALGS, KID_PATTERN, type KeyAlg } from '../signing-keys/algorithms.js';
 import { usageError, type CliIo } from './io.js';
 
 /** What parseArgs returns for a given config, with each option's type. */

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Config } from '../config/load.js';
-import { errnoCode } from '../keys/errors.js';
-import { ensurePrivateDir, writePrivateFile } from '../keys/private-file.js';
-import { CLIENT_NAME_RULE, clientFileName, isClientName } from '../clients/names.js';
-import { canonicalKeyText, keyFingerprint, parseClientPublicKey } from '../clients/public-key.js';
+import { errnoCode } from '../signing-keys/errors.js';
+import { ensurePrivateDir, writePrivateFile } from '../signing-keys/private-file.js';
+import { CLIENT_NAME_RULE, clientFileName, isClientName } from '../service-clients/names.js';
+import { canonicalKeyText, keyFingerprint, parseClientPublicKey } from '../service-clients/public-key.js';
 import { parseCommand } from './args.js';
 import { existingClientFiles, readClientKeyFile, removeIfPresent } from './client-files.js';
 import { EXIT, failure, note, usageError, type CliIo } from './io.js';

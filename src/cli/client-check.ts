@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ClientsError, loadClients } from '../clients/registry.js';
+import { ClientsError, loadClients } from '../service-clients/registry.js';
 
 export type ClientsCheck = { ok: true; line: string } | { ok: false; problems: string[] };
 

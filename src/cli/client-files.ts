@@ -1,8 +1,8 @@
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../keys/errors.js';
-import { MAX_KEY_FILE_BYTES } from '../keys/key-file.js';
-import { clientFileName, type ClientKeyFormat } from '../clients/names.js';
+import { errnoCode } from '../signing-keys/errors.js';
+import { MAX_KEY_FILE_BYTES } from '../signing-keys/key-file.js';
+import { clientFileName, type ClientKeyFormat } from '../service-clients/names.js';
 import { failure, type CliIo } from './io.js';
 
 /** A key file's text and mode, or undefined after saying why it cannot be read (the caller exits 1). */

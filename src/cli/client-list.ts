@@ -1,5 +1,5 @@
-import { keyFingerprint } from '../clients/public-key.js';
-import { ClientsError, loadClients } from '../clients/registry.js';
+import { keyFingerprint } from '../service-clients/public-key.js';
+import { ClientsError, loadClients } from '../service-clients/registry.js';
 import { parseCommand } from './args.js';
 import { EXIT, failure, note, type CliIo } from './io.js';
 import { cliConfig } from './load-keys.js';

@@ -1,4 +1,4 @@
-import { CLIENT_NAME_RULE, isClientName } from '../clients/names.js';
+import { CLIENT_NAME_RULE, isClientName } from '../service-clients/names.js';
 import { parseCommand } from './args.js';
 import { existingClientFiles, removeIfPresent } from './client-files.js';
 import { EXIT, failure, note, usageError, type CliIo } from './io.js';

@@ -1,6 +1,6 @@
-import { isClientName, CLIENT_NAME_RULE } from '../clients/names.js';
-import { parseClientPrivateKey } from '../clients/private-key.js';
-import { signClientToken } from '../clients/sign-client-token.js';
+import { isClientName, CLIENT_NAME_RULE } from '../service-clients/names.js';
+import { parseClientPrivateKey } from '../service-clients/private-key.js';
+import { signClientToken } from '../service-clients/sign-client-token.js';
 import { parseCommand } from './args.js';
 import { readClientKeyFile } from './client-files.js';
 import { EXIT, failure, note, usageError, type CliIo } from './io.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { keyFileName, type KeyAlg } from '../keys/algorithms.js';
-import { addKey, setActive } from '../keys/operations.js';
+import { keyFileName, type KeyAlg } from '../signing-keys/algorithms.js';
+import { addKey, setActive } from '../signing-keys/operations.js';
 import type { Config } from '../config/load.js';
 import { parseCommand, validAlg, validKid } from './args.js';
 import { EXIT, note, type CliIo, type Command } from './io.js';

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatProblems, formatWarnings, parseConfig, type Config, type ConfigWarning } from '../config/load.js';
-import { KeyRingError, type KeyProblem } from '../keys/errors.js';
-import { openKeys } from '../keys/open-keys.js';
-import { ringExists } from '../keys/operations.js';
-import type { TokenKeys } from '../keys/token-keys.js';
+import { KeyRingError, type KeyProblem } from '../signing-keys/errors.js';
+import { openKeys } from '../signing-keys/open-keys.js';
+import { ringExists } from '../signing-keys/operations.js';
+import type { TokenKeys } from '../signing-keys/token-keys.js';
 import { loadSecret, SecretError, type LoadedSecret } from '../secret/load-secret.js';
 import { importHmacKey, type SigningKey } from '../tokens/keys.js';
 import { failure, note, type CliIo } from './io.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/load.js';
-import { keyFileName } from '../keys/algorithms.js';
-import { retireKey } from '../keys/operations.js';
+import { keyFileName } from '../signing-keys/algorithms.js';
+import { retireKey } from '../signing-keys/operations.js';
 import { parseCommand, validKid } from './args.js';
 import { formatDuration, formatInstant } from './duration.js';
 import { EXIT, failure, note, usageError, type CliIo, type Command } from './io.js';

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/load.js';
-import { ACTIVE_FILE, keyFileName, type KeyAlg } from '../keys/algorithms.js';
-import type { KeyProblem } from '../keys/errors.js';
-import { loadKeyRing, loadVerifyRing } from '../keys/keyring.js';
-import { ringExists } from '../keys/operations.js';
+import { ACTIVE_FILE, keyFileName, type KeyAlg } from '../signing-keys/algorithms.js';
+import type { KeyProblem } from '../signing-keys/errors.js';
+import { loadKeyRing, loadVerifyRing } from '../signing-keys/keyring.js';
+import { ringExists } from '../signing-keys/operations.js';
 import { note, type CliIo } from './io.js';
 
 /** One key of the ring as `keys` lists it: never anything of the key itself but its kid and alg. */

@@ -1,4 +1,4 @@
-import { errnoCode } from '../keys/errors.js';
+import { errnoCode } from '../signing-keys/errors.js';
 import { parseCommand } from './args.js';
 import { checkConfig } from './check-config.js';
 import { clientCommand } from './client.js';

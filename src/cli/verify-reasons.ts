@@ -1,6 +1,6 @@
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import type { Config } from '../config/load.js';
-import { KEY_ALGS } from '../keys/algorithms.js';
+import { KEY_ALGS } from '../signing-keys/algorithms.js';
 import { MAX_TOKEN_LENGTH } from '../tokens/limits.js';
 import { nonCanonicalPart } from '../tokens/token-shape.js';
 import { TOKEN_TYPES } from '../tokens/types.js';

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseTrustedProxies } from '../http/trusted-proxies.js';
 import { parseClaimHeaders } from '../auth/claim-headers.js';
-import { KEY_ALGS } from '../keys/algorithms.js';
+import { KEY_ALGS } from '../signing-keys/algorithms.js';
 import { parseNodes } from '../store/redis-target.js';
 
 /** One environment variable: how to parse it, its default (as the string one would set) and a line of doc. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, toHttp } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { UpstreamAnswerError } from '../upstream/authenticate.js';
+import { AppAnswerError } from '../app-check/authenticate.js';
 
 /** The one place errors become responses: public codes go out, internals become `server_error`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -21,7 +21,7 @@ export function sendError(logger: Logger, err: unknown, req: IncomingMessage, re
   else if (http.status >= 500) {
     const detail =
       err instanceof GatewayError
-        ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof UpstreamAnswerError ? { detail: err.detail } : {}) }
+        ? { code: http.body.error, cause: describe(err.cause), ...(err instanceof AppAnswerError ? { detail: err.detail } : {}) }
         : { code: http.body.error, err: describe(err) };
     logger.error({ ...detail, method: req.method, path, requestId }, 'request failed');
   }

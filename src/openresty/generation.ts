@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TokenKeys } from '../keys/token-keys.js';
+import type { TokenKeys } from '../signing-keys/token-keys.js';
 import type { Policy } from '../policy/policy.js';
 
 /** What the HMAC fingerprint of a shared key is taken over: a fixed label, never a token. */

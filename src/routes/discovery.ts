@@ -1,6 +1,6 @@
 import type { Router } from 'express';
-import { CLIENT_ALGS } from '../clients/key-type.js';
-import type { KeysSource, TokenKeys } from '../keys/token-keys.js';
+import { CLIENT_ALGS } from '../service-clients/key-type.js';
+import type { KeysSource, TokenKeys } from '../signing-keys/token-keys.js';
 import { INTROSPECT_PATH } from './introspect.js';
 import { JWKS_PATH } from './jwks.js';
 import { publicDocumentRouter } from './public-document.js';

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { KeysSource } from '../keys/token-keys.js';
+import type { KeysSource } from '../signing-keys/token-keys.js';
 import { publicDocumentRouter } from './public-document.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';

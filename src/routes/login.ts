@@ -7,7 +7,7 @@ import { acceptsHtml } from '../http/accepts-html.js';
 import { renderLoginPage } from '../browser/login-page.js';
 import { safeReturnTo } from '../browser/return-to.js';
 import { sendPage } from '../browser/send-page.js';
-import type { AuthenticateOutcome } from '../upstream/authenticate.js';
+import type { AuthenticateOutcome } from '../app-check/authenticate.js';
 import { authenticateThrottled, credentials, startSession, tokenResponse } from './session-start.js';
 import { handleFormLogin } from './login-form.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import type { KeysSource, TokenKeys } from '../keys/token-keys.js';
+import type { KeysSource, TokenKeys } from '../signing-keys/token-keys.js';
 import { ROUTING } from './routing.js';
 
 export interface PublicDocumentOptions {

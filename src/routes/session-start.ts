@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Core } from '../core.js';
 import { TokenTooLargeError } from '../tokens/sign.js';
 import type { SessionTokens } from '../session/sessions.js';
-import { UpstreamAnswerError, type AuthenticateOutcome, type Credentials } from '../upstream/authenticate.js';
+import { AppAnswerError, type AuthenticateOutcome, type Credentials } from '../app-check/authenticate.js';
 import { clientAddress, type AddressSource } from '../http/client-address.js';
 import type { LoginAttempt } from '../throttle/login-throttle.js';
 import { sessionClient } from '../session/session-client.js';
@@ -18,7 +18,7 @@ export const credentials = z.object({
 /** Starts a session for the client of `req`; claims too large for a token are the upstream's fault (502). */
 export async function startSession(core: Core, claims: Record<string, unknown>, req: AddressSource): Promise<SessionTokens> {
   return core.sessions.start(claims, sessionClient(req, core.config.TRUSTED_PROXIES)).catch((err: unknown) => {
-    if (err instanceof TokenTooLargeError) throw new UpstreamAnswerError(err.message);
+    if (err instanceof TokenTooLargeError) throw new AppAnswerError(err.message);
     throw err;
   });
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
-import { KeyRingError } from '../keys/errors.js';
-import { openKeys } from '../keys/open-keys.js';
+import { KeyRingError } from '../signing-keys/errors.js';
+import { openKeys } from '../signing-keys/open-keys.js';
 import type { Logger } from '../log/logger.js';
 import { loadSecret, SecretError } from '../secret/load-secret.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { KeysSource } from '../keys/token-keys.js';
+import type { KeysSource } from '../signing-keys/token-keys.js';
 import { GATEWAY_CLAIMS } from './claims.js';
 import { TOKEN_TYPES, type TokenKind } from './types.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { KeysSource, TokenKeys } from '../keys/token-keys.js';
+import type { KeysSource, TokenKeys } from '../signing-keys/token-keys.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
 import { checkTokenShape } from './token-shape.js';
 import type { Verification, VerifiedClaims } from './verify.js';

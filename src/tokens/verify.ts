@@ -1,7 +1,7 @@
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../keys/keyring-verifier.js';
-import type { KeysSource } from '../keys/token-keys.js';
+import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../signing-keys/keyring-verifier.js';
+import type { KeysSource } from '../signing-keys/token-keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
 import { checkTokenShape } from './token-shape.js';

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { loadClients } from '../../src/clients/registry.js';
-import { createClientVerifier } from '../../src/clients/verify-client.js';
+import { loadClients } from '../../src/service-clients/registry.js';
+import { createClientVerifier } from '../../src/service-clients/verify-client.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { clientKeyPair, type ClientKeyPair } from '../fixtures/client-keys.js';
 import { runCli, useCliDirs } from '../fixtures/cli.js';

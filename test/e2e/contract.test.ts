@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_ALGS } from '../../src/keys/algorithms.js';
+import { KEY_ALGS } from '../../src/signing-keys/algorithms.js';
 import { activeSigner, foreignSigner, headerOf, hmacToken, publicKeyAsSecrets, secretSigner, signToken, type TestSigner } from '../fixtures/ring-tokens.js';
 import { mint, rs256Token, tamper, unsignedToken } from '../fixtures/tokens.js';
 import { FRONTS, frontAvailable, http, launch, login, rawHttp, type TestStack } from './harness.js';

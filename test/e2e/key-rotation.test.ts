@@ -3,7 +3,7 @@ import { rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addKey, retireKey, setActive } from '../../src/keys/operations.js';
+import { addKey, retireKey, setActive } from '../../src/signing-keys/operations.js';
 import { eventually, startKeyTraffic, type TrafficReport } from '../fixtures/key-traffic.js';
 import { redisAvailable } from '../fixtures/redis.js';
 import { headerOf, ringSigner, signToken } from '../fixtures/ring-tokens.js';

@@ -8,7 +8,7 @@ import { FRONTS, frontAvailable, http, launch, login, type TestStack } from './h
 import { cleanupRunners, freePorts, portIsClosed, spawnRunner } from './runner-harness.js';
 import { alive } from '../fixtures/alive.js';
 import { processesNaming } from '../fixtures/processes.js';
-import { addKey } from '../../src/keys/operations.js';
+import { addKey } from '../../src/signing-keys/operations.js';
 
 const dirs: string[] = [];
 const servers: Server[] = [];

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMinter, defaultTokenSettings, type Minter } from '../../bench/tokens/mint.js';
 import { KIND_EXPECT, malformedToken, planMix, shuffled } from '../../bench/tokens/mix.js';
 import { createFreshPool } from '../../bench/tokens/pool.js';
-import { secretKeys } from '../../src/keys/token-keys.js';
+import { secretKeys } from '../../src/signing-keys/token-keys.js';
 import { importHmacKey } from '../../src/tokens/keys.js';
 import { COMPACT_JWS } from '../../src/tokens/limits.js';
 import { createTokenVerifier } from '../../src/tokens/verify.js';

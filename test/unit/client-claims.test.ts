@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readClientClaims } from '../../src/clients/client-claims.js';
+import { readClientClaims } from '../../src/service-clients/client-claims.js';
 import { extractToken } from '../../src/tokens/extract.js';
 
 const T = 1_893_456_000;

@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseClientPrivateKey } from '../../src/clients/private-key.js';
-import { canonicalKeyText, keyFingerprint, parseClientPublicKey, PRIVATE_KEY_REFUSED } from '../../src/clients/public-key.js';
+import { parseClientPrivateKey } from '../../src/service-clients/private-key.js';
+import { canonicalKeyText, keyFingerprint, parseClientPublicKey, PRIVATE_KEY_REFUSED } from '../../src/service-clients/public-key.js';
 import { clientKeyPair } from '../fixtures/client-keys.js';
 
 const rsa = clientKeyPair('RS256');

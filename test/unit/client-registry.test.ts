@@ -3,8 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startClients, type ClientReloader } from '../../src/clients/client-reloader.js';
-import { ClientsError, loadClients } from '../../src/clients/registry.js';
+import { startClients, type ClientReloader } from '../../src/service-clients/client-reloader.js';
+import { ClientsError, loadClients } from '../../src/service-clients/registry.js';
 import { capturingLogger } from '../fixtures/signer.js';
 import { clientKeyPair } from '../fixtures/client-keys.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClientVerifier } from '../../src/clients/verify-client.js';
+import { createClientVerifier } from '../../src/service-clients/verify-client.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { MAX_TOKEN_LENGTH } from '../../src/tokens/limits.js';
 import { createTokenIssuer } from '../../src/tokens/sign.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TokenKeys } from '../../src/keys/token-keys.js';
+import type { TokenKeys } from '../../src/signing-keys/token-keys.js';
 import { MAX_TOKEN_LENGTH } from '../../src/tokens/limits.js';
 import { cachedVerifier, MAX_CACHED_TOKEN_LENGTH } from '../../src/tokens/verified-cache.js';
 import type { Verification } from '../../src/tokens/verify.js';

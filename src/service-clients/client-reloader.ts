@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { errnoCode } from '../keys/errors.js';
+import { errnoCode } from '../signing-keys/errors.js';
 import { startDirReloader } from '../files/dir-reloader.js';
 import { keyFingerprint } from './public-key.js';
 import { ClientsError, loadClients, type ClientRegistry, type ClientsSource } from './registry.js';

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { clientAlgOf, type ClientAlg } from './key-type.js';
 import type { ClientKeyFormat } from './names.js';
-import { parseJsonObject } from '../keys/small-file.js';
+import { parseJsonObject } from '../signing-keys/small-file.js';
 
 /** A client's public key that passed every check, and the one algorithm it verifies. */
 export interface ClientPublicKey {

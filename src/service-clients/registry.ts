@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode, type KeyProblem } from '../keys/errors.js';
-import { readSmallFile } from '../keys/small-file.js';
-import { MAX_KEY_FILE_BYTES } from '../keys/key-file.js';
+import { errnoCode, type KeyProblem } from '../signing-keys/errors.js';
+import { readSmallFile } from '../signing-keys/small-file.js';
+import { MAX_KEY_FILE_BYTES } from '../signing-keys/key-file.js';
 import type { ClientAlg } from './key-type.js';
 import { CLIENT_NAME_RULE, isClientName, parseClientFileName } from './names.js';
 import { parseClientPublicKey } from './public-key.js';

@@ -1,6 +1,6 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { clientAlgOf, type ClientAlg } from './key-type.js';
-import { parseJsonObject } from '../keys/small-file.js';
+import { parseJsonObject } from '../signing-keys/small-file.js';
 
 export type ParsedPrivateKey = { ok: true; key: KeyObject; alg: ClientAlg } | { ok: false; reason: string };
 

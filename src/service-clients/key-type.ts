@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { MIN_RSA_BITS } from '../keys/key-file.js';
+import { MIN_RSA_BITS } from '../signing-keys/key-file.js';
 
 /** What a client may sign with: the key type fixes the algorithm, the token never chooses it. */
 export const CLIENT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;

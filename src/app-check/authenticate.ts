@@ -1,27 +1,32 @@
+/**
+ * The app's credential check: tokengate never checks a password itself; it posts the
+ * credentials to the protected app's internal `/authenticate` (AUTHENTICATE_URL) and signs from
+ * its JSON answer.
+ */
 import { GatewayError } from '../errors.js';
 import { identityClaims, type IdentityClaims } from '../tokens/claims.js';
-import { BodyTooLargeError, readCapped } from './read-capped.js';
+import { BodyTooLargeError, readCapped } from '../http/read-capped.js';
 
 /** The largest answer read from the authenticate endpoint, for success and failure alike. */
-export const MAX_UPSTREAM_BODY_BYTES = 16 * 1024;
+export const MAX_APP_ANSWER_BYTES = 16 * 1024;
 
 export interface Credentials {
   username: string;
   password: string;
 }
 
-/** The upstream accepted the credentials (its JSON object becomes the claims), or refused them. */
+/** The app accepted the credentials (its JSON object becomes the claims), or refused them. */
 export type AuthenticateOutcome =
   | { kind: 'accepted'; claims: IdentityClaims & Record<string, unknown> }
   | { kind: 'refused'; status: number; body: Buffer; contentType?: string; retryAfter?: string };
 
-export interface AuthenticateClientOptions {
+export interface CredentialCheckOptions {
   url: string;
   timeoutMs: number;
 }
 
-/** Why the upstream's answer was unusable: for the log, never for the client. */
-export class UpstreamAnswerError extends GatewayError {
+/** Why the app's answer was unusable: for the log, never for the client. */
+export class AppAnswerError extends GatewayError {
   constructor(readonly detail: string) {
     super('bad_upstream_response');
   }
@@ -31,7 +36,7 @@ export class UpstreamAnswerError extends GatewayError {
  * Posts the credentials as JSON to the authenticate endpoint. One deadline covers connect,
  * headers and body; redirects are not followed; bodies are capped.
  */
-export function createAuthenticateClient(opts: AuthenticateClientOptions) {
+export function createCredentialCheck(opts: CredentialCheckOptions) {
   return async (creds: Credentials, requestId?: string): Promise<AuthenticateOutcome> => {
     const signal = AbortSignal.timeout(opts.timeoutMs);
     let res: Response;
@@ -52,14 +57,14 @@ export function createAuthenticateClient(opts: AuthenticateClientOptions) {
     }
     let body: Buffer;
     try {
-      body = await readCapped(res.body, MAX_UPSTREAM_BODY_BYTES);
+      body = await readCapped(res.body, MAX_APP_ANSWER_BYTES);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) throw new UpstreamAnswerError(`status ${res.status}, ${err.message}`);
+      if (err instanceof BodyTooLargeError) throw new AppAnswerError(`status ${res.status}, ${err.message}`);
       throw transportError(err);
     }
     if (res.status >= 200 && res.status < 300) return accepted(res.status, body);
     if (res.status >= 400) return refused(res, body);
-    throw new UpstreamAnswerError(`unexpected status ${res.status}`);
+    throw new AppAnswerError(`unexpected status ${res.status}`);
   };
 }
 
@@ -68,11 +73,11 @@ function accepted(status: number, body: Buffer): AuthenticateOutcome {
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new UpstreamAnswerError(`status ${status} with a body that is not JSON`);
+    throw new AppAnswerError(`status ${status} with a body that is not JSON`);
   }
   const parsed = identityClaims.safeParse(json);
   if (!parsed.success) {
-    throw new UpstreamAnswerError(`status ${status}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new AppAnswerError(`status ${status}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   return { kind: 'accepted', claims: parsed.data };
 }

@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { IdentityClaims } from '../tokens/claims.js';
 import { MAX_CLIENT_TOKEN_LENGTH } from '../tokens/limits.js';
 import { checkTokenShape, type ShapeRefusal } from '../tokens/token-shape.js';
-import { carriesOwnKey } from '../keys/keyring-verifier.js';
+import { carriesOwnKey } from '../signing-keys/keyring-verifier.js';
 import { TOKEN_TYPES } from '../tokens/types.js';
 import { readClientClaims, type ClaimsRefusal } from './client-claims.js';
 import { decoyKeys } from './decoy-keys.js';
