@@ -1,12 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { configTable } from '../src/config/docs.js';
 import { commandHelp } from '../src/cli/run.js';
 import { sessionsCommand } from '../src/cli/sessions.js';
-import { NGINX_DIR, SNIPPETS, TEMPLATE } from './stack/paths.js';
+import { NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
-/** The files with generated blocks, relative to the repository root. */
-export const GENERATED_FILES = ['README.md', 'docs/nginx-integration.md', 'docs/fronts.md', 'docs/admin-page.md', 'docs/sessions-admin.md'] as const;
+/** The README and every page under docs/, relative to the repository root: the manual. */
+export function manualFiles(): string[] {
+  const pages = readdirSync(join(ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f.split(sep).join('/')}`)
+    .sort();
+  return ['README.md', ...pages];
+}
+
+/** The files of the manual with generated blocks (found by their markers, so a new page needs no list). */
+export function generatedFiles(): string[] {
+  return manualFiles().filter((name) => blockNames(readFileSync(join(ROOT, name), 'utf8')).length > 0);
+}
 
 const nginxQuote = (path: string) => ['```nginx', readFileSync(path, 'utf8').trimEnd(), '```'].join('\n');
 
