@@ -10,7 +10,7 @@ import { headerOf, ringSigner, signToken } from '../fixtures/ring-tokens.js';
 import { frontAvailable, http, launch, loginPacer, type TestStack } from './harness.js';
 
 // Keys rotated under traffic through the real nginx, two signer instances sharing one key ring and
-// one Redis: the two-phase rotation the README describes (add, let every signer load it, activate,
+// one Redis: the two-phase rotation docs/keys-and-rotation.md describes (add, let every signer load it, activate,
 // retire), by SIGHUP and by the file-change poll, a broken file dropped into the ring, and a move from
 // the HS256 secret to a ring. Background traffic records every unexpected answer; none is allowed.
 
