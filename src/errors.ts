@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from './store/store.js';
 import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 
-export { ERROR_CODES, type Emitter, type ErrorCode, type ErrorCodeEntry } from './error-codes.js';
+export { ERROR_CODES, type ErrorCode } from './error-codes.js';
 
 /** An error that is safe to show to the client: its code and message are public. */
 export class GatewayError extends Error {
