@@ -3,6 +3,7 @@ import { join, sep } from 'node:path';
 import { configTable } from '../src/config/docs.js';
 import { commandHelp } from '../src/cli/run.js';
 import { sessionsCommand } from '../src/cli/sessions.js';
+import { ERROR_CODES, type Emitter } from '../src/error-codes.js';
 import { NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
 /** The README and every page under docs/, relative to the repository root: the manual. */
@@ -32,10 +33,21 @@ export function nginxLocation(text: string, opening: string): string {
   return ['```nginx', [...before.slice(first, -1), text.slice(at + 1, end + 2)].join('\n'), '```'].join('\n');
 }
 
+const EMITTER_NAMES: Record<Emitter, string> = { signer: 'signer', embedded: 'embedded front', nginx: 'nginx' };
+
+/** The error registry as a Markdown table, in its order (by status). */
+export function errorCodesTable(): string {
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} | ${e.when} | ${e.emittedBy.map((x) => EMITTER_NAMES[x]).join(', ')} |`,
+  );
+  return ['| Code | Status | Message | When | Emitted by |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
 /** Every block generated from the code, by marker name. */
 export function generatedBlocks(): Record<string, string> {
   return {
     'config-table': configTable(),
+    'error-codes': errorCodesTable(),
     'cli-sessions-help': ['```text', commandHelp(sessionsCommand).trimEnd(), '```'].join('\n'),
     'nginx-template': nginxQuote(TEMPLATE),
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),

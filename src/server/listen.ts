@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { createServer, STATUS_CODES } from 'node:http';
-import { GatewayError, toHttp } from '../errors.js';
+import { GatewayError, toHttp, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
 /** Longer than nginx's upstream `keepalive_timeout` (60 s), so nginx never reuses a socket Node just closed. */
@@ -41,16 +41,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   // The request was handed over before its body failed to parse (a Transfer-Encoding Node cannot
   // read, already refused by the front): an answer is under way, and a second would follow it.
   if ((socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage) return void socket.destroy();
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const body = JSON.stringify(
-    tooLarge
-      ? { error: 'headers_too_large', message: 'The request headers are too large.' }
-      : { error: 'invalid_request', message: 'The request is not valid.' },
-  );
-  socket.end(
-    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  endWithError(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request');
 }
 
 /**
@@ -59,12 +50,21 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
  * path (its request-line parser refuses `host:port`), both in JSON.
  */
 function refuseConnect(req: IncomingMessage, socket: Duplex): void {
-  const { status, body } = toHttp(new GatewayError(req.url?.startsWith('/') ? 'method_not_allowed' : 'invalid_request'));
+  endWithError(socket, req.url?.startsWith('/') ? 'method_not_allowed' : 'invalid_request', ['Cache-Control: no-store']);
+}
+
+/** Writes a code's JSON answer straight to the socket (there is no response object yet), then closes it. */
+function endWithError(socket: Duplex, code: ErrorCode, headers: string[] = []): void {
+  const { status, body } = toHttp(new GatewayError(code));
   const text = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
-      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-  );
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json',
+    ...headers,
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
 }
 
 export interface ShutdownOptions {
