@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export const LOGIN_OUTCOMES = ['success', 'failed', 'throttled', 'upstream_error', 'bad_request', 'store_unavailable', 'error'] as const;
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 
-/** Why a token was refused, folded from the verifier's reasons into a fixed set (see `token-reason.ts`). */
+/** Why a token was refused, folded from the verifier's reasons into a fixed set (see `refusal-labels.ts`). */
 export const TOKEN_REASONS = ['expired', 'bad_signature', 'unknown_key', 'malformed', 'invalid_claims', 'invalid'] as const;
 export type TokenReason = (typeof TOKEN_REASONS)[number];
 
