@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { configTable } from '../src/config/docs.js';
+import { metricsTable } from '../src/metrics/docs.js';
 import { cliHelp, COMMANDS, commandHelp } from '../src/cli/run.js';
 import { NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
@@ -44,6 +45,7 @@ export function generatedBlocks(): Record<string, string> {
   return {
     'config-table': configTable(),
     ...cliBlocks(),
+    'metrics-table': metricsTable(),
     'nginx-template': nginxQuote(TEMPLATE),
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),
     'nginx-server-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.server)),

@@ -59,6 +59,15 @@ export const STORE_OPERATIONS = [
 ] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
+/**
+ * The gauge a cluster's primary adds to every scrape it answers (`server/cluster-primary-metrics.ts`),
+ * declared here so the metrics reference lists it with the others.
+ */
+export const WORKERS_GAUGE = {
+  name: 'tokengate_signer_workers',
+  help: 'Worker processes whose metrics this scrape adds up (SIGNER_WORKERS).',
+} as const;
+
 /** Verify is the hot path: from a tenth of a millisecond to nginx's patience for a check. */
 const VERIFY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 /** A login waits for the app's password hash and store writes, up to AUTHENTICATE_TIMEOUT_MS. */
