@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { GeneratorChoice } from './load/generator.js';
+import { EXIT } from '../src/exit.js';
 
 /** The parts of a run, each selectable with --only. */
 export const PHASES = ['throughput', 'first-sight', 'mix', 'memory', 'logins'] as const;
@@ -131,5 +132,5 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 function usage(problem: string): never {
   process.stderr.write(`bench: ${problem}\n${USAGE}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }

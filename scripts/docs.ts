@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { configTable } from '../src/config/docs.js';
-import { commandHelp } from '../src/cli/run.js';
-import { sessionsCommand } from '../src/cli/sessions.js';
+import { cliHelp, COMMANDS, commandHelp } from '../src/cli/run.js';
 import { ERROR_CODES, type Emitter } from '../src/error-codes.js';
+import { metricsTable } from '../src/metrics/docs.js';
 import { NGINX_DIR, ROOT, SNIPPETS, TEMPLATE } from './stack/paths.js';
 
 /** The README and every page under docs/, relative to the repository root: the manual. */
@@ -18,6 +18,14 @@ export function manualFiles(): string[] {
 /** The files of the manual with generated blocks (found by their markers, so a new page needs no list). */
 export function generatedFiles(): string[] {
   return manualFiles().filter((name) => blockNames(readFileSync(join(ROOT, name), 'utf8')).length > 0);
+}
+
+const textQuote = (text: string) => ['```text', text.trimEnd(), '```'].join('\n');
+
+/** `tokengate --help`, and each command's own `--help` as `cli-<command>-help`. */
+function cliBlocks(): Record<string, string> {
+  const commands = Object.entries(COMMANDS).map(([name, command]) => [`cli-${name}-help`, textQuote(commandHelp(command))]);
+  return { 'cli-help': textQuote(cliHelp()), ...Object.fromEntries(commands) };
 }
 
 const nginxQuote = (path: string) => ['```nginx', readFileSync(path, 'utf8').trimEnd(), '```'].join('\n');
@@ -48,7 +56,8 @@ export function generatedBlocks(): Record<string, string> {
   return {
     'config-table': configTable(),
     'error-codes': errorCodesTable(),
-    'cli-sessions-help': ['```text', commandHelp(sessionsCommand).trimEnd(), '```'].join('\n'),
+    ...cliBlocks(),
+    'metrics-table': metricsTable(),
     'nginx-template': nginxQuote(TEMPLATE),
     'nginx-http-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.http)),
     'nginx-server-snippet': nginxQuote(join(NGINX_DIR, SNIPPETS.server)),

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { EXIT } from '../src/exit.js';
 
 /**
  * `npm run screenshot -- <url> <out.png>`: a PNG of the page in headless chromium, 900x640 at
@@ -16,7 +17,7 @@ const USAGE = 'usage: node dist/scripts/screenshot.js [--admin-page] <http(s) ur
 
 function usage(message: string): never {
   process.stderr.write(`screenshot: ${message}\n${USAGE}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 const args = process.argv.slice(2);

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ROOT } from './stack/paths.js';
 import { findRedisSentinel, SENTINEL_INSTALL_HINT, startSentinelSet, type SentinelSet } from './stack/sentinel.js';
+import { EXIT } from '../src/exit.js';
 
 /**
  * `npm run sentinels`: a Redis master, two replicas and three Redis Sentinels on loopback (free
@@ -10,7 +11,7 @@ import { findRedisSentinel, SENTINEL_INSTALL_HINT, startSentinelSet, type Sentin
  */
 if (!findRedisSentinel()) {
   process.stderr.write(`npm run sentinels: redis-sentinel is not installed; ${SENTINEL_INSTALL_HINT}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 const runDir = resolve(ROOT, process.env.RUN_DIR ?? '.run');
 mkdirSync(runDir, { recursive: true });

@@ -5,6 +5,7 @@ import { ROOT } from './stack/paths.js';
 import { findRedisServer, REDIS_INSTALL_HINT } from './stack/redis.js';
 import { freePort } from './stack/ports.js';
 import { startStack, type FrontKind, type Stack } from './stack/stack.js';
+import { EXIT } from '../src/exit.js';
 
 /** `npm start`: the demo stack (app, signer, nginx or the embedded front) on the configured ports. */
 
@@ -46,7 +47,7 @@ const config = loadConfigOrExit(redisGiven ? process.env : { ...process.env, RED
 const upstream = new URL(config.UPSTREAM_URL);
 if (upstream.protocol !== 'http:' || upstream.pathname !== '/') {
   process.stderr.write('npm start: UPSTREAM_URL must be a plain http://host:port for the demo stack\n');
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 const instances = config.SIGNER_INSTANCES;
@@ -56,14 +57,14 @@ let front: FrontKind = config.FRONT === 'auto' ? 'nginx' : config.FRONT;
 if (config.FRONT === 'auto' && !findNginx(config.NGINX_BIN)) {
   if (instances > 1) {
     process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs nginx in front of the signers; ${INSTALL_HINT}\n`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   }
   front = 'embedded';
   process.stdout.write(`nginx not found: running the embedded Node front instead; for the real thing, ${INSTALL_HINT}.\n`);
 }
 if (front === 'embedded' && instances > 1) {
   process.stderr.write(`npm start: SIGNER_INSTANCES=${instances} needs FRONT=nginx or openresty: the embedded front is a single process\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 // Several signers must share their sessions and revocations: the given Redis, or a private one.
 const workers = config.SIGNER_WORKERS;
@@ -73,7 +74,7 @@ if (privateRedis && !findRedisServer()) {
   process.stderr.write(
     `npm start: ${setting} without REDIS_URL or REDIS_SENTINELS runs a private redis-server, which is not installed; ${REDIS_INSTALL_HINT}, or set REDIS_URL\n`,
   );
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 const colors: Record<string, string> = { nginx: '32', signer: '35', front: '35', upstream: '36', redis: '31' };

@@ -18,6 +18,7 @@ import { ClientsError } from './service-clients/registry.js';
 import { preparePolicy } from './policy/prepare-policy.js';
 import { adminKeyFor } from './admin/admin-credential.js';
 import type { PolicyReloader } from './policy/policy-reloader.js';
+import { EXIT } from './exit.js';
 
 /** What an entry point builds its app from, plus the key, client and policy reloaders it drives with SIGHUP and stops at the end. */
 export type PreparedDeps = AppDeps & { keyReloader: KeyReloader; clientReloader: ClientReloader; policyReloader?: PolicyReloader | undefined };
@@ -32,7 +33,7 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
   const loaded = await loadSecret({ value: config.JWT_SECRET, file: config.JWT_SECRET_FILE }).catch((err: unknown) => {
     if (!(err instanceof SecretError)) throw err;
     logger.fatal(err.message);
-    process.exit(2);
+    process.exit(EXIT.usage);
   });
   if (loaded.source === 'generated') logger.info({ file: config.JWT_SECRET_FILE }, 'generated a new signing secret (mode 0600)');
   if (loaded.looseMode !== undefined) {
@@ -75,7 +76,7 @@ export async function prepareDeps(config: Config, logger: Logger = createLogger(
   const clientReloader = await startClients({ dir: config.CLIENTS_DIR, logger, intervalMs: config.KEYS_CHECK_INTERVAL_S * 1000 }).catch((err: unknown) => {
     if (!(err instanceof ClientsError)) throw err;
     logger.fatal({ dir: config.CLIENTS_DIR, problems: err.problems }, `the clients in ${config.CLIENTS_DIR} cannot be used`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   });
   const policy = policyReloader ? { policy: policyReloader.policy, policyReloader } : {};
   return {
@@ -100,7 +101,7 @@ async function prepareKeys(config: Config, secretKey: SigningKey, logger: Logger
   const opened = await open(true).catch((err: unknown) => {
     if (!(err instanceof KeyRingError)) throw err;
     logger.fatal({ dir: config.KEYS_DIR, problems: err.problems }, `the key ring in ${config.KEYS_DIR} cannot be used`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   });
   if (opened.generated !== undefined)
     logger.info({ dir: config.KEYS_DIR, kid: opened.generated, alg: config.JWT_ALG }, 'generated a new key ring (key files mode 0600)');

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exampleConfig } from './config.js';
 import { hashPassword, readUsers, ROLE, USERNAME, writeUsers, type UsersFile } from './users.js';
+import { EXIT } from './exit.js';
 
 const USAGE = 'usage: npm run add-user -- <name> <password> [--roles a,b] [--display-name "Full Name"]';
 
 function fail(message: string): never {
   process.stderr.write(`add-user: ${message}\n${USAGE}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 let args;

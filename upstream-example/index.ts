@@ -2,17 +2,18 @@ import { createServer } from 'node:http';
 import { createUpstreamApp } from './app.js';
 import { exampleConfig } from './config.js';
 import { readUsers } from './users.js';
+import { EXIT } from './exit.js';
 
 const parsed = exampleConfig.safeParse(process.env);
 if (!parsed.success) {
   for (const issue of parsed.error.issues) process.stderr.write(`upstream-example: ${issue.path.join('.')}: ${issue.message}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 const config = parsed.data;
 
 const users = await readUsers(config.USERS_FILE).catch((err: unknown) => {
   process.stderr.write(`upstream-example: cannot load ${config.USERS_FILE}: ${(err as Error).message}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 });
 
 const server = createServer({ keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 30_000, maxHeaderSize: 64 * 1024 }, createUpstreamApp(users));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { constants } from 'node:os';
+import { EXIT } from '../../src/exit.js';
 
 /**
  * `node nginx-guard.js [--remove-dir DIR] [--stop-signal SIG] -- PROGRAM ARGS...`: runs nginx (or
@@ -18,7 +19,7 @@ const stopSignal = (option('--stop-signal') ?? 'SIGQUIT') as NodeJS.Signals;
 const [bin, ...args] = argv.slice(argv.indexOf('--') + 1);
 if (!bin || !argv.includes('--')) {
   process.stderr.write('usage: nginx-guard [--remove-dir DIR] [--stop-signal SIG] -- PROGRAM ARGS...\n');
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 const finish = (code: number) => {

@@ -8,6 +8,7 @@ import { identityHeaders, type IdentityHeaders, type IdentityKind } from './iden
 import type { ClientVerification } from '../service-clients/verify-client.js';
 import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
 import type { SessionClient } from '../store/store.js';
+import { FORBIDDEN_HEADER, type AccessRefusal, type RefusalReason } from './refusal-reason.js';
 
 /**
  * What `/verify` answers: 204 with identity (or, on a public path of the policy, without), 401
@@ -36,7 +37,7 @@ export type Decision =
       fromQuery?: boolean;
     }
   | { status: 204; public: true; headers: Readonly<Record<string, never>>; cookies?: undefined }
-  | { status: 401; challenge: string; reason: string; location?: string | undefined; cookies?: SessionCookies | undefined }
+  | { status: 401; challenge: string; reason: RefusalReason; location?: string | undefined; cookies?: SessionCookies | undefined }
   | { status: 403; reason: 'forbidden'; page: boolean; cookies?: SessionCookies | undefined };
 
 export interface CheckerParts {
@@ -77,10 +78,10 @@ export function createRequestChecker(parts: CheckerParts) {
     // X-Auth-* is the gateway's namespace. A client that sends any such header is refused, so
     // no spelling or extra name can reach the app, even through a location that does not
     // overwrite the three the template sets.
-    if (src.identityHeaderNames.length > 0) return { status: 401, challenge: challenge('invalid_request'), reason: 'client sent X-Auth-* headers' };
+    if (src.identityHeaderNames.length > 0) return { status: 401, challenge: challenge('invalid_request'), reason: FORBIDDEN_HEADER };
     // Browsers navigating are sent to the login page; API clients get the bare 401.
     const browser = isBrowserNavigation(src);
-    const deny = (reason: string, error?: 'invalid_token' | 'invalid_request', cookies?: SessionCookies): Decision => ({
+    const deny = (reason: RefusalReason, error?: 'invalid_token' | 'invalid_request', cookies?: SessionCookies): Decision => ({
       status: 401,
       challenge: challenge(error),
       reason,
@@ -97,7 +98,7 @@ export function createRequestChecker(parts: CheckerParts) {
     // `Authorization: JWT <t>`: a server's own signed token (seeds/004), never a user's. Every
     // refusal, an unknown client as a bad signature, gets the same challenge.
     if (found.kind === 'client') {
-      const result = parts.verifyClient ? await parts.verifyClient(found.token) : { ok: false as const, reason: 'unknown_client' };
+      const result = parts.verifyClient ? await parts.verifyClient(found.token) : { ok: false as const, reason: 'unknown_client' as const };
       return result.ok ? allow(result.claims, undefined, 'client') : { status: 401, challenge: `JWT ${REALM}, error="invalid_token"`, reason: result.reason };
     }
 
@@ -119,11 +120,14 @@ export function createRequestChecker(parts: CheckerParts) {
 
 export type RequestChecker = ReturnType<typeof createRequestChecker>;
 
+/** An access token's verdict once revocation is checked too. */
+export type Unrevoked = { ok: true; claims: VerifiedClaims } | { ok: false; reason: AccessRefusal };
+
 /**
  * An access token's verdict as `/verify` reads a bearer token: its claims when valid and not
  * revoked (by `jti`, session or user), else why not. Introspection asks the same question.
  */
-export async function verifyUnrevoked(parts: Pick<CheckerParts, 'verify'> & { sessions: Pick<Sessions, 'isRevoked'> }, token: string): Promise<Verification> {
+export async function verifyUnrevoked(parts: Pick<CheckerParts, 'verify'> & { sessions: Pick<Sessions, 'isRevoked'> }, token: string): Promise<Unrevoked> {
   const result = await parts.verify(token);
   if (!result.ok) return result;
   if (await parts.sessions.isRevoked(result.claims)) return { ok: false, reason: 'revoked' };

@@ -2,9 +2,10 @@ import type { Sessions } from '../session/sessions.js';
 import type { Verification, VerifiedClaims } from '../tokens/verify.js';
 import { claimHeaderValues, type ClaimHeader } from './claim-headers.js';
 import { verifyUnrevoked } from './check-request.js';
+import type { AccessRefusal } from './refusal-reason.js';
 
 /** What introspection says of a token: active with its claims, or inactive and why (the why is never sent). */
-export type Introspection = { active: true; claims: VerifiedClaims } | { active: false; reason: string };
+export type Introspection = { active: true; claims: VerifiedClaims } | { active: false; reason: AccessRefusal | 'unsafe_claim_header' };
 
 export interface IntrospectorParts {
   /** The signer's access-token verifier (`core.verifyAccess`): the one `/verify` uses. */

@@ -1,3 +1,8 @@
+import { EXIT } from '../exit.js';
+
+/** Exit codes (`src/exit.ts`): 0 done, 1 the check, the key ring or the token failed, 2 the command line is wrong. */
+export { EXIT };
+
 /** Where a command writes, and what it reads; tests pass their own. */
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -6,9 +11,6 @@ export interface CliIo {
   /** Standard input, for `verify -`; absent when a caller has none to give. */
   in?: AsyncIterable<string | Uint8Array>;
 }
-
-/** Exit codes: 0 done, 1 the check, the key ring or the token failed, 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** One subcommand: its usage line, one-line summary, option help for `--help`, and what it runs. */
 export interface Command {

@@ -15,7 +15,8 @@ import { verifyCommand } from './verify.js';
 
 export { EXIT, type CliIo } from './io.js';
 
-const COMMANDS: Record<string, Command> = {
+/** Every command by name, in the order `tokengate --help` lists them (the CLI reference too: `npm run docs`). */
+export const COMMANDS: Readonly<Record<string, Command>> = {
   'check-config': {
     usage: 'tokengate check-config',
     summary: 'validate the configuration (environment) and the key ring, and say what is wrong, without starting',
@@ -33,7 +34,8 @@ const COMMANDS: Record<string, Command> = {
   sessions: sessionsCommand,
 };
 
-function help(): string {
+/** What `tokengate --help` prints: every command's usage and summary, and the exit statuses. */
+export function cliHelp(): string {
   return [
     'usage: tokengate <command> [arguments]',
     '',
@@ -56,12 +58,12 @@ export function commandHelp(command: Command): string {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? io.err : io.out).write(help());
+    (name === undefined ? io.err : io.out).write(cliHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.err.write(`tokengate: unknown command ${JSON.stringify(name.slice(0, 64))}\n\n${help()}`);
+    io.err.write(`tokengate: unknown command ${JSON.stringify(name.slice(0, 64))}\n\n${cliHelp()}`);
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

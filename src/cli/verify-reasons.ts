@@ -2,6 +2,7 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import type { Config } from '../config/load.js';
 import { KEY_ALGS } from '../signing-keys/algorithms.js';
 import { MAX_TOKEN_LENGTH } from '../tokens/limits.js';
+import type { TokenRefusal } from '../tokens/refusal.js';
 import { nonCanonicalPart } from '../tokens/token-shape.js';
 import { TOKEN_TYPES } from '../tokens/types.js';
 import { formatDuration, formatInstant } from './duration.js';
@@ -23,8 +24,8 @@ const when = (c: ReasonContext, at: unknown): string =>
     ? `${formatInstant(at)} (${formatDuration(Math.abs(c.nowSeconds - at))} ${at < c.nowSeconds ? 'ago' : 'from now'})`
     : 'an unknown time';
 
-/** One sentence per refusal reason of createTokenVerifier: jose's codes and the gateway's own. */
-const REASONS: Record<string, (c: ReasonContext) => string> = {
+/** One sentence per refusal reason of createTokenVerifier (jose's codes and the gateway's own); the compiler wants each. */
+const REASONS: Record<TokenRefusal, (c: ReasonContext) => string> = {
   token_too_long: () => `it is longer than ${MAX_TOKEN_LENGTH} characters, which tokengate never issues or accepts`,
   malformed: () =>
     'it is not a JWT: a token is three base64url parts joined by dots, with - and _ (never + or /) and no = padding (a "Bearer " prefix is fine)',
@@ -58,10 +59,9 @@ const REASONS: Record<string, (c: ReasonContext) => string> = {
   invalid: () => 'it could not be verified',
 };
 
-/** The plain-English sentence for a refusal reason; an unknown code still gets one. */
-export function explainReason(reason: string, context: ReasonContext): string {
-  const explain = Object.hasOwn(REASONS, reason) ? REASONS[reason] : undefined;
-  return explain ? explain(context) : `tokengate refuses it (${reason})`;
+/** The plain-English sentence for a refusal reason. */
+export function explainReason(reason: TokenRefusal, context: ReasonContext): string {
+  return REASONS[reason](context);
 }
 
 /** Which part is spelt in a way no encoder writes, and how. */

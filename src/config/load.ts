@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { findUnknownVariables, type UnknownVariable } from './unknown-variables.js';
 import { variables, type VariableName, type Variables } from './variables.js';
+import { EXIT } from '../exit.js';
 
 /** The parsed configuration: one field per environment variable. */
 export type Config = { [K in VariableName]: z.output<Variables[K]['schema']> };
@@ -132,5 +133,5 @@ export function loadConfigWithWarningsOrExit(env: Record<string, string | undefi
   const result = parseConfig(env);
   if (result.ok) return result;
   process.stderr.write(`${[formatProblems(result.problems), formatWarnings(result.warnings)].filter((t) => t !== '').join('\n')}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }

@@ -1,6 +1,6 @@
 import type { RefreshOutcome as SessionRefresh, Sessions } from '../session/sessions.js';
 import type { Metrics, RefreshOutcome, RefreshReason } from './metrics.js';
-import { tokenReason } from './token-reason.js';
+import { tokenReason } from './refusal-labels.js';
 import { isStoreUnavailable } from './verify-outcome.js';
 
 /** Labels of one refresh: what it came to, and why when refused. */

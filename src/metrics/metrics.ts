@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export const LOGIN_OUTCOMES = ['success', 'failed', 'throttled', 'upstream_error', 'bad_request', 'store_unavailable', 'error'] as const;
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 
-/** Why a token was refused, folded from the verifier's reasons into a fixed set (see `token-reason.ts`). */
+/** Why a token was refused, folded from the verifier's reasons into a fixed set (see `refusal-labels.ts`). */
 export const TOKEN_REASONS = ['expired', 'bad_signature', 'unknown_key', 'malformed', 'invalid_claims', 'invalid'] as const;
 export type TokenReason = (typeof TOKEN_REASONS)[number];
 
@@ -58,6 +58,15 @@ export const STORE_OPERATIONS = [
   'limiterReset',
 ] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
+
+/**
+ * The gauge a cluster's primary adds to every scrape it answers (`server/cluster-primary-metrics.ts`),
+ * declared here so the metrics reference lists it with the others.
+ */
+export const WORKERS_GAUGE = {
+  name: 'tokengate_signer_workers',
+  help: 'Worker processes whose metrics this scrape adds up (SIGNER_WORKERS).',
+} as const;
 
 /** Verify is the hot path: from a tenth of a millisecond to nginx's patience for a check. */
 const VERIFY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];

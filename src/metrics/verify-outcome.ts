@@ -1,31 +1,13 @@
 import type { Decision } from '../auth/check-request.js';
 import { toHttp } from '../errors.js';
 import type { VerifyOutcome } from './metrics.js';
-import { tokenReason } from './token-reason.js';
+import { refusalLabel } from './refusal-labels.js';
 
-/** The reason `check-request.ts` gives when a client sends its own `X-Auth-*` headers. */
-const FORBIDDEN_HEADER_REASON = 'client sent X-Auth-* headers';
-
-/** A `/verify` decision as a label value: a silent cookie refresh is `refreshed`, a refusal its folded reason. */
+/** A `/verify` decision as a label value: a silent cookie refresh is `refreshed`, a refusal its reason's label. */
 export function verifyOutcome(decision: Decision): VerifyOutcome {
   if (decision.status === 204) return 'public' in decision ? 'public' : decision.cookies === undefined ? 'ok' : 'refreshed';
   if (decision.status === 403) return 'forbidden';
-  switch (decision.reason) {
-    case 'no_token':
-    case 'revoked':
-    case 'session_ended':
-      return decision.reason;
-    case 'refresh_token_reused':
-      return 'refresh_reused';
-    case 'replayed':
-      return 'replayed';
-    case FORBIDDEN_HEADER_REASON:
-      return 'forbidden_header';
-  }
-  // The extractor's refusals are sentences (several headers, a bad scheme...); all of them,
-  // and only they, answer `invalid_request`.
-  if (decision.challenge.includes('error="invalid_request"')) return 'malformed';
-  return tokenReason(decision.reason);
+  return refusalLabel(decision.reason);
 }
 
 /** A `/verify` that threw: the store could not answer, or the signer itself is broken. */

@@ -2,6 +2,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { loadPolicy } from './load-policy.js';
 import { startPolicyReloader, type PolicyReloader } from './policy-reloader.js';
+import { EXIT } from '../exit.js';
 
 /**
  * Loads POLICY_FILE at start and follows it; undefined without one (every path then needs a valid
@@ -14,7 +15,7 @@ export async function preparePolicy(config: Config, logger: Logger): Promise<Pol
   const result = await loadPolicy(file);
   if (!result.ok) {
     logger.fatal({ file, problems: result.problems }, `the policy in ${file} cannot be used: ${result.problems.join('; ')}`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   }
   const { policy } = result.loaded;
   logger.info({ file, rules: policy.rules.length, default: policy.default.kind, caseSensitive: policy.caseSensitive }, 'policy loaded');

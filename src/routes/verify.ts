@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setCookieValues } from '../session/cookies.js';
 import { requestCredentials, type Decision } from '../auth/check-request.js';
+import type { RefusalReason } from '../auth/refusal-reason.js';
 import type { Core } from '../core.js';
 import { sendError } from '../http/error-handler.js';
 import { SECURITY_HEADERS, setSecurityHeaders } from '../http/security-headers.js';
@@ -91,7 +92,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * Counts and times the decision and, at `debug` only, writes the request's one line. Above
  * `debug` nothing is built for the log at all.
  */
-function observe(core: Core, req: IncomingMessage, status: number, outcome: VerifyOutcome, started: number, reason?: string): void {
+function observe(core: Core, req: IncomingMessage, status: number, outcome: VerifyOutcome, started: number, reason?: RefusalReason | 'forbidden'): void {
   core.metrics.verify.inc({ outcome });
   core.metrics.verifyDuration.observe((performance.now() - started) / 1000);
   if (!core.logger.isLevelEnabled('debug')) return;

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Gauge } from 'prom-client';
 import type { Logger } from '../log/logger.js';
+import { WORKERS_GAUGE } from '../metrics/metrics.js';
 import { parseClusterMessage, type CollectedMessage } from './cluster-messages.js';
 
 /** How long the primary waits for the workers' own metrics before the scrape fails. */
@@ -49,11 +50,7 @@ export function answerScrapes(opts: { workers: () => Worker[]; logger: Logger; t
   const addUp = async (): Promise<{ text: string; contentType: string }> => {
     const results = await collect();
     const registry = AggregatorRegistry.aggregate(results);
-    const workers = new Gauge({
-      name: 'tokengate_signer_workers',
-      help: 'Worker processes whose metrics this scrape adds up (SIGNER_WORKERS).',
-      registers: [registry],
-    });
+    const workers = new Gauge({ ...WORKERS_GAUGE, registers: [registry] });
     workers.set(results.length);
     return { text: await registry.metrics(), contentType: registry.contentType };
   };

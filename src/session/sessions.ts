@@ -1,6 +1,7 @@
 import type { SessionClient, SessionInfo, Store } from '../store/store.js';
 import { newJti, type IssuedToken, type TokenIssuer } from '../tokens/sign.js';
 import { MAX_MINTED_TTL_S } from '../tokens/limits.js';
+import type { TokenRefusal } from '../tokens/refusal.js';
 import type { Verification, VerifiedClaims } from '../tokens/verify.js';
 
 /** The two tokens of a login session. */
@@ -15,7 +16,10 @@ export type RefreshOutcome =
   | { kind: 'rotated'; tokens: SessionTokens; claims: Record<string, unknown> }
   /** A parallel request just behind the rotation: the identity, but no new tokens. */
   | { kind: 'grace'; claims: Record<string, unknown> }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: RefreshRefusal };
+
+/** Why a refresh token is refused: the verifier's reasons, its session gone, or its second use. */
+export type RefreshRefusal = TokenRefusal | 'session_ended' | 'refresh_token_reused';
 
 export interface SessionOptions {
   issue: TokenIssuer;

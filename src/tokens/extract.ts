@@ -1,12 +1,29 @@
 import { splitJwtParams } from './query-token.js';
 
+/**
+ * Why the credentials are malformed (several tokens, a bad scheme...): an `invalid_request`, whatever
+ * the token. Logged as they are, so they read as sentences.
+ */
+export type MalformedRequest =
+  | 'several Authorization headers'
+  | 'several jwt parameters'
+  | 'a token in both the header and the query'
+  | 'bad jwt parameter'
+  | 'empty Authorization header'
+  | 'empty bearer token'
+  | 'empty client token'
+  | 'bad characters'
+  | 'bad client token'
+  | 'unsupported scheme'
+  | 'bad bearer token';
+
 /** Where the token was found, or why none could be used. */
 export type Extracted =
   | { kind: 'token'; token: string; from: 'authorization' | 'query' }
   /** `Authorization: JWT <t>`: signed by a registered client with its own key, never a user's token. */
   | { kind: 'client'; token: string }
   | { kind: 'none' }
-  | { kind: 'malformed'; reason: string };
+  | { kind: 'malformed'; reason: MalformedRequest };
 
 export interface CredentialSources {
   /** Every `Authorization` header the request carried, in order. */

@@ -4,6 +4,7 @@ import { keyFunction, KeySelectionError, RING_ALGORITHMS } from '../signing-keys
 import type { KeysSource } from '../signing-keys/token-keys.js';
 import { identityClaims, type IdentityClaims } from './claims.js';
 import { MAX_TOKEN_LENGTH } from './limits.js';
+import { joseRefusal, type TokenRefusal } from './refusal.js';
 import { checkTokenShape } from './token-shape.js';
 import { typFits, type TokenKind } from './types.js';
 
@@ -21,7 +22,7 @@ export interface VerifierOptions {
 
 export type VerifiedClaims = IdentityClaims & { exp: number; jti?: string; sid?: string } & Record<string, unknown>;
 
-export type Verification = { ok: true; claims: VerifiedClaims } | { ok: false; reason: string };
+export type Verification = { ok: true; claims: VerifiedClaims } | { ok: false; reason: TokenRefusal };
 
 /** `jti` and `sid` key revocations; when present they must be short strings. */
 const sessionClaims = z.object({ jti: z.string().min(1).max(128).optional(), sid: z.string().min(1).max(128).optional() });
@@ -58,7 +59,7 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
       return { ok: true, claims: identity.data as VerifiedClaims };
     } catch (err) {
       if (err instanceof KeySelectionError) return { ok: false, reason: err.code };
-      return { ok: false, reason: err instanceof errors.JOSEError ? err.code : 'invalid' };
+      return { ok: false, reason: err instanceof errors.JOSEError ? joseRefusal(err.code) : 'invalid' };
     }
   };
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/auth/check-request.js';
-import { tokenReason } from '../../src/metrics/token-reason.js';
+import type { ClientRefusal } from '../../src/service-clients/verify-client.js';
+import type { RefusalReason } from '../../src/auth/refusal-reason.js';
 import { verifyOutcome } from '../../src/metrics/verify-outcome.js';
 
 const CHALLENGE = 'JWT realm="tokengate", error="invalid_token"';
-const refused = (reason: string): Decision => ({ status: 401, challenge: CHALLENGE, reason });
+const refused = (reason: RefusalReason): Decision => ({ status: 401, challenge: CHALLENGE, reason });
 
 describe('client token refusals as metric labels', () => {
-  it.each([
+  it.each<[ClientRefusal, string]>([
     ['unknown_client', 'unknown_key'],
     ['bad_signature', 'bad_signature'],
     ['alg_mismatch', 'bad_signature'],
@@ -24,7 +25,6 @@ describe('client token refusals as metric labels', () => {
     ['token_too_long', 'malformed'],
     ['non_canonical', 'malformed'],
   ])('counts %s as %s', (reason, label) => {
-    expect(tokenReason(reason)).toBe(label);
     expect(verifyOutcome(refused(reason))).toBe(label);
   });
 

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/auth/check-request.js';
+import type { RefusalReason } from '../../src/auth/refusal-reason.js';
 import { GatewayError } from '../../src/errors.js';
 import { refreshLabels } from '../../src/metrics/count-refreshes.js';
 import { loginOutcome, type LoginEnd } from '../../src/metrics/login-outcome.js';
 import { LOGIN_OUTCOMES, REFRESH_ERRORS, REFRESH_OUTCOMES, REFRESH_REFUSALS, TOKEN_REASONS, VERIFY_OUTCOMES } from '../../src/metrics/metrics.js';
-import { tokenReason } from '../../src/metrics/token-reason.js';
+import { tokenReason } from '../../src/metrics/refusal-labels.js';
 import { verifyFailure, verifyOutcome } from '../../src/metrics/verify-outcome.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
+import { joseRefusal, type TokenRefusal } from '../../src/tokens/refusal.js';
 
 const INVALID_TOKEN = 'Bearer realm="tokengate", error="invalid_token"';
 const INVALID_REQUEST = 'Bearer realm="tokengate", error="invalid_request"';
-const refused = (reason: string, challenge = INVALID_TOKEN): Decision => ({ status: 401, challenge, reason });
+const refused = (reason: RefusalReason, challenge = INVALID_TOKEN): Decision => ({ status: 401, challenge, reason });
 const allowed = (cookies?: { access: string; refresh: string }): Decision => ({
   status: 204,
   headers: { 'X-Auth-Sub': 'alice', 'X-Auth-Roles': '', 'X-Auth-Claims': 'e30', 'X-Auth-Kind': 'user' },
@@ -21,7 +23,7 @@ const allowed = (cookies?: { access: string; refresh: string }): Decision => ({
 });
 
 describe('tokenReason folds the verifier reasons into a fixed set', () => {
-  it.each([
+  it.each<[TokenRefusal, string]>([
     ['ERR_JWT_EXPIRED', 'expired'],
     ['ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'bad_signature'],
     ['ERR_JOSE_ALG_NOT_ALLOWED', 'bad_signature'],
@@ -46,12 +48,16 @@ describe('tokenReason folds the verifier reasons into a fixed set', () => {
     expect(tokenReason(reason)).toBe(label);
   });
 
-  it.each(['something new', 'ERR_JOSE_GENERIC', '__proto__', 'constructor', 'toString', ''])(
-    'an unforeseen reason (%j) is "invalid", never itself',
-    (reason) => {
-      expect(tokenReason(reason)).toBe('invalid');
+  it.each(['something new', 'ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', '__proto__', 'constructor', 'toString', ''])(
+    'an unforeseen jose code (%j) is refused as "invalid", never as itself',
+    (code) => {
+      expect(joseRefusal(code)).toBe('invalid');
     },
   );
+
+  it('keeps the jose codes it knows', () => {
+    expect(joseRefusal('ERR_JWT_EXPIRED')).toBe('ERR_JWT_EXPIRED');
+  });
 });
 
 describe('verifyOutcome labels each /verify decision', () => {
@@ -67,12 +73,13 @@ describe('verifyOutcome labels each /verify decision', () => {
     ['a client sending X-Auth-* headers', refused('client sent X-Auth-* headers', INVALID_REQUEST), 'forbidden_header'],
     ['two Authorization headers', refused('several Authorization headers', INVALID_REQUEST), 'malformed'],
     ['an unsupported scheme', refused('unsupported scheme', INVALID_REQUEST), 'malformed'],
-    ['a reason never seen before in invalid_request', refused('a brand new sentence', INVALID_REQUEST), 'malformed'],
+    ['an empty bearer token', refused('empty bearer token', INVALID_REQUEST), 'malformed'],
     ['an expired token', refused('ERR_JWT_EXPIRED'), 'expired'],
     ['a forged signature', refused('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'), 'bad_signature'],
     ['a token that is not a JWS', refused('malformed'), 'malformed'],
     ['a wrong issuer', refused('ERR_JWT_CLAIM_VALIDATION_FAILED'), 'invalid_claims'],
-    ['a reason never seen before', refused('a brand new reason'), 'invalid'],
+    ['a refusal the verifier could not name', refused('invalid'), 'invalid'],
+    ['a claim that cannot be a header', refused('unsafe_claim_header'), 'invalid_claims'],
   ])('%s', (_name, decision, label) => {
     expect(verifyOutcome(decision)).toBe(label);
   });
@@ -102,7 +109,7 @@ describe('refreshLabels', () => {
       { outcome: 'refused', reason: 'invalid_claims' },
     ],
     [
-      { kind: 'refused', reason: 'whatever' },
+      { kind: 'refused', reason: 'invalid' },
       { outcome: 'refused', reason: 'invalid' },
     ],
   ] as const)('%j is %j', (outcome, labels) => {

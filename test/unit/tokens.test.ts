@@ -3,6 +3,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { SigningKey } from '../../src/tokens/keys.js';
 import { MAX_TOKEN_LENGTH } from '../../src/tokens/limits.js';
 import { createTokenIssuer, TokenTooLargeError } from '../../src/tokens/sign.js';
+import type { TokenRefusal } from '../../src/tokens/refusal.js';
 import { createTokenVerifier, type Verification } from '../../src/tokens/verify.js';
 import { decodePayload, signRaw } from '../fixtures/jws.js';
 import { testKey, secretSource } from '../fixtures/signer.js';
@@ -34,7 +35,7 @@ const verifier = (opts: { audience?: string; now?: () => number } = {}) =>
 const issuer = (opts: { audience?: string; now?: () => number } = {}) =>
   createTokenIssuer({ keys: secretSource(key), issuer: 'tokengate', ttlSeconds: TTL_S, audience: opts.audience, now: opts.now ?? (() => NOW_MS) });
 
-const refused = (reason?: string): Verification => (reason ? { ok: false, reason } : expect.objectContaining({ ok: false }));
+const refused = (reason?: TokenRefusal): Verification => (reason ? { ok: false, reason } : expect.objectContaining({ ok: false }));
 
 /** A correctly signed HS256 token with exactly this payload (plus nothing the gateway adds). */
 const signedWith = (payload: unknown) => signRaw(HS256, payload);
