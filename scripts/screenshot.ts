@@ -9,11 +9,14 @@ import { EXIT } from '../src/exit.js';
  * `npm run screenshot -- --admin-page <gateway url> <out.png>`: the admin page of a running demo
  * stack (`npm start`) with bob's sessions, 1200x720 (docs/admin-page.png): bob (builder) signs in
  * from two browsers, alice (wonderland, an admin) from a third and searches for bob.
+ * `npm run screenshot -- --forbidden-page <gateway url> <out.png>`: the 403 page of a running demo
+ * stack, 900x640 (docs/forbidden-page.png): bob signs in and opens /admin, which the demo policy
+ * gives to admins only.
  * Uses Debian's /usr/bin/chromium (npm run install-deps), or CHROMIUM_BIN, with the browser test
  * harness's flags (test/e2e/browser.ts).
  */
 
-const USAGE = 'usage: node dist/scripts/screenshot.js [--admin-page] <http(s) url> <out.png>';
+const USAGE = 'usage: node dist/scripts/screenshot.js [--admin-page | --forbidden-page] <http(s) url> <out.png>';
 
 function usage(message: string): never {
   process.stderr.write(`screenshot: ${message}\n${USAGE}\n`);
@@ -22,7 +25,8 @@ function usage(message: string): never {
 
 const args = process.argv.slice(2);
 const adminPage = args[0] === '--admin-page';
-if (adminPage) args.shift();
+const forbiddenPage = args[0] === '--forbidden-page';
+if (adminPage || forbiddenPage) args.shift();
 if (args.length !== 2) usage(`expected 2 arguments, got ${args.length}`);
 const [rawUrl, rawOut] = args as [string, string];
 let url: URL;
@@ -68,12 +72,18 @@ try {
     page = await newPage(browser);
     await signIn(page, url, 'alice', 'wonderland');
     target = new URL('/tokengate/admin?user=bob', url);
+  } else if (forbiddenPage) {
+    page = await newPage(browser);
+    await signIn(page, url, 'bob', 'builder');
+    target = new URL('/admin', url);
   } else {
     page = await newPage(browser);
   }
   const response = await page.goto(target.href, { waitUntil: 'load', timeout: 30_000 });
   if (!response) throw new Error(`no response from ${target.href}`);
-  if (!response.ok()) process.stderr.write(`screenshot: warning: ${target.href} answered ${response.status()}\n`);
+  const expected = forbiddenPage ? 403 : undefined;
+  if (expected !== undefined && response.status() !== expected) throw new Error(`${target.href} answered ${response.status()}, not ${expected}`);
+  if (expected === undefined && !response.ok()) process.stderr.write(`screenshot: warning: ${target.href} answered ${response.status()}\n`);
   // Web fonts, if any, before the picture.
   await page.evaluate('document.fonts.ready');
   mkdirSync(dirname(out), { recursive: true });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfigOrExit } from '../src/config/load.js';
+import { chooseLogFormat, createLineFormatter } from './stack/log-lines.js';
 import { findNginx, INSTALL_HINT } from './stack/nginx.js';
 import { ROOT } from './stack/paths.js';
 import { findRedisServer, REDIS_INSTALL_HINT } from './stack/redis.js';
@@ -77,10 +78,11 @@ if (privateRedis && !findRedisServer()) {
   process.exit(EXIT.usage);
 }
 
-const colors: Record<string, string> = { nginx: '32', signer: '35', front: '35', upstream: '36', redis: '31' };
+// Readable lines on a terminal, each process's own (JSON) lines when piped, unless LOG_FORMAT says.
+const tty = process.stdout.isTTY === true;
+const format = createLineFormatter({ format: chooseLogFormat(config.LOG_FORMAT, tty), color: tty && !process.env.NO_COLOR });
 const print = (name: string, line: string) => {
-  const tag = process.stdout.isTTY ? `\x1b[${colors[name.replace(/-\d+$/, '')] ?? '0'}m${name.padEnd(8)}\x1b[0m` : name.padEnd(8);
-  process.stdout.write(`${tag} | ${line}\n`);
+  process.stdout.write(`${format(name, line)}\n`);
 };
 
 try {

@@ -1,5 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { PAGE_HEADERS } from '../src/browser/csp.js';
+import { renderHomePage } from './home-page.js';
 import { identityFrom, receivedAuthHeaders } from './identity.js';
 import { createPasswordChecker, type UsersFile } from './users.js';
 
@@ -63,7 +65,7 @@ export function createUpstreamApp(users: UsersFile): Express {
   app.get('/', (req, res) => {
     const who = identityFrom(req);
     if (!who) return noIdentity(res);
-    res.type('html').send(page(who.sub, who.roles));
+    res.set(PAGE_HEADERS).type('html').send(renderHomePage(who.sub, who.roles));
   });
 
   app.use((_req, res) => {
@@ -114,14 +116,4 @@ function cookieNames(header: string | undefined): string[] {
 /** Reached without identity headers: the gateway in front is missing or misconfigured. */
 function noIdentity(res: Response): void {
   res.status(401).json({ error: 'no_identity', message: 'No X-Auth-Sub header: is this app behind tokengate?' });
-}
-
-function page(sub: string, roles: string[]): string {
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tokengate demo</title></head>
-<body><h1>Hello, ${esc(sub)}</h1><p>Roles: <span id="roles">${esc(roles.join(', ') || 'none')}</span></p>
-<p>This page is served by the upstream example behind tokengate.</p>
-<p><a href="/api/whoami">What the app receives</a> · <a href="/logout">Sign out</a></p></body></html>
-`;
 }

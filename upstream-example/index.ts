@@ -24,8 +24,9 @@ server.on('error', (err) => {
 server.listen(config.EXAMPLE_PORT, config.EXAMPLE_HOST, () => {
   process.stdout.write(`upstream-example listening on http://${config.EXAMPLE_HOST}:${config.EXAMPLE_PORT}\n`);
 });
-// The demo app stands alone (its image holds only upstream-example/), so it keeps its own
-// small shutdown rather than importing the signer's.
+// The demo app stands alone (its image holds upstream-example/ and only the page shell it shares
+// with the gateway, src/browser/html.ts and csp.ts), so it keeps its own small shutdown rather
+// than importing the signer's.
 const shutdown = () => {
   server.close(() => process.exit(0));
   server.closeIdleConnections();

@@ -344,6 +344,11 @@ export const variables = {
     default: '.run',
     schema: z.string().min(1),
   }),
+  LOG_FORMAT: variable({
+    doc: "`npm start` only: how it prints its processes' log lines. `pretty`: one short line each (time, level, process, message, the main fields), for a person; `json`: each process's own line after its name (the signer's JSON); `auto`: pretty on a terminal, json when piped or redirected. The log files in `RUN_DIR` always hold the processes' own lines, and credentials are never printed either way.",
+    default: 'auto',
+    schema: z.enum(['auto', 'json', 'pretty']),
+  }),
   NGINX_BIN: variable({ doc: '`npm start` only: the nginx binary. Default: `nginx` on `PATH`, then `/usr/sbin/nginx`.', schema: z.string().min(1).optional() }),
 } as const;
 

@@ -3,7 +3,7 @@ import { page } from '../browser/html.js';
 import { sendPage } from '../browser/send-page.js';
 import { GatewayError, toHttp } from '../errors.js';
 
-/** The page a browser gets for a 403 of the policy; the same words as the nginx template's. */
+/** The page a browser gets for a 403 of the policy; `npm run docs` writes it into nginx's server snippet too (scripts/nginx-pages.ts). */
 export function renderForbiddenPage(): string {
   const body = [
     '<h1>Not allowed</h1>',

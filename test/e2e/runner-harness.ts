@@ -42,6 +42,8 @@ export interface Runner {
   exited: Promise<number | string>;
   /** Resolves once the output contains `text`; fails if the runner exits first or time runs out. */
   waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Under a pseudo-terminal (`tty`): types Ctrl-C on it, as a person stops `npm start`. */
+  interrupt?: () => void;
 }
 
 const runners: Runner[] = [];
@@ -50,11 +52,14 @@ const runners: Runner[] = [];
  * Starts `node dist/scripts/start.js`, or the real `npm start`, with a clean environment plus
  * `env`: free ports (unless given), RUN_DIR, the secret and the key ring in a temporary directory.
  */
-export async function spawnRunner(env: Record<string, string>, opts: { npm?: boolean; ports?: RunnerPorts } = {}): Promise<Runner> {
+export async function spawnRunner(env: Record<string, string>, opts: { npm?: boolean; ports?: RunnerPorts; tty?: boolean } = {}): Promise<Runner> {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-runner-'));
   // npm start puts signer i on SIGNER_PORT + i - 1: every one of them must be free.
   const ports = opts.ports ?? (await freePorts(Number(env.SIGNER_INSTANCES ?? 1)));
-  const [command, args] = opts.npm ? ['npm', ['start']] : [process.execPath, [join(ROOT, 'dist/scripts/start.js')]];
+  const [program, programArgs] = opts.npm ? ['npm', ['start']] : [process.execPath, [join(ROOT, 'dist/scripts/start.js')]];
+  // `tty`: under a pseudo-terminal, as in a person's terminal: util-linux `script` runs it there,
+  // relays its output, and passes SIGTERM on to it.
+  const [command, args] = opts.tty ? ['script', ['-qfec', `exec ${[program, ...programArgs].map(shellQuote).join(' ')}`, '/dev/null']] : [program, programArgs];
   // Its own process group, so cleanup can end npm, sh and start.js together by the group id.
   const child = spawn(command, args, {
     cwd: ROOT,
@@ -107,6 +112,7 @@ export async function spawnRunner(env: Record<string, string>, opts: { npm?: boo
       check();
     });
   const runner: Runner = { child, dir, ports, banner: `tokengate is running at http://127.0.0.1:${ports.gateway}`, output: () => out, exited, waitFor };
+  if (opts.tty) runner.interrupt = () => child.stdin?.write('\x03');
   runners.push(runner);
   return runner;
 }
@@ -117,6 +123,12 @@ export async function spawnRunner(env: Record<string, string>, opts: { npm?: boo
  */
 export async function cleanupRunners(): Promise<void> {
   for (const r of runners.splice(0)) {
+    // Under `script` the runner leads a session of its own, which the group signal below never
+    // reaches (and the terminal's hangup only reloads its keys): Ctrl-C stops it.
+    if (r.interrupt) {
+      r.interrupt();
+      await Promise.race([r.exited, sleep(10_000)]);
+    }
     if (r.child.pid !== undefined && signalGroup(r.child.pid, 'SIGTERM')) {
       for (let i = 0; i < 100 && signalGroup(r.child.pid, 0); i++) await sleep(100);
       signalGroup(r.child.pid, 'SIGKILL');
@@ -124,6 +136,9 @@ export async function cleanupRunners(): Promise<void> {
     rmSync(r.dir, { recursive: true, force: true });
   }
 }
+
+/** One word for `sh -c`. */
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** Signals the process group led by `pid`; false when none of it is left. */
 function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
