@@ -325,7 +325,15 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
   });
 
   it('compiles in a build stage and ships production dependencies only, in production mode', () => {
-    expect(all.slice(0, -1).some((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)))).toBe(true);
+    const compiles = (args: string) => /\bnpm run build\b|\btsc -p tsconfig\.build\.json\b/.test(args);
+    expect(all.slice(0, -1).some((s) => s.body.some((i) => i.op === 'RUN' && compiles(i.args)))).toBe(true);
+    // `npm run build` also makes dist/src/cli/main.js executable: a stage without all of src/ has no such file.
+    for (const stage of all.filter((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)))) {
+      expect(
+        stage.body.some((i) => i.op === 'COPY' && /^src\s/.test(i.args)),
+        `${dockerfile} runs npm run build without copying src/`,
+      ).toBe(true);
+    }
     expect(final.body.some((i) => i.op === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args))).toBe(true);
     expect(final.body.some((i) => i.op === 'COPY' && flags(i.args).some((f) => /^--from=/.test(f)) && /\/dist\b/.test(i.args))).toBe(true);
     expect(envOf(final).NODE_ENV).toBe('production');
