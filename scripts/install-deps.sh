@@ -7,7 +7,7 @@
 # the browser suite (playwright-core drives it and downloads no browser of its own), with
 # fonts-dejavu-core: without recommends a headless chromium may otherwise have no font and draw
 # no text at all. curl too: the server-to-server suite calls through nginx with the real curl
-# binary, as the README's shell examples do.
+# binary, as the docs' shell examples do.
 # `--with-fail2ban` also installs fail2ban, whose fail2ban-regex checks the shipped filter against
 # the signer's log lines (CI does this; on your own machine it would also start the fail2ban
 # service, so it is opt-in).

@@ -42,7 +42,7 @@ export function cliHelp(): string {
     'commands:',
     ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`),
     '',
-    'Configuration comes from the environment, as for the signer (see the README).',
+    'Configuration comes from the environment, as for the signer (docs/reference/configuration.md).',
     'tokengate <command> --help says more about a command.',
     'Exit status: 0 done, 1 the check, the key ring or the token failed, 2 a wrong command line.',
     '',

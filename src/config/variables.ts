@@ -75,7 +75,7 @@ const claimHeaders = z.string().transform((list, ctx) => {
   return z.NEVER;
 });
 
-/** Every environment variable tokengate reads, in the order the README documents them. */
+/** Every environment variable tokengate reads, in the order docs/reference/configuration.md lists them. */
 export const variables = {
   SIGNER_HOST: variable({ doc: 'Address the signer listens on. Keep it private: only nginx talks to it.', default: '127.0.0.1', schema: host }),
   SIGNER_PORT: variable({ doc: 'Port the signer listens on.', default: '9000', schema: port }),
@@ -194,7 +194,7 @@ export const variables = {
     schema: int(1, 300),
   }),
   POLICY_FILE: variable({
-    doc: 'The authorization policy (YAML or JSON): which paths and methods need which roles or claims, which are public ([Policy](#policy)). Checked at start (a bad file exits 2) and reloaded on a change or SIGHUP (a bad edit is logged and the previous policy kept). Unset: every path needs a valid identity, nothing more.',
+    doc: 'The authorization policy (YAML or JSON): which paths and methods need which roles or claims, which are public ([policy](../policy.md)). Checked at start (a bad file exits 2) and reloaded on a change or SIGHUP (a bad edit is logged and the previous policy kept). Unset: every path needs a valid identity, nothing more.',
     schema: z.string().min(1).optional(),
   }),
   POLICY_CHECK_INTERVAL_S: variable({

@@ -35,8 +35,8 @@ export const CSRF_COOKIE_TTL_S = 3600;
 /** Builds the cookie jar for one configuration. */
 export function createCookieJar(opts: { secure: boolean }) {
   const names = cookieNames(opts.secure);
-  // The refresh cookie must reach /verify on every protected path to rotate there (see the
-  // README's "Sessions"): Path=/ with SameSite=Strict, and nginx strips it before the app.
+  // The refresh cookie must reach /verify on every protected path to rotate there (see
+  // docs/sessions.md): Path=/ with SameSite=Strict, and nginx strips it before the app.
   const base = { httpOnly: true, secure: opts.secure, path: '/' } as const;
   const attrs: Record<keyof RequestCookies, SerializeOptions> = {
     access: { ...base, sameSite: 'lax' },
