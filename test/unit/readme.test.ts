@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blockNames, generatedBlocks, generatedFiles, renderGenerated } from '../../scripts/docs.js';
@@ -43,5 +43,14 @@ describe('the README', () => {
   it('leaves the configuration table to its reference page', () => {
     expect(blockNames(configuration)).toContain('config-table');
     expect(readme).toContain('(docs/reference/configuration.md)');
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('maps every folder and top-level file of src/', () => {
+    const map = read('docs/architecture.md');
+    const entries = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+    expect(entries.length).toBeGreaterThan(20);
+    expect(entries.filter((name) => !map.includes(`(../src/${name.replace(/\/$/, '')})`) && !map.includes(`(../src/${name})`))).toEqual([]);
   });
 });
