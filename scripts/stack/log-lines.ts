@@ -50,13 +50,26 @@ export function createLineFormatter(opts: LineFormatOptions): (name: string, lin
   const now = opts.now ?? (() => new Date());
   const paint = (code: string | undefined, text: string) => (opts.color && code !== undefined ? `\x1b[${code}m${text}\x1b[0m` : text);
   const processTag = (name: string) => paint(PROCESS_COLORS[name.replace(/-\d+$/, '')] ?? '0', name.padEnd(8));
-  if (opts.format === 'json') return (name, line) => `${processTag(name)} | ${line}`;
+  if (opts.format === 'json') return (name, line) => `${processTag(name)} | ${safeText(line)}`;
 
   return (name, line) => {
     const entry = parse(line);
     const level = entry.level === undefined ? ''.padEnd(5) : paint(LEVEL_COLORS[entry.level], entry.level.toUpperCase().padEnd(5));
-    return `${clock(entry.time ?? now())} ${level} ${processTag(name)} ${entry.text}`;
+    return `${clock(entry.time ?? now())} ${level} ${processTag(name)} ${safeText(entry.text)}`;
   };
+}
+
+/**
+ * What may reach the terminal of a logged line. Its text is partly the client's (a path, a
+ * username, nginx's `referrer:`), and the readable form decodes what JSON had escaped: a control
+ * character (ESC, BEL, C1) would let a client move the cursor, retitle the window or write the
+ * clipboard (OSC 52), so each is shown as `\xNN`. A `jwt=` query value (nginx's `request:` and
+ * `referrer:`) is masked, as the signer's own lines mask credentials.
+ */
+export function safeText(text: string): string {
+  return text
+    .replace(/([?&]jwt=)[^&\s"]+/gi, '$1[redacted]')
+    .replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 interface Entry {

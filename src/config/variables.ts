@@ -345,7 +345,7 @@ export const variables = {
     schema: z.string().min(1),
   }),
   LOG_FORMAT: variable({
-    doc: "`npm start` only: how it prints its processes' log lines. `pretty`: one short line each (time, level, process, message, the main fields), for a person; `json`: each process's own line after its name (the signer's JSON); `auto`: pretty on a terminal, json when piped or redirected. The log files in `RUN_DIR` always hold the processes' own lines, and credentials are never printed either way.",
+    doc: "`npm start` only: how it prints its processes' log lines. `pretty`: one short line each (time, level, process, message, the main fields), for a person; `json`: each process's own line after its name (the signer's JSON); `auto`: pretty on a terminal, json when piped or redirected. The log files in `RUN_DIR` always hold the processes' own lines, and neither format prints a credential (fields named like one, and a `jwt=` query value in nginx's lines, are masked) or a control character.",
     default: 'auto',
     schema: z.enum(['auto', 'json', 'pretty']),
   }),

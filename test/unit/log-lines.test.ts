@@ -100,6 +100,26 @@ describe("npm start's readable lines", () => {
     expect(out).not.toMatch(/hunter2|eyJ/);
   });
 
+  it("never passes a client's control characters to the terminal: a path with OSC 52 and a screen clear shows them as \\xNN", () => {
+    const attack = '/admin/\x1b]52;c;aGFja2Vk\x07\x1b[2J\u009b1A';
+    const out = pretty('signer', pino({ msg: 'policy refused', path: attack }));
+    expect(out).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
+    expect(out).toContain('\\x1b]52;c;aGFja2Vk\\x07\\x1b[2J\\x9b1A');
+    const nginx = '2026/12/07 09:05:03 [error] 12#12: *3 limiting requests, client: 127.0.0.1, referrer: "http://x/\x1b[2J"';
+    for (const format of ['pretty', 'json'] as const) {
+      expect(createLineFormatter({ format, color: false, now: () => NOON })('nginx', nginx)).not.toContain('\x1b');
+    }
+  });
+
+  it("masks a jwt= query value in nginx's request and referrer, in both formats", () => {
+    const line = '2026/12/07 09:05:03 [error] 12#12: *3 denied, request: "GET /x?a=1&jwt=eyJhbGciOi.x.y HTTP/1.1", referrer: "http://h/?jwt=eyJz.a.b"';
+    for (const format of ['pretty', 'json'] as const) {
+      const out = createLineFormatter({ format, color: false, now: () => NOON })('nginx', line);
+      expect(out).not.toContain('eyJ');
+      expect(out).toContain('&jwt=[redacted] HTTP/1.1');
+    }
+  });
+
   it('colours the level and the process name on a terminal', () => {
     const colored = createLineFormatter({ format: 'pretty', color: true, now: () => NOON });
     expect(colored('signer', pino({ level: 40, msg: 'slow' }))).toBe('09:05:03.042 \x1b[33mWARN \x1b[0m \x1b[35msigner  \x1b[0m slow');
