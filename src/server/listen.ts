@@ -50,6 +50,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
  * path (its request-line parser refuses `host:port`), both in JSON.
  */
 function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  // Node takes its own error listener off a socket it hands to 'connect': without one, a client
+  // that resets before the answer is written (EPIPE, ECONNRESET) would end the process.
+  socket.on('error', () => socket.destroy());
+  if (!socket.writable) return void socket.destroy();
   endWithError(socket, req.url?.startsWith('/') ? 'method_not_allowed' : 'invalid_request', ['Cache-Control: no-store']);
 }
 

@@ -58,4 +58,20 @@ describe("the server's answers before the handler", () => {
   ])('refuses CONNECT to %s in JSON, as nginx does', async (_case, request, statusLine, body) => {
     expect(await raw(port, request)).toBe(wire(statusLine, ['Content-Type: application/json', 'Cache-Control: no-store'], body));
   });
+  it('survives clients that reset a CONNECT before its answer is written, and still serves', async () => {
+    // Without an error listener on the socket, one such reset ended the process (ECONNRESET on write).
+    for (let i = 0; i < 200; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write('CONNECT /x HTTP/1.1\r\nHost: t\r\n\r\n', () => {
+            socket.resetAndDestroy();
+            resolve();
+          });
+        });
+        socket.on('error', () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await raw(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).toContain('handled');
+  });
 });
