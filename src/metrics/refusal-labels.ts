@@ -66,10 +66,11 @@ const LABELS = {
 
 /** A refusal reason as its `/verify` outcome label. */
 export function refusalLabel(reason: RefusalReason): VerifyOutcome {
-  return LABELS[reason];
+  // The type rules out any other reason; at run time one would still count as `invalid`, never as a label of its own.
+  return Object.hasOwn(LABELS, reason) ? LABELS[reason] : 'invalid';
 }
 
 /** A token verifier's reason as its label; the type says each folds into the token reasons. */
 export function tokenReason(reason: TokenRefusal): TokenReason {
-  return LABELS[reason];
+  return Object.hasOwn(LABELS, reason) ? LABELS[reason] : 'invalid';
 }
