@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exampleConfig } from './config.js';
 import { hashPassword, readUsers, ROLE, USERNAME, writeUsers, type UsersFile } from './users.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../src/exit.js';
 
 const USAGE = 'usage: npm run add-user -- <name> <password> [--roles a,b] [--display-name "Full Name"]';
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { createUpstreamApp } from './app.js';
 import { exampleConfig } from './config.js';
 import { readUsers } from './users.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../src/exit.js';
 
 const parsed = exampleConfig.safeParse(process.env);
 if (!parsed.success) {

@@ -379,6 +379,24 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
       }
     }
   });
+
+  it('ships the compiled form of everything the build stage compiles (the runtime imports it)', () => {
+    const compiled = all
+      .slice(0, -1)
+      .flatMap(contextCopies)
+      .flatMap((c) => c.sources)
+      .flatMap((s) => (s.endsWith('.ts') ? [s] : statSync(join(ROOT, s)).isDirectory() ? tsFilesUnder(s) : []))
+      .map((f) => `/app/dist/${f.replace(/\.ts$/, '.js')}`);
+    const shipped = final.body
+      .filter((i) => i.op === 'COPY' && flags(i.args).includes('--from=build'))
+      .flatMap((i) =>
+        words(i.args)
+          .filter((w) => !w.startsWith('--'))
+          .slice(0, -1),
+      );
+    expect(compiled.length).toBeGreaterThan(0);
+    expect(compiled.filter((f) => !shipped.some((source) => f === source || f.startsWith(`${source}/`)))).toEqual([]);
+  });
 });
 
 // --- docker-compose.redis.yml: several signers sharing one Redis ------------------------------
