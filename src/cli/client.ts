@@ -2,9 +2,10 @@ import { clientAdd } from './client-add.js';
 import { clientList } from './client-list.js';
 import { clientRemove } from './client-remove.js';
 import { clientSign } from './client-sign.js';
-import { usageError, type CliIo, type Command } from './io.js';
+import type { Command } from './io.js';
+import { runSubcommand, type Subcommand } from './subcommands.js';
 
-const SUBCOMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   add: clientAdd,
   sign: clientSign,
   list: clientList,
@@ -32,15 +33,5 @@ export const clientCommand: Command = {
     'NAME is 1 to 64 letters, digits, "_", "-" or "." and does not start with "."; it is what',
     'the app receives in X-Auth-Sub, with X-Auth-Kind: client.',
   ],
-  run: (args, io) => {
-    const [sub, ...rest] = args;
-    const run = sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
-    if (!run)
-      return usageError(
-        io,
-        'client',
-        `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: add, sign, list or remove (see tokengate client --help)`,
-      );
-    return run(rest, io);
-  },
+  run: (args, io) => runSubcommand('client', SUBCOMMANDS, args, io),
 };

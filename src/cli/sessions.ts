@@ -1,9 +1,10 @@
 import { ADMIN_CALL_TIMEOUT_MS } from './admin-client.js';
-import { usageError, type CliIo, type Command } from './io.js';
+import type { Command } from './io.js';
+import { runSubcommand, type Subcommand } from './subcommands.js';
 import { sessionsList } from './sessions-list.js';
 import { sessionsRevoke } from './sessions-revoke.js';
 
-const SUBCOMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   list: sessionsList,
   revoke: sessionsRevoke,
 };
@@ -31,15 +32,5 @@ export const sessionsCommand: Command = {
     "from the signer's secret (JWT_SECRET_FILE or JWT_SECRET), naming cli:<your user name> in",
     `the signer's audit log. Neither is ever printed. Every call gives up after ${ADMIN_CALL_TIMEOUT_MS / 1000} s.`,
   ],
-  run: (args, io) => {
-    const [sub, ...rest] = args;
-    const run = sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
-    if (!run)
-      return usageError(
-        io,
-        'sessions',
-        `${sub === undefined ? 'give a subcommand' : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`}: list or revoke (see tokengate sessions --help)`,
-      );
-    return run(rest, io);
-  },
+  run: (args, io) => runSubcommand('sessions', SUBCOMMANDS, args, io),
 };
