@@ -55,7 +55,7 @@ export async function assertAddressesFree(binds: Bind[]): Promise<void> {
 }
 
 /** The error code of listening on host:port, or undefined when it works (the socket is closed again). */
-function bindError(host: string, port: number): Promise<string | undefined> {
+export function bindError(host: string, port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
