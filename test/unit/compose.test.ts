@@ -365,15 +365,20 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
     }
   });
 
-  it('compiles code that imports nothing outside what the build stage copies (folders, or single files such as the page shell)', () => {
-    const copied = all
+  /** What the build stage copies to compile (folders, or single `.ts` files such as the page shell), and the `.ts` files in it; read when a test runs, after the check that each exists. */
+  const compiledSources = () =>
+    all
       .slice(0, -1)
       .flatMap(contextCopies)
       .flatMap((c) => c.sources)
       .filter((s) => s.endsWith('.ts') || statSync(join(ROOT, s)).isDirectory());
+  const compiledFiles = () => compiledSources().flatMap((s) => (s.endsWith('.ts') ? [s] : tsFilesUnder(s)));
+
+  it('compiles code that imports nothing outside what the build stage copies (folders, or single files such as the page shell)', () => {
+    const copied = compiledSources();
     // An import names the compiled `.js`; the build stage copies the `.ts` it comes from.
     const inside = (file: string) => copied.some((source) => source === file.replace(/\.js$/, '.ts') || !posix.relative(source, file).startsWith('..'));
-    for (const file of copied.flatMap((s) => (s.endsWith('.ts') ? [s] : tsFilesUnder(s)))) {
+    for (const file of compiledFiles()) {
       for (const [, spec] of readFileSync(join(ROOT, file), 'utf8').matchAll(/from\s+'(\.[^']+)'/g)) {
         expect(inside(posix.join(posix.dirname(file), spec!)), `${file} imports ${spec}`).toBe(true);
       }
@@ -381,12 +386,7 @@ describe.each(images)('the $service image', ({ service: name, entry }) => {
   });
 
   it('ships the compiled form of everything the build stage compiles (the runtime imports it)', () => {
-    const compiled = all
-      .slice(0, -1)
-      .flatMap(contextCopies)
-      .flatMap((c) => c.sources)
-      .flatMap((s) => (s.endsWith('.ts') ? [s] : statSync(join(ROOT, s)).isDirectory() ? tsFilesUnder(s) : []))
-      .map((f) => `/app/dist/${f.replace(/\.ts$/, '.js')}`);
+    const compiled = compiledFiles().map((f) => `/app/dist/${f.replace(/\.ts$/, '.js')}`);
     const shipped = final.body
       .filter((i) => i.op === 'COPY' && flags(i.args).includes('--from=build'))
       .flatMap((i) =>
